@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cls: parses every frame (dp_parse_frame) and sends it on by where it came from and what
+ * it is. The parse result stays in the mbuf for the nodes that follow.
+ */
+#include <netinet/in.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <dplane/parse.h>
+
+#include "cls.h"
+#include "ctl.h"
+#include "mbuf.h"
+#include "node.h"
+#include "port.h"
+
+enum {
+	CLS_DROP = 0,
+	/* dp_parse_status errors, in the same order */
+	CLS_BAD_ETHER,
+	CLS_BAD_VLAN,
+	CLS_BAD_ARP,
+	CLS_BAD_IPV4,
+	CLS_BAD_IPV6,
+	CLS_BAD_IPV6_EXT,
+	CLS_BAD_L4,
+	/* policy */
+	CLS_VLAN_TAGGED,
+	CLS_UNKNOWN_ETHERTYPE,
+	CLS_PF_NOT_TUNNEL,
+	CLS_NO_INTERFACE,
+	CLS_NO_HANDLER,
+	CLS_EDGE_COUNT,
+};
+
+_Static_assert(CLS_BAD_L4 - CLS_BAD_ETHER == DP_PARSE_BAD_L4 - DP_PARSE_BAD_ETHER,
+	       "cls error edges follow enum dp_parse_status");
+
+#define ICMPV6_RS 133
+#define ICMPV6_NS 135
+
+/* Where each class goes; CLS_NO_HANDLER until a feature registers a node for it. */
+static const char *class_node[DP_CLS_CLASS_COUNT];
+static rte_edge_t class_edge[DP_CLS_CLASS_COUNT];
+
+DP_TX_EDGES("cls", cls_tx_edge);
+
+void dp_cls_register(enum dp_cls_class cls, const char *node)
+{
+	class_node[cls] = node;
+}
+
+int dp_cls_setup_edges(void)
+{
+	int edge;
+
+	for (unsigned int c = 0; c < DP_CLS_CLASS_COUNT; c++) {
+		if (!class_node[c]) {
+			class_edge[c] = CLS_NO_HANDLER;
+			continue;
+		}
+		edge = dp_node_edge_by_name("cls", class_node[c]);
+		if (edge < 0) {
+			DP_LOG(ERR, "cls: no node %s", class_node[c]);
+			return edge;
+		}
+		class_edge[c] = (rte_edge_t)edge;
+	}
+	return 0;
+}
+
+static inline rte_edge_t classify(struct rte_mbuf *m)
+{
+	struct dp_parse *p = &dp_mbuf_priv(m)->parse;
+	const struct dp_port *port = &dp_ports[m->port];
+	enum dp_parse_status st;
+	const uint8_t *data;
+
+	data = rte_pktmbuf_mtod(m, const uint8_t *);
+	st = dp_parse_frame(data, rte_pktmbuf_data_len(m), p);
+	if (unlikely(st != DP_PARSE_OK))
+		return (rte_edge_t)(CLS_BAD_ETHER + (st - DP_PARSE_BAD_ETHER));
+
+	if (unlikely(port->xconnect != DP_PORT_NONE))
+		return cls_tx_edge[port->xconnect];
+
+	if (unlikely(p->vlans))
+		return CLS_VLAN_TAGGED;
+
+	if (port->role == DP_PORT_PF) {
+		if (p->l3_type == DP_L3_IPV6 && !(p->flags & DP_PARSE_F_IPV6_EXT) &&
+		    (p->l4_proto == IPPROTO_IPIP || p->l4_proto == IPPROTO_IPV6))
+			return class_edge[DP_CLS_PF_TUNNEL];
+		return CLS_PF_NOT_TUNNEL;
+	}
+
+	if (!dp_port_attached(m->port))
+		return CLS_NO_INTERFACE;
+
+	switch (p->l3_type) {
+	case DP_L3_ARP:
+		return class_edge[DP_CLS_VF_ARP];
+	case DP_L3_IPV4:
+		return class_edge[DP_CLS_VF_IPV4];
+	case DP_L3_IPV6:
+		if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off) {
+			uint8_t type = data[p->l4_off];
+
+			if (type == ICMPV6_RS || type == ICMPV6_NS)
+				return class_edge[DP_CLS_VF_ND];
+		}
+		return class_edge[DP_CLS_VF_IPV6];
+	default:
+		return CLS_UNKNOWN_ETHERTYPE;
+	}
+}
+
+static uint16_t cls_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+			    uint16_t nb_objs)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = classify((struct rte_mbuf *)objs[i]);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+DP_NODE_REGISTER(cls_node, "cls", 0, cls_process, NULL, CLS_EDGE_COUNT,
+		 [CLS_DROP] = "drop",
+		 [CLS_BAD_ETHER] = "cls_bad_ether",
+		 [CLS_BAD_VLAN] = "cls_bad_vlan",
+		 [CLS_BAD_ARP] = "cls_bad_arp",
+		 [CLS_BAD_IPV4] = "cls_bad_ipv4",
+		 [CLS_BAD_IPV6] = "cls_bad_ipv6",
+		 [CLS_BAD_IPV6_EXT] = "cls_bad_ipv6_ext",
+		 [CLS_BAD_L4] = "cls_bad_l4",
+		 [CLS_VLAN_TAGGED] = "cls_vlan_tagged",
+		 [CLS_UNKNOWN_ETHERTYPE] = "cls_unknown_ethertype",
+		 [CLS_PF_NOT_TUNNEL] = "cls_pf_not_tunnel",
+		 [CLS_NO_INTERFACE] = "cls_no_interface",
+		 [CLS_NO_HANDLER] = "cls_no_handler");
+
+DP_DROP_REGISTER(cls_bad_ether);
+DP_DROP_REGISTER(cls_bad_vlan);
+DP_DROP_REGISTER(cls_bad_arp);
+DP_DROP_REGISTER(cls_bad_ipv4);
+DP_DROP_REGISTER(cls_bad_ipv6);
+DP_DROP_REGISTER(cls_bad_ipv6_ext);
+DP_DROP_REGISTER(cls_bad_l4);
+DP_DROP_REGISTER(cls_vlan_tagged);
+DP_DROP_REGISTER(cls_unknown_ethertype);
+DP_DROP_REGISTER(cls_pf_not_tunnel);
+DP_DROP_REGISTER(cls_no_interface);
+DP_DROP_REGISTER(cls_no_handler);

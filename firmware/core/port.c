@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Ports: one RX and one TX queue each, started and stopped by the control thread. */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "ctl.h"
+#include "port.h"
+#include "worker.h"
+
+struct dp_port dp_ports[DP_MAX_PORTS];
+
+static int port_configure(uint16_t port_id, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = DP_RX_RING, nb_txd = DP_TX_RING;
+	uint64_t tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+			       RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	int socket, ret;
+
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret < 0)
+		return ret;
+	conf.txmode.offloads = tx_offloads & info.tx_offload_capa;
+
+	ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	if (ret < 0) {
+		DP_LOG(ERR, "port %u: configure failed: %s", port_id, rte_strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (ret < 0)
+		return ret;
+	socket = rte_eth_dev_socket_id(port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	ret = rte_eth_rx_queue_setup(port_id, 0, nb_rxd, (unsigned int)socket, NULL, pool);
+	if (ret < 0) {
+		DP_LOG(ERR, "port %u: rx queue setup failed: %s", port_id, rte_strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_tx_queue_setup(port_id, 0, nb_txd, (unsigned int)socket, NULL);
+	if (ret < 0) {
+		DP_LOG(ERR, "port %u: tx queue setup failed: %s", port_id, rte_strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int dp_ports_setup(const struct dp_core_conf *conf, struct rte_mempool *pool)
+{
+	const struct dp_port_conf *pc;
+	struct dp_port *port;
+	int ret;
+
+	memset(dp_ports, 0, sizeof(dp_ports));
+	for (uint16_t i = 0; i < conf->nb_ports; i++) {
+		pc = &conf->ports[i];
+		if (pc->port_id >= DP_MAX_PORTS || !rte_eth_dev_is_valid_port(pc->port_id))
+			return -ENODEV;
+		if (pc->role != DP_PORT_PF && pc->role != DP_PORT_VF)
+			return -EINVAL;
+		if (pc->xconnect != DP_PORT_NONE && pc->xconnect >= DP_MAX_PORTS)
+			return -EINVAL;
+		port = &dp_ports[pc->port_id];
+		if (port->configured)
+			return -EEXIST;
+		port->role = pc->role;
+		port->pf_index = pc->pf_index;
+		port->xconnect = pc->xconnect;
+		ret = port_configure(pc->port_id, pool);
+		if (ret < 0)
+			return ret;
+		port->configured = true;
+		if (pc->role == DP_PORT_VF) {
+			/* a VM may use any MAC address */
+			ret = rte_eth_promiscuous_enable(pc->port_id);
+			if (ret < 0 && ret != -ENOTSUP)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int dp_port_start(uint16_t port_id)
+{
+	struct dp_port *port;
+	int ret;
+
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
+		return dp_errno(ENODEV);
+	port = &dp_ports[port_id];
+	if (port->started)
+		return 0;
+	ret = rte_eth_dev_start(port_id);
+	if (ret < 0) {
+		DP_LOG(ERR, "port %u: start failed: %s", port_id, rte_strerror(-ret));
+		return dp_errno(-ret);
+	}
+	port->started = true;
+	__atomic_store_n(&port->tx_enabled, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&port->rx_enabled, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int dp_port_stop(uint16_t port_id)
+{
+	struct dp_port *port;
+	int ret;
+
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
+		return dp_errno(ENODEV);
+	port = &dp_ports[port_id];
+	if (!port->started)
+		return 0;
+	/* no worker may touch the queues once the device is stopped */
+	__atomic_store_n(&port->rx_enabled, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&port->tx_enabled, 0, __ATOMIC_RELEASE);
+	dp_rcu_synchronize();
+	port->started = false;
+	ret = rte_eth_dev_stop(port_id);
+	if (ret < 0)
+		return dp_errno(-ret);
+	return 0;
+}
+
+int dp_port_stats_get(uint16_t port_id, struct dp_port_stats *stats)
+{
+	struct rte_eth_stats st;
+	int ret;
+
+	DP_CTL_CHECK();
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return dp_errno(ENODEV);
+	ret = rte_eth_stats_get(port_id, &st);
+	if (ret < 0)
+		return dp_errno(-ret);
+	stats->ipackets = st.ipackets;
+	stats->opackets = st.opackets;
+	stats->ibytes = st.ibytes;
+	stats->obytes = st.obytes;
+	stats->imissed = st.imissed;
+	stats->ierrors = st.ierrors;
+	stats->oerrors = st.oerrors;
+	stats->rx_nombuf = st.rx_nombuf;
+	return 0;
+}
+
+/* Stop and close every ethdev EAL created, ours or not: closing a net_tap removes its TAP. */
+void dp_ports_teardown(void)
+{
+	uint16_t port_id;
+
+	RTE_ETH_FOREACH_DEV(port_id) {
+		if (port_id < DP_MAX_PORTS && dp_ports[port_id].started)
+			dp_port_stop(port_id);
+		rte_eth_dev_close(port_id);
+	}
+	memset(dp_ports, 0, sizeof(dp_ports));
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_graph.h>
+#include <rte_per_lcore.h>
+#include <rte_rcu_qsbr.h>
+
+#include <dplane/core.h>
+
+/* Packets received in this worker; the loop backs off when it stops moving. */
+RTE_DECLARE_PER_LCORE(uint64_t, dp_worker_rx);
+
+struct dp_worker {
+	unsigned int lcore;
+	rte_graph_t graph_id;
+	char graph_name[RTE_GRAPH_NAMESIZE];
+	uint8_t stop; /* written by control, read by the worker */
+	bool launched;
+};
+
+extern struct rte_rcu_qsbr *dp_rcu;
+extern struct dp_worker dp_worker;
+
+int dp_rcu_setup(void);
+void dp_rcu_teardown(void);
+
+int dp_graph_setup(const struct dp_core_conf *conf, struct dp_worker *w);
+void dp_graph_teardown(struct dp_worker *w);
+
+int dp_worker_launch(struct dp_worker *w);
+void dp_worker_join(struct dp_worker *w);
+
+#endif

@@ -1,0 +1,396 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The dpservice-compatible command line: `dplane [EAL options] -- [service options]`.
+
+Sources, later ones winning: the board profile's [service] table, the config file (`$DP_CONF`,
+default /run/dpservice/dpservice.conf), then the command line. One table, OPTIONS, describes
+every option: the parser, the validation and --help all come from it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from .errors import ConfigError
+
+DEFAULT_CONF = "/run/dpservice/dpservice.conf"
+PROG = "dplane"
+
+
+# ---------------------------------------------------------------------------------------
+# Value parsers: take the text, return the value or raise ValueError.
+
+def _text(max_len: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) >= max_len:
+            raise ValueError(f"longer than {max_len - 1} characters")
+        return value
+    return parse
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value, 10)
+        if not lo <= number <= hi:
+            raise ValueError(f"not in {lo}..{hi}")
+        return number
+    return parse
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}")
+        return value
+    return parse
+
+
+def _ipv4(value: str) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+def _ipv6(value: str) -> str:
+    return str(ipaddress.IPv6Address(value))
+
+
+@dataclasses.dataclass(frozen=True)
+class VirtualService:
+    proto: str  # "tcp" or "udp"
+    virtual_ip: str
+    virtual_port: int
+    service_ip: str
+    service_port: int
+
+
+def _virtsvc(proto: str) -> Callable[[str], VirtualService]:
+    def parse(value: str) -> VirtualService:
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise ValueError("expected IPv4,port,IPv6,port")
+        port = _int_range(1, 65535)
+        return VirtualService(proto, _ipv4(parts[0]), port(parts[1]), _ipv6(parts[2]),
+                              port(parts[3]))
+    return parse
+
+
+# ---------------------------------------------------------------------------------------
+# The option table.
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    name: str                    # long name without "--"; also the config file key
+    metavar: Optional[str]       # None: a flag without argument
+    help: str
+    parse: Optional[Callable[[str], Any]] = None
+    default: Any = None
+    repeat: int = 0              # > 0: may be given up to this many times, collected in a list
+    short: Optional[str] = None  # one letter
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("help", None, "display this help and exit", short="h"),
+    Option("version", None, "display version and exit", short="v"),
+    Option("pf0", "IFNAME", "first physical interface (kernel name)", _text(16), ""),
+    Option("pf1", "IFNAME", "second physical interface (kernel name)", _text(16), ""),
+    Option("ipv6", "ADDR6", "IPv6 underlay address (its /64 prefixes generated underlays)",
+           _ipv6, "::"),
+    Option("vf-pattern", "PATTERN", "virtual interface name pattern (e.g. 'eth1vf')",
+           _text(16), ""),
+    Option("dhcp-mtu", "SIZE", "set the MTU field in DHCP responses (68 - 1500)",
+           _int_range(68, 1500), 1500),
+    Option("dhcp-dns", "IPv4", "set the domain name server field in DHCP responses "
+           "(can be used multiple times)", _ipv4, repeat=63),
+    Option("dhcpv6-dns", "ADDR6", "set the domain name server field in DHCPv6 responses "
+           "(can be used multiple times)", _ipv6, repeat=15),
+    Option("udp-virtsvc", "IPv4,port,IPv6,port", "map a VM-accessible IPv4 endpoint to an "
+           "outside IPv6 UDP service", _virtsvc("udp"), repeat=256),
+    Option("tcp-virtsvc", "IPv4,port,IPv6,port", "map a VM-accessible IPv4 endpoint to an "
+           "outside IPv6 TCP service", _virtsvc("tcp"), repeat=256),
+    Option("wcmp", "PERCENTAGE", "weighted-cost-multipath percentage for pf0 (0 - 100)",
+           _int_range(0, 100), 100),
+    Option("nic-type", "NICTYPE", "NIC type to use: 'mellanox' (default), 'tap' or "
+           "'bluefield2'", _choice("mellanox", "tap", "bluefield2"), "mellanox"),
+    Option("no-stats", None, "do not print periodic statistics to stdout"),
+    Option("enable-ipv6-overlay", None, "enable IPv6 overlay addresses (ND/RA responder)"),
+    Option("no-offload", None, "disable traffic offloading"),
+    Option("graphtrace-loglevel", "LEVEL", "verbosity level of packet traversing the graph "
+           "framework (0 - 2)", _int_range(0, 2), 0),
+    Option("color", "MODE", "output colorization mode: 'never' (default), 'always' or "
+           "'auto'", _choice("never", "always", "auto"), "never"),
+    Option("log-format", "FORMAT", "set the format of individual log lines: 'text' "
+           "(default) or 'json'", _choice("text", "json"), "text"),
+    Option("grpc-port", "PORT", "listen for gRPC clients on this port (1024 - 65535)",
+           _int_range(1024, 65535), 1337),
+    Option("flow-timeout", "SECONDS", "inactive flow timeout (except TCP established "
+           "flows) (1 - 300)", _int_range(1, 300), 30),
+    Option("multiport-eswitch", None, "enable multiport e-switch support"),
+    Option("active-lockfile", "PATH", "file to be locked before starting packet processing",
+           _text(256), ""),
+    Option("sync-tap", "IFNAME", "TAP interface for HA state synchronization", _text(16), ""),
+    Option("debug-coredumps", None, "enable core dumps of hugepage memory"),
+    # dplane's own
+    Option("board", "FILE", "board profile (TOML) giving ports, EAL arguments and options; "
+           "default: the sim board when no ports are given", _text(4096), ""),
+)
+
+_BY_NAME = {opt.name: opt for opt in OPTIONS}
+_BY_SHORT = {opt.short: opt for opt in OPTIONS if opt.short}
+
+
+def option(name: str) -> Option:
+    return _BY_NAME[name]
+
+
+def usage() -> str:
+    lines = [f"Usage: {PROG} [EAL options] -- [service options]", ""]
+    for opt in OPTIONS:
+        names = (f"-{opt.short}, " if opt.short else "    ") + f"--{opt.name}"
+        if opt.metavar:
+            names += f"={opt.metavar}"
+        lines.append(f"  {names:<40} {opt.help}")
+    lines += ["", "The config file $DP_CONF (default " + DEFAULT_CONF + ") holds the same "
+              "options, one 'key value' per line."]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing.
+
+class OptionValues:
+    """Option values gathered from all sources, in order; later sources override."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.action: Optional[str] = None  # "help" or "version" when asked for
+
+    def set(self, opt: Option, raw: Optional[str], where: str) -> None:
+        if opt.metavar is None:
+            if raw is not None:
+                raise ConfigError(f"Option '--{opt.name}' doesn't allow an argument{where}")
+            if opt.name in ("help", "version"):
+                self.action = self.action or opt.name
+            else:
+                self.values[opt.dest] = True
+            return
+        if raw is None:
+            raise ConfigError(f"Option '--{opt.name}' requires an argument{where}")
+        try:
+            value = opt.parse(raw) if opt.parse else raw
+        except ValueError:
+            raise ConfigError(f"Invalid argument for '--{opt.name}'{where}") from None
+        if opt.repeat:
+            items = self.values.setdefault(opt.dest, [])
+            if len(items) >= opt.repeat:
+                raise ConfigError(f"Too many '--{opt.name}' options (at most {opt.repeat})")
+            items.append(value)
+        else:
+            self.values[opt.dest] = value
+
+
+def parse_service_args(args: Sequence[str], into: OptionValues) -> None:
+    """getopt_long-style: --name=value, --name value, -h, -v. Stops at --help/--version."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, raw = arg[2:].partition("=")
+            opt = _BY_NAME.get(name)
+            if opt is None:
+                raise ConfigError(f"Unknown option '{arg}'")
+            value: Optional[str] = raw if eq else None
+            if opt.metavar is not None and not eq:
+                if i >= len(args):
+                    raise ConfigError(f"Option '--{opt.name}' requires an argument")
+                value = args[i]
+                i += 1
+        elif arg.startswith("-") and len(arg) == 2 and arg[1] in _BY_SHORT:
+            opt, value = _BY_SHORT[arg[1]], None
+        else:
+            raise ConfigError(f"Unknown option '{arg}'")
+        into.set(opt, value, "")
+        if into.action:
+            return
+
+
+def read_conf_file(environ: Mapping[str, str]) -> tuple[list[tuple[str, Optional[str]]], str]:
+    """(key, value) lines of the config file and its path ('' when there is none)."""
+    explicit = "DP_CONF" in environ
+    path = environ.get("DP_CONF", DEFAULT_CONF)
+    if path == "":
+        return [], ""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"Config file '{path}' not found") from None
+        return [], ""
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file '{path}': {exc.strerror}") from None
+    entries = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, _, value = line.partition(" ")
+        value = value.strip()
+        entries.append((key, value if value else None))
+    return entries, path
+
+
+def apply_conf_file(entries: Sequence[tuple[str, Optional[str]]], path: str,
+                    into: OptionValues) -> list[str]:
+    """Apply config file entries; returns the EAL arguments it adds (a-pf0/a-pf1)."""
+    eal: list[str] = []
+    for key, value in entries:
+        if key in ("a-pf0", "a-pf1"):
+            if not value:
+                raise ConfigError(f"Invalid argument for '{key}' in {path}")
+            eal += ["-a", value]
+            continue
+        opt = _BY_NAME.get(key)
+        if opt is None or opt.name in ("help", "version"):
+            raise ConfigError(f"Unknown option '{key}' in {path}")
+        into.set(opt, value, f" in {path}")
+    return eal
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything the service was told, validated."""
+
+    eal_args: list[str]
+    board: Optional[Any]  # dplane.board.Board when one was used
+    pf0: str = ""
+    pf1: str = ""
+    ipv6: str = "::"
+    vf_pattern: str = ""
+    dhcp_mtu: int = 1500
+    dhcp_dns: list[str] = dataclasses.field(default_factory=list)
+    dhcpv6_dns: list[str] = dataclasses.field(default_factory=list)
+    udp_virtsvc: list[VirtualService] = dataclasses.field(default_factory=list)
+    tcp_virtsvc: list[VirtualService] = dataclasses.field(default_factory=list)
+    wcmp: int = 100
+    nic_type: str = "mellanox"
+    no_stats: bool = False
+    enable_ipv6_overlay: bool = False
+    no_offload: bool = False
+    graphtrace_loglevel: int = 0
+    color: str = "never"
+    log_format: str = "text"
+    grpc_port: int = 1337
+    flow_timeout: int = 30
+    multiport_eswitch: bool = False
+    active_lockfile: str = ""
+    sync_tap: str = ""
+    debug_coredumps: bool = False
+
+
+def _check_consistency(cfg: Config) -> None:
+    if cfg.multiport_eswitch and not cfg.no_offload:
+        raise ConfigError("'--multiport-eswitch' cannot be used with offloading "
+                          "(add '--no-offload')")
+    services = cfg.udp_virtsvc + cfg.tcp_virtsvc
+    if len(services) > 256:
+        raise ConfigError("Too many virtual services (at most 256)")
+    seen = set()
+    for svc in services:
+        key = (svc.proto, svc.virtual_ip, svc.virtual_port)
+        if key in seen:
+            raise ConfigError(f"Invalid argument for '--{svc.proto}-virtsvc': duplicate "
+                              f"virtual service {svc.virtual_ip}:{svc.virtual_port}")
+        seen.add(key)
+
+
+def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], Optional[str]]:
+    """EAL part, service part, and a --board taken out of the EAL part."""
+    args = list(argv)
+    if "--" in args:
+        cut = args.index("--")
+        eal, svc = args[:cut], args[cut + 1:]
+    else:
+        eal, svc = args, []
+    board = None
+    kept: list[str] = []
+    i = 0
+    while i < len(eal):
+        arg = eal[i]
+        if arg == "--board":
+            if i + 1 >= len(eal):
+                raise ConfigError("Option '--board' requires an argument")
+            board = eal[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--board="):
+            board = arg[len("--board="):]
+        else:
+            kept.append(arg)
+        i += 1
+    return kept, svc, board
+
+
+def has_devices(eal_args: Sequence[str]) -> bool:
+    """Whether the EAL arguments name any port (--vdev, -a/--allow, -w)."""
+    for arg in eal_args:
+        if arg in ("--vdev", "-a", "--allow", "-w", "--pci-whitelist"):
+            return True
+        if arg.startswith(("--vdev=", "--allow=", "--pci-whitelist=")):
+            return True
+        if len(arg) > 2 and arg[:2] in ("-a", "-w"):
+            return True
+    return False
+
+
+def parse(argv: Sequence[str], environ: Mapping[str, str],
+          load_board: Callable[[str], Any], default_board: Callable[[], Any]) -> "Config | str":
+    """The service configuration, or the text to print for --help / --version.
+
+    argv excludes the program name. Raises ConfigError on any bad input.
+    """
+    eal, svc, board_path = _split_eal(argv)
+
+    cmdline = OptionValues()
+    parse_service_args(svc, cmdline)
+    if cmdline.action == "help":
+        return usage()
+    if cmdline.action == "version":
+        from ._version import __version__
+        return f"DP Service version {__version__}\n"
+
+    entries, conf_path = read_conf_file(environ)
+    values = OptionValues()
+    # the board comes first; --board may also sit in the config file or the service options
+    board_path = cmdline.values.get("board") or board_path
+    if not board_path:
+        for key, value in entries:
+            if key == "board" and value:
+                board_path = value
+    conf_eal: list[str] = []
+
+    board = None
+    if board_path:
+        board = load_board(board_path)
+    elif not has_devices(eal) and not any(k in ("a-pf0", "a-pf1") for k, _ in entries):
+        board = default_board()
+    if board is not None:
+        for key, value in board.service_options():
+            opt = _BY_NAME.get(key)
+            if opt is None or opt.name in ("help", "version", "board"):
+                raise ConfigError(f"{board.path}: [service] has an unknown option '{key}'")
+            values.set(opt, value, f" in {board.path}")
+
+    conf_eal = apply_conf_file(entries, conf_path, values)
+    parse_service_args(svc, values)
+
+    eal_args = (board.eal_args() if board is not None else []) + conf_eal + eal
+    fields = {f.name for f in dataclasses.fields(Config)}
+    kwargs = {k: v for k, v in values.values.items() if k in fields}
+    cfg = Config(eal_args=eal_args, board=board, **kwargs)
+    _check_consistency(cfg)
+    return cfg

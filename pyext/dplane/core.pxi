@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: Apache-2.0
+# Bindings for dplane/core.h (included by _firmware.pyx).
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset
+
+from dplane.core cimport *
+
+PORT_PF = DP_PORT_PF
+PORT_VF = DP_PORT_VF
+PORT_NONE = DP_PORT_NONE
+MAX_PORTS = DP_MAX_PORTS
+
+
+def eal_init(args):
+    """Initialise EAL with args (args[0] is the program name). Returns EAL's count."""
+    cdef list encoded = [a.encode() if isinstance(a, str) else bytes(a) for a in args]
+    cdef int argc = len(encoded)
+    cdef char **argv = <char **>calloc(argc + 1, sizeof(char *))
+    cdef int rc
+    if argv == NULL:
+        raise MemoryError()
+    try:
+        for i in range(argc):
+            argv[i] = encoded[i]
+        with nogil:
+            rc = dp_eal_init(argc, argv)  # copies argv
+        return _check(rc)
+    finally:
+        free(argv)
+
+
+def eal_cleanup():
+    cdef int rc
+    with nogil:
+        rc = dp_eal_cleanup()
+    _check(rc)
+
+
+def lcore_count():
+    return dp_lcore_count()
+
+
+def ethdevs():
+    """One dict per ethdev EAL found."""
+    cdef dp_ethdev_info info
+    out = []
+    for port_id in range(DP_MAX_PORTS):
+        if len(out) == dp_ethdev_count():
+            break
+        if dp_ethdev_get(port_id, &info) < 0:
+            continue
+        out.append({
+            'port_id': info.port_id,
+            'name': info.name.decode(),
+            'ifname': info.ifname.decode(),
+            'driver': info.driver.decode(),
+            'mac': ':'.join('%02x' % info.mac[i] for i in range(6)),
+            'if_index': info.if_index,
+        })
+    return out
+
+
+def core_start(unsigned int nb_mbufs, ports):
+    """ports: iterable of (port_id, role, pf_index, xconnect, start)."""
+    cdef dp_core_conf *conf = <dp_core_conf *>calloc(1, sizeof(dp_core_conf))
+    cdef int rc
+    if conf == NULL:
+        raise MemoryError()
+    try:
+        ports = list(ports)
+        if len(ports) > DP_MAX_PORTS:
+            raise ValueError('too many ports')
+        conf.nb_mbufs = nb_mbufs
+        conf.nb_ports = len(ports)
+        for i, (port_id, role, pf_index, xconnect, start) in enumerate(ports):
+            conf.ports[i].port_id = port_id
+            conf.ports[i].role = role
+            conf.ports[i].pf_index = pf_index
+            conf.ports[i].xconnect = DP_PORT_NONE if xconnect is None else xconnect
+            conf.ports[i].start = bool(start)
+        with nogil:
+            rc = dp_core_start(conf)
+        _check(rc)
+    finally:
+        free(conf)
+
+
+def core_stop():
+    cdef int rc
+    with nogil:
+        rc = dp_core_stop()
+    _check(rc)
+
+
+def core_running():
+    return dp_core_running()
+
+
+def port_start(uint16_t port_id):
+    cdef int rc
+    with nogil:
+        rc = dp_port_start(port_id)
+    _check(rc)
+
+
+def port_stop(uint16_t port_id):
+    cdef int rc
+    with nogil:
+        rc = dp_port_stop(port_id)
+    _check(rc)
+
+
+def port_stats(uint16_t port_id):
+    cdef dp_port_stats st
+    _check(dp_port_stats_get(port_id, &st))
+    return {
+        'ipackets': st.ipackets, 'opackets': st.opackets,
+        'ibytes': st.ibytes, 'obytes': st.obytes,
+        'imissed': st.imissed, 'ierrors': st.ierrors,
+        'oerrors': st.oerrors, 'rx_nombuf': st.rx_nombuf,
+    }
+
+
+def rcu_synchronize():
+    cdef int rc
+    with nogil:
+        rc = dp_rcu_synchronize()
+    _check(rc)
+
+
+def drop_counters():
+    """{reason: packets} for every drop reason the firmware knows."""
+    cdef uint64_t packets
+    out = {}
+    for i in range(dp_drop_reason_count()):
+        _check(dp_drop_reason_packets(i, &packets))
+        out[dp_drop_reason_name(i).decode()] = packets
+    return out

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Which ethdev is which: PFs by kernel name (--pf0/--pf1), VFs by --vf-pattern, exactly as
+dpservice finds them. Devices without a kernel interface (net_pcap, net_null, ...) are
+matched by their DPDK name instead."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Sequence
+
+from .errors import ConfigError
+from .firmware import PORT_PF, PORT_VF, EthDev, PortConf
+
+MAX_VFS = 126
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    dev: EthDev
+    role: str  # "pf0", "pf1" or "vf"
+    vf_index: int = -1
+
+    @property
+    def port_id(self) -> int:
+        return self.dev.port_id
+
+    @property
+    def name(self) -> str:
+        """The name an operator knows the port by."""
+        return self.dev.ifname or self.dev.name
+
+
+def _sriov_numvfs(pf: str) -> int:
+    path = f"/sys/class/net/{pf}/device/sriov_numvfs"
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        raise ConfigError(f"Cannot read the VF count of '{pf}' ({path})") from None
+
+
+def assign(devs: Sequence[EthDev], pf0: str, pf1: str, vf_pattern: str,
+           nic_type: str) -> list[Port]:
+    def find(name: str, what: str) -> EthDev:
+        for dev in devs:
+            if name in (dev.ifname, dev.name):
+                return dev
+        known = ", ".join(d.ifname or d.name for d in devs) or "none"
+        raise ConfigError(f"{what} interface '{name}' not found (ports: {known})")
+
+    if not pf0:
+        raise ConfigError("No PF0 interface given (--pf0)")
+    ports = [Port(find(pf0, "PF0"), "pf0")]
+    if pf1:
+        if pf1 == pf0:
+            raise ConfigError("'--pf0' and '--pf1' name the same interface")
+        ports.append(Port(find(pf1, "PF1"), "pf1"))
+
+    if vf_pattern:
+        taken = {p.port_id for p in ports}
+        vfs = [d for d in devs
+               if d.port_id not in taken and vf_pattern in (d.ifname or d.name)]
+        if nic_type == "mellanox":
+            vfs = vfs[:_sriov_numvfs(pf0)]
+        if len(vfs) > MAX_VFS:
+            raise ConfigError(f"Too many VFs match '{vf_pattern}' ({len(vfs)}, at most "
+                              f"{MAX_VFS})")
+        ports += [Port(dev, "vf", i) for i, dev in enumerate(vfs)]
+    return ports
+
+
+def port_confs(ports: Sequence[Port], xconnect: Optional[dict[str, str]] = None
+               ) -> list[PortConf]:
+    """What the firmware is told. Every port starts now: a VF without an interface receives,
+    and cls drops its frames as cls_no_interface."""
+    by_role = {p.role: p.port_id for p in ports if p.role != "vf"}
+    xconnect = xconnect or {}
+    out = []
+    for p in ports:
+        peer = xconnect.get(p.role)
+        out.append(PortConf(
+            port_id=p.port_id,
+            role=PORT_VF if p.role == "vf" else PORT_PF,
+            pf_index=1 if p.role == "pf1" else 0,
+            xconnect=by_role.get(peer) if peer else None,
+            start=True,
+        ))
+    return out

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The dplane process: command line → EAL → ports → graph and worker → gRPC, then the control
+loop on the main thread until SIGTERM/SIGINT, then everything released in reverse order."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from typing import Optional, Sequence
+
+from . import board as boards
+from . import cmdline, firmware, ports
+from .cmdline import Config
+from .control import ControlThread
+from .errors import ConfigError
+
+log = logging.getLogger("dplane")
+
+REQUIRED_LCORES = 2  # the main lcore (control) and one worker
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": record.created, "level": record.levelname.lower(),
+                 "logger": record.name, "msg": record.getMessage()}
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _setup_logging(cfg: Config) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if cfg.log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("dplane")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+class Service:
+    """State shared by the API handlers. Mutated only on the control thread."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.uuid = str(uuid.uuid4()).upper()
+        self.initialized = False
+        self.control = ControlThread()
+        self.ports: list[ports.Port] = []
+        self._stop = threading.Event()
+        self._signals = 0
+
+    # -- control-thread operations -------------------------------------------------------
+
+    def initialize(self) -> None:
+        """Initialize: (re)start from a clean configuration; allowed at any time."""
+        self.initialized = True
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            os._exit(128 + signum)  # second signal: give up at once
+        self._stop.set()
+        self.control.wake()
+
+    def run(self) -> int:
+        cfg = self.cfg
+        _setup_logging(cfg)
+        if cfg.debug_coredumps:
+            with open("/proc/self/coredump_filter", "w", encoding="ascii") as f:
+                f.write("0x7f")
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+        affinity = os.sched_getaffinity(0)
+        try:
+            firmware.eal_init(["dplane"] + cfg.eal_args)
+        except OSError as exc:
+            raise ConfigError(f"Cannot init EAL: {exc.strerror}") from None
+        # EAL pinned this thread (and every thread it will create: gRPC) to one CPU
+        os.sched_setaffinity(0, affinity)
+
+        server = None
+        try:
+            lcores = firmware.lcore_count()
+            if lcores > REQUIRED_LCORES:
+                raise ConfigError("Too many worker cores requested (dplane needs exactly "
+                                  "two lcores, e.g. -l 0,1)")
+            if lcores < REQUIRED_LCORES:
+                raise ConfigError("No worker core (dplane needs exactly two lcores, "
+                                  "e.g. -l 0,1)")
+            self.ports = ports.assign(firmware.ethdevs(), cfg.pf0, cfg.pf1, cfg.vf_pattern,
+                                      cfg.nic_type)
+            xconnect = cfg.board.xconnects() if cfg.board is not None else {}
+            mbufs = cfg.board.mbufs if cfg.board is not None else boards.DEFAULT_MBUFS
+            try:
+                firmware.start(mbufs, ports.port_confs(self.ports, xconnect))
+            except OSError as exc:
+                raise ConfigError(f"Cannot start the dataplane: {exc.strerror}") from None
+            log.info("dataplane running: %s", ", ".join(
+                f"{p.role}={p.name}(port {p.port_id})" for p in self.ports))
+
+            from .server import Server
+            server = Server(self, cfg.grpc_port)
+            server.start()
+            log.info("gRPC API listening on port %d", cfg.grpc_port)
+            if self._stop.is_set():  # a signal during start-up
+                return 0
+            self.control.run(self._stop)
+            log.info("stopping")
+            return 0
+        finally:
+            started = time.monotonic()
+            if server is not None:
+                server.stop(grace=1.0)
+            firmware.eal_cleanup()
+            log.info("stopped in %.2f s", time.monotonic() - started)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        result = cmdline.parse(argv, os.environ, boards.load_board, boards.default_board)
+        if isinstance(result, str):
+            sys.stdout.write(result)
+            return 0
+        return Service(result).run()
+    except ConfigError as exc:
+        print(f"dplane: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: Apache-2.0
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Optional, Sequence
+
+import pytest
+
+import harness
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root (network namespaces, TAP devices)")
+    for item in items:
+        if "netns" in item.fixturenames or "start_service" in item.fixturenames:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def netns() -> Iterator[harness.Netns]:
+    ns = harness.Netns()
+    try:
+        yield ns
+    finally:
+        ns.delete()
+
+
+StartService = Callable[..., harness.Service]
+
+
+@pytest.fixture
+def start_service(request) -> Iterator[StartService]:
+    """start_service(nb_vfs=2, opts=None, eal=None) -> a running dplane in a fresh netns."""
+    running: list[harness.Service] = []
+    namespaces: list[harness.Netns] = []
+
+    def start(nb_vfs: int = 2, opts: Optional[Sequence[str]] = None,
+              eal: Optional[Sequence[str]] = None) -> harness.Service:
+        ns = harness.Netns()
+        namespaces.append(ns)
+        eal_args = list(eal) if eal is not None else harness.tap_eal_args(nb_vfs,
+                                                                          f"dpt{ns.id}")
+        svc = harness.start_service(ns, eal_args,
+                                    harness.SERVICE_OPTS if opts is None else opts)
+        running.append(svc)
+        return svc
+
+    try:
+        yield start
+    finally:
+        for svc in running:
+            if not svc.stopped:
+                status, err = svc.terminate()
+                if status != 0:
+                    print(f"dplane exited with {status}:\n{err}")
+        for ns in namespaces:
+            ns.delete()
+
+
+@pytest.fixture
+def service(start_service: StartService) -> harness.Service:
+    """A fresh dplane on TAPs (2 PFs, 2 VFs), not yet initialised."""
+    return start_service()
