@@ -32,16 +32,17 @@ StartService = Callable[..., harness.Service]
 
 @pytest.fixture
 def start_service(request) -> Iterator[StartService]:
-    """start_service(nb_vfs=2, opts=None, eal=None) -> a running dplane in a fresh netns."""
+    """start_service(nb_vfs=2, opts=None, eal=None, hugepages=False) -> a running dplane in
+    a fresh netns."""
     running: list[harness.Service] = []
     namespaces: list[harness.Netns] = []
 
     def start(nb_vfs: int = 2, opts: Optional[Sequence[str]] = None,
-              eal: Optional[Sequence[str]] = None) -> harness.Service:
+              eal: Optional[Sequence[str]] = None, hugepages: bool = False) -> harness.Service:
         ns = harness.Netns()
         namespaces.append(ns)
-        eal_args = list(eal) if eal is not None else harness.tap_eal_args(nb_vfs,
-                                                                          f"dpt{ns.id}")
+        eal_args = list(eal) if eal is not None else harness.tap_eal_args(
+            nb_vfs, f"dpt{ns.id}", hugepages)
         svc = harness.start_service(ns, eal_args,
                                     harness.SERVICE_OPTS if opts is None else opts)
         running.append(svc)

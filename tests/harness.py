@@ -149,8 +149,10 @@ class Tap:
         self.sock.close()
 
 
-def tap_eal_args(nb_vfs: int, prefix: str) -> list[str]:
-    args = ["-l", "0,1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
+def tap_eal_args(nb_vfs: int, prefix: str, hugepages: bool = False) -> list[str]:
+    memory = ["--in-memory", "-m", "128"] if hugepages else ["--no-huge", "-m", "256",
+                                                             "--no-shconf"]
+    args = ["-l", "0,1", *memory, "--no-pci",
             "--no-telemetry", f"--file-prefix={prefix}", "--log-level=lib.eal:notice",
             "--log-level=pmd.net.tap:crit",
             f"--vdev=net_tap0,iface=dtap0,mac={PF_MACS[0]}",

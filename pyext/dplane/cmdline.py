@@ -389,7 +389,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str],
     parse_service_args(svc, values)
 
     eal_args = (board.eal_args() if board is not None else []) + conf_eal + eal
-    fields = {f.name for f in dataclasses.fields(Config)}
+    fields = {f.name for f in dataclasses.fields(Config)} - {"eal_args", "board"}
     kwargs = {k: v for k, v in values.values.items() if k in fields}
     cfg = Config(eal_args=eal_args, board=board, **kwargs)
     _check_consistency(cfg)
