@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator, Optional, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -37,8 +37,8 @@ def start_service(request) -> Iterator[StartService]:
     running: list[harness.Service] = []
     namespaces: list[harness.Netns] = []
 
-    def start(nb_vfs: int = 2, opts: Optional[Sequence[str]] = None,
-              eal: Optional[Sequence[str]] = None, hugepages: bool = False) -> harness.Service:
+    def start(nb_vfs: int = 2, opts: Sequence[str] | None = None,
+              eal: Sequence[str] | None = None, hugepages: bool = False) -> harness.Service:
         ns = harness.Netns()
         namespaces.append(ns)
         eal_args = list(eal) if eal is not None else harness.tap_eal_args(

@@ -21,13 +21,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Sequence
 
 import grpc
 
-from dplane.proto import dpdk_pb2, dpdk_pb2_grpc, dplane_pb2, dplane_pb2_grpc, health_pb2
-from dplane.proto import health_pb2_grpc
+from dplane.proto import (
+    dpdk_pb2,
+    dpdk_pb2_grpc,
+    dplane_pb2,
+    dplane_pb2_grpc,
+    health_pb2,
+    health_pb2_grpc,
+)
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -40,7 +46,7 @@ VF_MAC = "66:66:66:66:66:{:02x}"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def run(*cmd: str, check: bool = True, netns: Optional[str] = None
+def run(*cmd: str, check: bool = True, netns: str | None = None
         ) -> subprocess.CompletedProcess:
     if netns:
         cmd = ("ip", "netns", "exec", netns) + cmd
@@ -51,7 +57,7 @@ def run(*cmd: str, check: bool = True, netns: Optional[str] = None
 def in_netns(name: str) -> Iterator[None]:
     """Run the body with this thread in network namespace `name` (sockets created inside
     stay there)."""
-    own = os.open(f"/proc/thread-self/ns/net", os.O_RDONLY)
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     target = os.open(f"/run/netns/{name}", os.O_RDONLY)
     try:
         if _libc.setns(target, CLONE_NEWNET) != 0:
@@ -129,7 +135,7 @@ class Tap:
         raw = self.recv_raw(timeout)
         return None if raw is None else Ether(raw)
 
-    def recv_raw(self, timeout: float = 1.0) -> Optional[bytes]:
+    def recv_raw(self, timeout: float = 1.0) -> bytes | None:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -229,7 +235,7 @@ class ServiceFailed(Exception):
 
 
 def start_service(netns: Netns, eal_args: Sequence[str], opts: Sequence[str],
-                  timeout: float = 30.0, env: Optional[dict] = None) -> Service:
+                  timeout: float = 30.0, env: dict | None = None) -> Service:
     prefix = f"dpt{netns.id}"
     cmd = ["ip", "netns", "exec", netns.name] + dplane_cmd(*eal_args, "--", *opts)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -35,7 +35,7 @@ def main() -> int:
         return rc
 
     modules = {p.stem + "_pb2" for p in args.protos}
-    pattern = re.compile(r"^import (%s) as (\w+)$" % "|".join(modules), re.M)
+    pattern = re.compile(r"^import ({}) as (\w+)$".format("|".join(modules)), re.M)
     for path in args.out.glob("*_pb2*.py"):
         text = path.read_text()
         fixed = pattern.sub(r"from . import \1 as \2", text)

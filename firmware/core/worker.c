@@ -20,7 +20,7 @@ struct dp_worker dp_worker = {.graph_id = RTE_GRAPH_ID_INVALID};
 
 #define QUIESCENT_EVERY 64   /* walks between quiescent reports */
 #define IDLE_WALKS 256       /* empty walks before the first nap */
-#define IDLE_NAP_MAX_US 200u /* longest nap: bounds the latency of the first packet */
+#define IDLE_NAP_MAX_US 500u /* longest nap: bounds the latency of the first packet */
 
 int dp_rcu_setup(void)
 {

@@ -23,15 +23,10 @@ import dataclasses
 import importlib.resources
 import pathlib
 import re
-import sys
-from typing import Any, Optional
+import tomllib
+from typing import Any
 
 from .errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_BOARD = "sim"
 DEFAULT_MBUFS = 4 * 32 * 128 + 4096  # dpservice: 4 * burst * 128 + 4096
@@ -99,7 +94,7 @@ class Board:
                 args.append(f"--vdev={port.driver}{n}" + "".join("," + x for x in kv))
         return args
 
-    def service_options(self) -> list[tuple[str, Optional[str]]]:
+    def service_options(self) -> list[tuple[str, str | None]]:
         """(option, text value or None for flags), the board's ports filling in pf0/pf1/
         vf-pattern unless [service] sets them."""
         opts: dict[str, Any] = {}
@@ -109,7 +104,7 @@ class Board:
             elif port.role == "vf" and port.iface and "{i}" in port.iface:
                 opts["vf-pattern"] = port.iface.split("{i}", 1)[0]
         opts.update(self.service)
-        out: list[tuple[str, Optional[str]]] = []
+        out: list[tuple[str, str | None]] = []
         for key, value in opts.items():
             if value is True:
                 out.append((key, None))
@@ -150,7 +145,7 @@ class _Table:
                              f"{value!r}")
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...], default: Optional[str]) -> str:
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str:
         value = self.get(key, str, default)
         if value is None:
             raise self._fail(key, "missing")

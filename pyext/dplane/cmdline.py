@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from .errors import ConfigError
 
@@ -79,12 +80,12 @@ def _virtsvc(proto: str) -> Callable[[str], VirtualService]:
 @dataclasses.dataclass(frozen=True)
 class Option:
     name: str                    # long name without "--"; also the config file key
-    metavar: Optional[str]       # None: a flag without argument
+    metavar: str | None       # None: a flag without argument
     help: str
-    parse: Optional[Callable[[str], Any]] = None
+    parse: Callable[[str], Any] | None = None
     default: Any = None
     repeat: int = 0              # > 0: may be given up to this many times, collected in a list
-    short: Optional[str] = None  # one letter
+    short: str | None = None  # one letter
 
     @property
     def dest(self) -> str:
@@ -166,9 +167,9 @@ class OptionValues:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
-        self.action: Optional[str] = None  # "help" or "version" when asked for
+        self.action: str | None = None  # "help" or "version" when asked for
 
-    def set(self, opt: Option, raw: Optional[str], where: str) -> None:
+    def set(self, opt: Option, raw: str | None, where: str) -> None:
         if opt.metavar is None:
             if raw is not None:
                 raise ConfigError(f"Option '--{opt.name}' doesn't allow an argument{where}")
@@ -203,7 +204,7 @@ def parse_service_args(args: Sequence[str], into: OptionValues) -> None:
             opt = _BY_NAME.get(name)
             if opt is None:
                 raise ConfigError(f"Unknown option '{arg}'")
-            value: Optional[str] = raw if eq else None
+            value: str | None = raw if eq else None
             if opt.metavar is not None and not eq:
                 if i >= len(args):
                     raise ConfigError(f"Option '--{opt.name}' requires an argument")
@@ -218,7 +219,7 @@ def parse_service_args(args: Sequence[str], into: OptionValues) -> None:
             return
 
 
-def read_conf_file(environ: Mapping[str, str]) -> tuple[list[tuple[str, Optional[str]]], str]:
+def read_conf_file(environ: Mapping[str, str]) -> tuple[list[tuple[str, str | None]], str]:
     """(key, value) lines of the config file and its path ('' when there is none)."""
     explicit = "DP_CONF" in environ
     path = environ.get("DP_CONF", DEFAULT_CONF)
@@ -244,7 +245,7 @@ def read_conf_file(environ: Mapping[str, str]) -> tuple[list[tuple[str, Optional
     return entries, path
 
 
-def apply_conf_file(entries: Sequence[tuple[str, Optional[str]]], path: str,
+def apply_conf_file(entries: Sequence[tuple[str, str | None]], path: str,
                     into: OptionValues) -> list[str]:
     """Apply config file entries; returns the EAL arguments it adds (a-pf0/a-pf1)."""
     eal: list[str] = []
@@ -266,7 +267,7 @@ class Config:
     """Everything the service was told, validated."""
 
     eal_args: list[str]
-    board: Optional[Any]  # dplane.board.Board when one was used
+    board: Any | None  # dplane.board.Board when one was used
     pf0: str = ""
     pf1: str = ""
     ipv6: str = "::"
@@ -308,7 +309,7 @@ def _check_consistency(cfg: Config) -> None:
         seen.add(key)
 
 
-def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], Optional[str]]:
+def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], str | None]:
     """EAL part, service part, and a --board taken out of the EAL part."""
     args = list(argv)
     if "--" in args:
@@ -348,7 +349,7 @@ def has_devices(eal_args: Sequence[str]) -> bool:
 
 
 def parse(argv: Sequence[str], environ: Mapping[str, str],
-          load_board: Callable[[str], Any], default_board: Callable[[], Any]) -> "Config | str":
+          load_board: Callable[[str], Any], default_board: Callable[[], Any]) -> Config | str:
     """The service configuration, or the text to print for --help / --version.
 
     argv excludes the program name. Raises ConfigError on any bad input.

@@ -13,15 +13,16 @@ import itertools
 import queue
 import threading
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 _WAKE = object()
 
 
 class ControlThread:
     def __init__(self) -> None:
-        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        self._thread: Optional[threading.Thread] = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._timers: list[tuple[float, int, float, Callable[[], Any]]] = []
         self._seq = itertools.count()
 
@@ -29,7 +30,7 @@ class ControlThread:
     def is_current(self) -> bool:
         return self._thread is threading.current_thread()
 
-    def call(self, fn: Callable[..., Any], *args: Any, timeout: Optional[float] = None) -> Any:
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
         """Run fn(*args) on the control thread and return its result (or raise its error)."""
         if self.is_current:
             return fn(*args)
@@ -72,7 +73,7 @@ class ControlThread:
                 item[2].set_exception(RuntimeError("service is shutting down"))
 
     def _execute(self, fn: Callable[..., Any], args: tuple,
-                 future: Optional[concurrent.futures.Future]) -> None:
+                 future: concurrent.futures.Future | None) -> None:
         if future is None:
             fn(*args)
             return

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 SERVICE_NAME = "dplane.v1.Diagnostics"
 
 
-def collect(svc: "Service") -> dplane_pb2.GetStatsResponse:
+def collect(svc: Service) -> dplane_pb2.GetStatsResponse:
     """Runs on the control thread."""
     response = dplane_pb2.GetStatsResponse(drops=firmware.drop_counters())
     for port in svc.ports:
@@ -29,7 +29,7 @@ def collect(svc: "Service") -> dplane_pb2.GetStatsResponse:
 
 
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
-    def __init__(self, svc: "Service") -> None:
+    def __init__(self, svc: Service) -> None:
         self._svc = svc
 
     def GetStats(self, request, context):

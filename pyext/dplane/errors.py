@@ -8,8 +8,8 @@ errnos that mean something to a client onto a service error.
 """
 from __future__ import annotations
 
-import errno
 import enum
+import errno
 
 
 class ErrorCode(enum.IntEnum):

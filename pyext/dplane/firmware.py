@@ -4,7 +4,7 @@ control thread, the one that called eal_init(); the firmware refuses others (EPE
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from . import _firmware as _fw
 
@@ -31,7 +31,7 @@ class PortConf:
     port_id: int
     role: int             # PORT_PF or PORT_VF
     pf_index: int = 0
-    xconnect: Optional[int] = None
+    xconnect: int | None = None
     start: bool = True
 
 

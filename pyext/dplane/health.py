@@ -5,7 +5,7 @@ one gives gRPC NOT_FOUND."""
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import grpc
 
@@ -21,7 +21,7 @@ class Health(health_pb2_grpc.HealthServicer):
         self._status = Status.NOT_SERVING
         self._changed = threading.Condition()
 
-    def set(self, status: "Status.ServingStatus") -> None:
+    def set(self, status: Status.ServingStatus) -> None:
         with self._changed:
             self._status = status
             self._changed.notify_all()

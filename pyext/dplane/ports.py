@@ -5,7 +5,7 @@ matched by their DPDK name instead."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from .errors import ConfigError
 from .firmware import PORT_PF, PORT_VF, EthDev, PortConf
@@ -68,7 +68,7 @@ def assign(devs: Sequence[EthDev], pf0: str, pf1: str, vf_pattern: str,
     return ports
 
 
-def port_confs(ports: Sequence[Port], xconnect: Optional[dict[str, str]] = None
+def port_confs(ports: Sequence[Port], xconnect: dict[str, str] | None = None
                ) -> list[PortConf]:
     """What the firmware is told. Every port starts now: a VF without an interface receives,
     and cls drops its frames as cls_no_interface."""

@@ -20,7 +20,7 @@ KEEPALIVE_MS = 15_000
 
 
 class Server:
-    def __init__(self, service: "Service", port: int) -> None:
+    def __init__(self, service: Service, port: int) -> None:
         self.health = Health((api.SERVICE_NAME,))
         self._grpc = grpc.server(
             concurrent.futures.ThreadPoolExecutor(max_workers=8,

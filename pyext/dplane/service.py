@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from . import board as boards
 from . import cmdline, firmware, ports
@@ -126,7 +126,7 @@ class Service:
             log.info("stopped in %.2f s", time.monotonic() - started)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         result = cmdline.parse(argv, os.environ, boards.load_board, boards.default_board)

@@ -93,6 +93,7 @@ def test_hugepages_in_memory(start_service):
 
 def harness_stubs(netns):
     import grpc
+
     from dplane.proto import dpdk_pb2_grpc, dplane_pb2_grpc, health_pb2_grpc
 
     channel = grpc.insecure_channel(f"{netns.ns_ip}:{harness.GRPC_PORT}")

@@ -11,7 +11,8 @@ for RPCs whose feature has not landed.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -45,7 +46,7 @@ def ok(response: Any) -> Any:
     return response
 
 
-def _dispatch(service: "Service", name: str, response_cls: type) -> Callable:
+def _dispatch(service: Service, name: str, response_cls: type) -> Callable:
     handler = _handlers.get(name)
 
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
@@ -68,7 +69,7 @@ def _dispatch(service: "Service", name: str, response_cls: type) -> Callable:
     return unary
 
 
-def generic_handler(service: "Service") -> grpc.GenericRpcHandler:
+def generic_handler(service: Service) -> grpc.GenericRpcHandler:
     """Handlers for every RPC of the service, implemented or not."""
     from . import init  # noqa: F401  (registers its RPCs)
 

@@ -16,18 +16,18 @@ MAX_TEXT = 64
 
 
 @rpc("CheckInitialized")
-def check_initialized(svc: "Service", req: dpdk_pb2.CheckInitializedRequest):
+def check_initialized(svc: Service, req: dpdk_pb2.CheckInitializedRequest):
     return dpdk_pb2.CheckInitializedResponse(uuid=svc.uuid)
 
 
 @rpc("Initialize")
-def initialize(svc: "Service", req: dpdk_pb2.InitializeRequest):
+def initialize(svc: Service, req: dpdk_pb2.InitializeRequest):
     svc.control.call(svc.initialize)
     return dpdk_pb2.InitializeResponse(uuid=svc.uuid)
 
 
 @rpc("GetVersion")
-def get_version(svc: "Service", req: dpdk_pb2.GetVersionRequest):
+def get_version(svc: Service, req: dpdk_pb2.GetVersionRequest):
     for field in ("client_protocol", "client_name", "client_version"):
         value = getattr(req, field)
         if not value or len(value.encode()) >= MAX_TEXT:
