@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "mbuf.h"
 #include "node.h"
+#include "parse_inline.h"
 #include "port.h"
 
 enum {
@@ -79,7 +80,7 @@ static inline rte_edge_t classify(struct rte_mbuf *m)
 	const uint8_t *data;
 
 	data = rte_pktmbuf_mtod(m, const uint8_t *);
-	st = dp_parse_frame(data, rte_pktmbuf_data_len(m), p);
+	st = dp_parse_frame_inline(data, rte_pktmbuf_data_len(m), p);
 	if (unlikely(st != DP_PARSE_OK))
 		return (rte_edge_t)(CLS_BAD_ETHER + (st - DP_PARSE_BAD_ETHER));
 

@@ -44,7 +44,7 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 		return 0;
 	node->idx = n;
 	rte_node_next_stream_move(graph, node, RX_CLS);
-	RTE_PER_LCORE(dp_worker_rx) += n;
+	dp_worker.rx_packets += n; /* one worker today: per-worker once there are more */
 	return n;
 }
 

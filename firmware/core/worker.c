@@ -13,8 +13,6 @@
 #include "ctl.h"
 #include "worker.h"
 
-RTE_DEFINE_PER_LCORE(uint64_t, dp_worker_rx);
-
 struct rte_rcu_qsbr *dp_rcu;
 struct dp_worker dp_worker = {.graph_id = RTE_GRAPH_ID_INVALID};
 
@@ -74,8 +72,8 @@ static int worker_main(void *arg)
 			walks = 0;
 			rte_rcu_qsbr_quiescent(dp_rcu, thread_id);
 		}
-		if (RTE_PER_LCORE(dp_worker_rx) != seen) {
-			seen = RTE_PER_LCORE(dp_worker_rx);
+		if (w->rx_packets != seen) {
+			seen = w->rx_packets;
 			idle = 0;
 			nap_us = 0;
 			continue;

@@ -11,10 +11,8 @@
 
 #include <dplane/core.h>
 
-/* Packets received in this worker; the loop backs off when it stops moving. */
-RTE_DECLARE_PER_LCORE(uint64_t, dp_worker_rx);
-
 struct dp_worker {
+	uint64_t rx_packets; /* written by the rx nodes; the loop naps when it stops moving */
 	unsigned int lcore;
 	rte_graph_t graph_id;
 	char graph_name[RTE_GRAPH_NAMESIZE];

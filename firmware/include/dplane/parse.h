@@ -22,7 +22,7 @@ enum dp_parse_status {
 };
 
 enum dp_l3_type {
-	DP_L3_NONE = 0, /* not parsed (error) */
+	DP_L3_NONE = 0, /* not parsed */
 	DP_L3_ARP,
 	DP_L3_IPV4,
 	DP_L3_IPV6,
@@ -33,7 +33,7 @@ enum dp_l3_type {
 #define DP_PARSE_MAX_IPV6_EXT 8
 
 /* flags */
-#define DP_PARSE_F_FRAGMENT 0x01 /* IP fragment (first or not) */
+#define DP_PARSE_F_FRAGMENT 0x01 /* IP fragment, first or not (not an IPv6 atomic fragment) */
 #define DP_PARSE_F_NO_L4 0x02    /* no L4 header to look at: non-first fragment, ESP, no-next */
 #define DP_PARSE_F_IPV6_EXT 0x04 /* IPv6 extension headers present */
 
@@ -50,6 +50,7 @@ struct dp_parse {
 
 _Static_assert(sizeof(struct dp_parse) == 12, "struct dp_parse layout");
 
+/* On DP_PARSE_OK every field of *out is set; on an error only the status means anything. */
 enum dp_parse_status dp_parse_frame(const uint8_t *data, uint32_t len, struct dp_parse *out);
 
 const char *dp_parse_status_name(enum dp_parse_status status);
