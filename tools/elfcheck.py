@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Inspect and check the built firmware extension (an ELF shared object) before shipping it.
+
+dplane links DPDK statically into its Cython extension, so the built ``_firmware*.so`` must:
+
+* need no ``librte_*`` shared library at run time (DT_NEEDED),
+* be built for the target machine (x86_64 or aarch64),
+* embed every DPDK poll-mode driver (PMD) the service relies on,
+* export nothing but ``PyInit_*`` (in particular no ``rte_*`` symbol: DPDK stays private).
+
+Embedded PMDs are found through the string DPDK places in .rodata for every registered driver,
+``PMD_INFO_STRING= {"name": "net_tap", ...}`` (JSON after the ``=``). The section data is
+scanned rather than the symbol table, because the extension is linked with
+``-Wl,--exclude-libs,ALL`` (DPDK symbols become local) and may be stripped.
+
+Driver names: ``--pmd`` accepts a meson driver name (as in the ``dpdk_drivers`` option) or a
+PMD name. A ``net_*`` driver is checked by the PMD name it registers, which is usually its own
+name; the exceptions are listed in ``DRIVER_PMD_NAMES`` (``net_mlx5`` registers ``mlx5_eth``).
+One driver may register several names (``net_tap`` also registers ``net_tun``); any one of
+them counts. Buses and mempools (``bus_*``, ``mempool_*``) register no PMD_INFO_STRING, so they
+cannot be verified this way and are skipped (see ``unverifiable()``).
+
+The functions return plain data so that other tools (the firmware image builder) can reuse
+them; ``main()`` is the command line::
+
+    python tools/elfcheck.py PATH [--arch x86_64|aarch64] [--pmd NAME ...]
+
+It exits 0 when the file passes, 1 when there are problems or the file cannot be read.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
+
+from elftools.common.exceptions import ELFError
+from elftools.construct.core import ConstructError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerDefSection
+from elftools.elf.sections import SymbolTableSection
+
+# Architecture names accepted by check() / --arch, and the ELF e_machine each one means.
+ARCH_MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
+ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
+
+# PMDs the service needs by default (meson driver names; see DRIVER_PMD_NAMES).
+DEFAULT_PMDS = ("net_tap", "net_pcap", "net_null", "net_ring", "net_mlx5")
+
+# Meson driver name -> PMD names it registers, where they differ from the driver name
+# (DPDK 22.11). Any one of the listed names being present satisfies the requirement.
+DRIVER_PMD_NAMES: dict[str, tuple[str, ...]] = {
+    "net_mlx5": ("mlx5_eth",),
+    "common_mlx5": ("mlx5_common_pci", "mlx5_common_driver"),
+    "net_e1000": ("net_e1000_em", "net_e1000_igb", "net_e1000_igb_vf"),
+}
+
+# Drivers that register no PMD_INFO_STRING and therefore cannot be checked.
+UNVERIFIABLE_PREFIXES = ("bus_", "mempool_")
+
+# Only these may be exported by the extension.
+ALLOWED_EXPORT_PREFIXES = ("PyInit_",)
+
+_PMD_INFO_RE = re.compile(rb"PMD_INFO_STRING=\s*([^\x00]*)")
+_PMD_NAME_RE = re.compile(rb'"name"\s*:\s*"([^"]+)"')
+_DPDK_LIB_RE = re.compile(r"^librte_")
+# Defined symbols with these bindings are visible to the dynamic linker (STB_LOOS is
+# STB_GNU_UNIQUE on Linux).
+_EXPORT_BINDINGS = ("STB_GLOBAL", "STB_WEAK", "STB_LOOS")
+
+
+class ElfCheckError(Exception):
+    """The file is missing, unreadable or not a valid ELF file."""
+
+
+@dataclasses.dataclass
+class Report:
+    """What inspect() found in one ELF file."""
+
+    path: str
+    size: int  # bytes
+    machine: str  # e_machine, e.g. 'EM_X86_64', 'EM_AARCH64'
+    needed: list[str]  # DT_NEEDED entries, in order
+    exported: list[str]  # defined GLOBAL/WEAK dynamic symbols, sorted
+    pmds: list[str]  # names from the embedded PMD_INFO_STRINGs, sorted
+
+
+def inspect(path: str | os.PathLike[str]) -> Report:
+    """Read the ELF file at ``path``; raise ElfCheckError if it cannot be read as ELF."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as stream:
+            return _inspect_stream(path, stream)
+    except ElfCheckError as e:
+        raise ElfCheckError(f"{path}: corrupt ELF file ({e})") from None
+    except OSError as e:
+        raise ElfCheckError(f"{path}: {e.strerror or e}") from e
+    except ELFError as e:
+        raise ElfCheckError(f"{path}: not a valid ELF file ({e})") from e
+    except (ConstructError, ValueError, OverflowError) as e:
+        raise ElfCheckError(f"{path}: truncated or corrupt ELF file ({e})") from e
+
+
+def _inspect_stream(path: str, stream: BinaryIO) -> Report:
+    elf = ELFFile(stream)
+    size = os.fstat(stream.fileno()).st_size
+    return Report(
+        path=path,
+        size=size,
+        machine=elf["e_machine"],
+        needed=_needed(elf),
+        exported=_exported(elf),
+        pmds=_pmds(elf, size),
+    )
+
+
+def _needed(elf: ELFFile) -> list[str]:
+    needed: list[str] = []
+    for section in elf.iter_sections():
+        if isinstance(section, DynamicSection):
+            needed.extend(tag.needed for tag in section.iter_tags("DT_NEEDED"))
+    return needed
+
+
+def _exported(elf: ELFFile) -> list[str]:
+    # Version definitions (e.g. DPDK_23 in librte_*.so) show up as ABS symbols; they are
+    # not code or data, so they are left out.
+    version_nodes = set()
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerDefSection):
+            for _, auxiliaries in section.iter_versions():
+                version_nodes.update(aux.name for aux in auxiliaries)
+
+    exported = set()
+    for section in elf.iter_sections():
+        if not (isinstance(section, SymbolTableSection) and section["sh_type"] == "SHT_DYNSYM"):
+            continue
+        for sym in section.iter_symbols():
+            if (sym.name and sym["st_shndx"] != "SHN_UNDEF"
+                    and sym["st_info"]["bind"] in _EXPORT_BINDINGS
+                    and sym.name not in version_nodes):
+                exported.add(sym.name)
+    return sorted(exported)
+
+
+def _pmds(elf: ELFFile, file_size: int) -> list[str]:
+    """Names of all PMD_INFO_STRINGs in the loaded, non-code sections (.rodata)."""
+    names = set()
+    for section in elf.iter_sections():
+        flags = section["sh_flags"]
+        if (section["sh_type"] != "SHT_PROGBITS" or not flags & 0x2  # SHF_ALLOC
+                or flags & 0x4):  # SHF_EXECINSTR
+            continue
+        if section["sh_offset"] + section["sh_size"] > file_size:
+            raise ElfCheckError(f"section {section.name!r} extends past the end of the file")
+        for match in _PMD_INFO_RE.finditer(section.data()):
+            name = _pmd_name(match.group(1))
+            if name:
+                names.add(name)
+    return sorted(names)
+
+
+def _pmd_name(info: bytes) -> str | None:
+    try:
+        name = json.loads(info.decode("utf-8", "replace")).get("name")
+        return name if isinstance(name, str) else None
+    except (ValueError, AttributeError):
+        match = _PMD_NAME_RE.search(info)  # not valid JSON: still try to get the name
+        return match.group(1).decode("utf-8", "replace") if match else None
+
+
+def normalize_arch(arch: str) -> str:
+    """'x86_64'/'amd64' -> 'x86_64', 'aarch64'/'arm64' -> 'aarch64'; ValueError otherwise."""
+    name = ARCH_ALIASES.get(arch.lower(), arch.lower())
+    if name not in ARCH_MACHINES:
+        raise ValueError(f"unsupported architecture {arch!r} (expected one of "
+                         f"{', '.join(ARCH_MACHINES)})")
+    return name
+
+
+def pmd_names(driver: str) -> tuple[str, ...]:
+    """PMD names that show ``driver`` is linked in; () if it cannot be checked."""
+    if driver.startswith(UNVERIFIABLE_PREFIXES):
+        return ()
+    return DRIVER_PMD_NAMES.get(driver, (driver,))
+
+
+def unverifiable(drivers: Iterable[str]) -> list[str]:
+    """The drivers among ``drivers`` that register no PMD_INFO_STRING (buses, mempools)."""
+    return [d for d in drivers if not pmd_names(d)]
+
+
+def check(report: Report, arch: str, required_pmds: Iterable[str]) -> list[str]:
+    """Problems with ``report`` as a firmware extension for ``arch``; [] when it passes."""
+    problems = []
+
+    expected = ARCH_MACHINES[normalize_arch(arch)]
+    if report.machine != expected:
+        problems.append(f"machine is {report.machine}, expected {expected} for {arch}")
+
+    dpdk_libs = [lib for lib in report.needed if _DPDK_LIB_RE.match(lib)]
+    if dpdk_libs:
+        problems.append(f"needs DPDK shared libraries (DPDK must be linked statically): "
+                        f"{_listing(dpdk_libs)}")
+
+    for driver in required_pmds:
+        names = pmd_names(driver)
+        if names and not set(names) & set(report.pmds):
+            also = f" (PMD name {' or '.join(names)})" if names != (driver,) else ""
+            problems.append(f"PMD {driver}{also} is not linked in")
+
+    rte = [s for s in report.exported if s.startswith("rte_")]
+    if rte:
+        problems.append(f"exports DPDK symbols: {_listing(rte)}")
+    other = [s for s in report.exported
+             if not s.startswith(("rte_",) + ALLOWED_EXPORT_PREFIXES)]
+    if other:
+        problems.append(f"exports unexpected symbols (only PyInit_* expected): {_listing(other)}")
+
+    return problems
+
+
+def _listing(items: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(items[:limit])
+    return f"{shown}, ... ({len(items)} in all)" if len(items) > limit else shown
+
+
+def format_report(report: Report) -> str:
+    """A short human-readable summary of ``report``."""
+    return "\n".join([
+        f"{report.path}",
+        f"  size:     {report.size / 1e6:.2f} MB ({report.size} bytes)",
+        f"  machine:  {report.machine}",
+        f"  needed:   {', '.join(report.needed) or '-'}",
+        f"  exported: {_listing(report.exported) or '-'}",
+        f"  PMDs:     {', '.join(report.pmds) or '-'}",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Check a built dplane firmware extension: no librte_* needed, right "
+                    "machine, required DPDK PMDs embedded, only PyInit_* exported.")
+    ap.add_argument("path", help="the ELF file (e.g. _firmware.cpython-*.so)")
+    ap.add_argument("--arch", choices=sorted(ARCH_MACHINES),
+                    help="target architecture (default: this host's)")
+    ap.add_argument("--pmd", nargs="+", action="extend", metavar="NAME",
+                    help="required drivers, meson or PMD names; may be repeated "
+                         f"(default: {' '.join(DEFAULT_PMDS)})")
+    args = ap.parse_args(argv)
+
+    try:
+        arch = args.arch or normalize_arch(platform.machine())
+        report = inspect(args.path)
+    except (ValueError, ElfCheckError) as e:
+        print(f"elfcheck: error: {e}", file=sys.stderr)
+        return 1
+
+    required = args.pmd or list(DEFAULT_PMDS)
+    print(format_report(report))
+    skipped = unverifiable(required)
+    if skipped:
+        print(f"  not checked (no PMD_INFO_STRING): {', '.join(skipped)}")
+    problems = check(report, arch, required)
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print(f"{len(problems)} problem(s)" if problems else f"OK for {arch}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
