@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""dplane packet-path benchmark: dplane's rx -> cls -> tx against testpmd's io forwarding,
+in the same run, on the same ports and traffic.
+
+    python3 tools/bench/run.py [--seconds N] [--packets N] [--flows N] [--size BYTES] [--json]
+
+Both contenders read a pcap replayed forever by net_pcap (infinite_rx) and send everything
+to net_null, one forwarding core each, one after the other. Prints Mpps, ns per packet and
+dplane's rate as a fraction of testpmd's (the floor). See README.md in this directory.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import dut
+import machine
+import testpmd
+from child import ChildError
+from measure import MAIN_CPU, Contender, Result, measure
+from traffic import Traffic, write_pcap
+
+from dplane.board import DEFAULT_MBUFS
+
+TESTPMD = "/usr/bin/dpdk-testpmd"
+START_TIMEOUT = 90.0  # EAL start-up with --no-huge zeroes all of -m; pcap load
+MBUF_BYTES = 2560     # an mbuf with dplane's data room and private area, rounded up
+# Beyond these the machine was not quiet (see measure.py)
+MIN_SHARE = 0.98       # forwarding thread on its CPU
+MAX_STEAL = 0.02       # forwarding CPU stolen by the hypervisor
+MAX_OTHER_BUSY = 0.10  # main CPU busy (the main lcores sleep)
+
+
+# ---------------------------------------------------------------------------------------
+# Set-up
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Measure dplane's packet path (rx -> cls -> tx) against testpmd's io "
+                    "forwarding floor.")
+    p.add_argument("--seconds", type=float, default=5.0,
+                   help="measurement window per contender (default 5)")
+    p.add_argument("--warmup", type=float, default=2.0,
+                   help="seconds of forwarding before the window opens (default 2)")
+    p.add_argument("--packets", type=int, default=4096,
+                   help="frames in the pcap, replayed forever (default 4096)")
+    p.add_argument("--flows", type=int, default=1024,
+                   help="distinct IPv4/UDP 5-tuples among them (default 1024)")
+    p.add_argument("--size", type=int, default=64,
+                   help="frame size in bytes on the wire, FCS included (default 64)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the flows (default 1)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="testpmd then dplane, this many times; medians reported (default 1)")
+    p.add_argument("--testpmd", default=TESTPMD, help=f"testpmd binary (default {TESTPMD})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    if args.seconds < 1 or args.warmup < 0:
+        p.error("--seconds must be at least 1 and --warmup at least 0")
+    if not 1 <= args.rounds <= 100:
+        p.error("--rounds must be 1..100")
+    if not 1 <= args.packets <= 1 << 20:
+        p.error("--packets must be 1..1048576")
+    if not shutil.which(args.testpmd):
+        p.error(f"testpmd not found: {args.testpmd}")
+    try:
+        traffic(args).validate()
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
+
+
+def traffic(args: argparse.Namespace) -> Traffic:
+    return Traffic(packets=args.packets, flows=args.flows, size=args.size, seed=args.seed)
+
+
+def pool(packets: int) -> tuple[int, int]:
+    """(mbufs, memory MB) for both contenders. net_pcap with infinite_rx copies the whole
+    pcap into mbufs of the port's pool and keeps them: dplane's default pool on top."""
+    mbufs = packets + DEFAULT_MBUFS
+    memory_mb = max(1024, math.ceil(mbufs * MBUF_BYTES / 2**20) + 512)
+    return mbufs, memory_mb
+
+
+def file_prefix(tag: str) -> str:
+    """Unique per run: never the default prefix, never another DPDK user's."""
+    return f"dpbench-{tag}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def free_tcp_port() -> int:
+    """A port nobody listens on now (dplane listens on [::]:port)."""
+    for family, host in ((socket.AF_INET6, "::"), (socket.AF_INET, "")):
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.bind((host, 0))
+                return s.getsockname()[1]
+        except OSError:
+            continue
+    raise OSError("no free TCP port")
+
+
+# ---------------------------------------------------------------------------------------
+# Running
+
+@dataclasses.dataclass
+class Outcome:
+    """One contender in one round."""
+
+    result: Result
+    exit_code: int
+    run_drops: int | None = None  # testpmd's forward statistics (whole run, at exit)
+
+
+def run_one(contender: Contender, args: argparse.Namespace) -> Outcome:
+    try:
+        contender.start(START_TIMEOUT)
+        snaps = measure(contender, args.warmup, args.seconds)
+    finally:
+        exit_code = contender.stop()
+    result = Result.from_window(snaps)
+    if result.packets == 0:
+        raise ChildError(f"{contender.name}: forwarded nothing in the window")
+    return Outcome(result, exit_code)
+
+
+def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Path
+              ) -> dict[str, Outcome]:
+    mbufs, memory_mb = pool(args.packets)
+    floor = testpmd.Testpmd(testpmd.Setup(args.testpmd, pcap, file_prefix("tp"), memory_mb,
+                                          mbufs), workdir)
+    out = {"testpmd": run_one(floor, args)}
+    out["testpmd"].run_drops = floor.parser.run_drops
+    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
+                                  free_tcp_port()), workdir)
+    out["dplane"] = run_one(dplane, args)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Reporting
+
+def median(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def summarize(rounds: list[dict[str, Outcome]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name in ("testpmd", "dplane"):
+        results = [r[name].result for r in rounds]
+        mpps = statistics.median(x.mpps for x in results)
+        summary[name] = {
+            "mpps": round(mpps, 4),
+            "ns_per_pkt": round(1e3 / mpps, 2),
+            "cpu_ns_per_pkt": _round(median(x.cpu_ns_per_pkt for x in results), 2),
+            "worker_cpu_share_min": _round(min((x.cpu_share for x in results
+                                                if x.cpu_share is not None), default=None), 4),
+        }
+    tp, dp = summary["testpmd"], summary["dplane"]
+    summary["ratio"] = round(dp["mpps"] / tp["mpps"], 4)
+    summary["added_ns_per_pkt"] = round(dp["ns_per_pkt"] - tp["ns_per_pkt"], 2)
+    if tp["cpu_ns_per_pkt"] and dp["cpu_ns_per_pkt"]:
+        summary["cpu_ratio"] = round(tp["cpu_ns_per_pkt"] / dp["cpu_ns_per_pkt"], 4)
+        summary["added_cpu_ns_per_pkt"] = round(dp["cpu_ns_per_pkt"] - tp["cpu_ns_per_pkt"], 2)
+    return summary
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _machine_warnings(name: str, r: Result) -> list[str]:
+    out = []
+    if r.cpu_share is not None and r.cpu_share < MIN_SHARE:
+        out.append(f"the {name} forwarding thread was on its CPU only {r.cpu_share:.0%} of "
+                   f"the window: another task ran there")
+    if r.steal is not None and r.steal > MAX_STEAL:
+        out.append(f"the hypervisor stole {r.steal:.0%} of the forwarding CPU during {name}")
+    if r.other_busy is not None and r.other_busy > MAX_OTHER_BUSY:
+        out.append(f"CPU {MAIN_CPU} was {r.other_busy:.0%} busy during {name}: something "
+                   f"else ran beside the forwarding core")
+    return out
+
+
+def problems(rounds: list[dict[str, Outcome]]) -> tuple[list[str], list[str]]:
+    """(errors, warnings). An error fails the bench; a warning questions its figures."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    noisy = False
+    for i, r in enumerate(rounds, 1):
+        tag = f"round {i}: " if len(rounds) > 1 else ""
+        dp, tp = r["dplane"], r["testpmd"]
+        if dp.exit_code != 0:
+            errors.append(f"{tag}dplane exited {dp.exit_code} on SIGTERM (expected 0)")
+        if tp.exit_code != 0:
+            warnings.append(f"{tag}testpmd exited {tp.exit_code} on SIGINT")
+        lost = {"drops": dp.result.drops, "rx_nombuf": dp.result.rx_nombuf,
+                "rx_missed": dp.result.rx_missed}
+        if any(lost.values()):
+            warnings.append(f"{tag}dplane lost packets in the window: " +
+                            ", ".join(f"{k} {v}" for k, v in lost.items()))
+        for name, o in (("testpmd", tp), ("dplane", dp)):
+            found = _machine_warnings(name, o.result)
+            noisy = noisy or bool(found)
+            warnings += [tag + w for w in found]
+    if noisy:
+        warnings.append("the machine was not quiet: wall-clock figures are low and noisy; "
+                        "cpu-ns/pkt is the fairer comparison. Rerun on a quiet machine.")
+    return errors, warnings
+
+
+def detail_line(name: str, o: Outcome) -> str:
+    r = o.result
+    parts = [f"{r.mpps:.2f} Mpps over {r.elapsed:.2f} s"]
+    if r.step_mpps:
+        parts.append(f"1-s steps {min(r.step_mpps):.2f}..{max(r.step_mpps):.2f}")
+    if r.cpu_share is not None and r.cpu_ns_per_pkt is not None:
+        parts.append(f"worker on CPU {r.cpu_share:.1%} ({r.cpu_ns_per_pkt:.1f} cpu-ns/pkt)")
+    if r.steal is not None:
+        parts.append(f"steal {r.steal:.1%}")
+    if r.other_busy is not None:
+        parts.append(f"CPU {MAIN_CPU} busy {r.other_busy:.1%}")
+    drops = f"drops {r.drops}"
+    if o.run_drops is not None:
+        drops += f" (whole run: {o.run_drops})"
+    parts += [drops, f"rx_nombuf {r.rx_nombuf}", f"rx_missed {r.rx_missed}",
+              f"exit {o.exit_code}"]
+    return f"{name}: " + ", ".join(parts)
+
+
+def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str:
+    m, p, s = report["machine"], report["params"], report["summary"]
+    tp, dp = s["testpmd"], s["dplane"]
+    load = " ".join(f"{x:.2f}" for x in m["loadavg_before"])
+    n = len(rounds)
+    lines = [
+        "dplane bench: net_pcap rx -> forward -> net_null tx, one forwarding core",
+        f"machine     : {m['cpu']}, {m['cores']} cores, Linux {m['kernel']} (load {load})",
+        f"DPDK        : {m['dpdk']['dplane']} in dplane (static), "
+        f"{m['dpdk']['testpmd']} for testpmd",
+        f"traffic     : {p['size']}-byte frames, {p['flows']} flows, {p['packets']} frames in "
+        f"the pcap; {p['mbufs']} mbufs, burst {p['burst']}",
+        f"window      : {p['seconds']:g} s after {p['warmup']:g} s warm-up, "
+        + ("1 round" if n == 1 else f"{n} rounds (medians)"),
+        f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
+        f"dplane cls  : {dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
+        f"ratio {s['ratio']:.2f} of floor",
+        f"dplane adds : {s['added_ns_per_pkt']:+.1f} ns/pkt to io forwarding"
+        + (f" (CPU time: {s['added_cpu_ns_per_pkt']:+.1f} ns/pkt, ratio {s['cpu_ratio']:.2f})"
+           if "cpu_ratio" in s else ""),
+        "details:",
+    ]
+    for i, r in enumerate(rounds, 1):
+        tag = f"  [{i}] " if n > 1 else "  "
+        lines.append(tag + detail_line("testpmd io", r["testpmd"]))
+        lines.append(tag + detail_line("dplane cls", r["dplane"]))
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    lines += [f"error: {e}" for e in report["errors"]]
+    return "\n".join(lines)
+
+
+def round_dict(r: dict[str, Outcome]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, o in r.items():
+        out[name] = dict(o.result.to_dict(), exit_code=o.exit_code)
+        if o.run_drops is not None:
+            out[name]["run_drops"] = o.run_drops
+    out["ratio"] = round(r["dplane"].result.mpps / r["testpmd"].result.mpps, 4)
+    return out
+
+
+def build_report(args: argparse.Namespace, info: dict[str, Any],
+                 rounds: list[dict[str, Outcome]]) -> dict[str, Any]:
+    mbufs, memory_mb = pool(args.packets)
+    errors, warnings = problems(rounds)
+    return {
+        "machine": info,
+        "params": {"seconds": args.seconds, "warmup": args.warmup, "packets": args.packets,
+                   "flows": args.flows, "size": args.size, "seed": args.seed,
+                   "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
+                   "burst": testpmd.BURST, "ring": testpmd.RING},
+        "summary": summarize(rounds),
+        "rounds": [round_dict(r) for r in rounds],
+        "warnings": warnings,
+        "errors": errors,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every finally: children stopped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    info = machine.describe(args.testpmd)
+    rounds: list[dict[str, Outcome]] = []
+    with tempfile.TemporaryDirectory(prefix="dplane-bench-") as tmp:
+        workdir = pathlib.Path(tmp)
+        pcap = workdir / "traffic.pcap"
+        write_pcap(traffic(args), pcap)
+        try:
+            for _ in range(args.rounds):
+                rounds.append(run_round(args, workdir, pcap))
+        except ChildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("bench: interrupted", file=sys.stderr)
+            return 130
+    report = build_report(args, info, rounds)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(text_report(report, rounds))
+    return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
