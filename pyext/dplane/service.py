@@ -45,6 +45,20 @@ def _setup_logging(cfg: Config) -> None:
     root.propagate = False
 
 
+def _restore_affinity(cpus: set[int]) -> None:
+    """EAL pinned this thread, and the threads it created (interrupts), to the main lcore's
+    CPU; threads created later (gRPC) would inherit that. Hand every thread but the worker
+    lcores back all the CPUs the process had."""
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as f:
+                if f.read().startswith("rte-worker"):
+                    continue
+            os.sched_setaffinity(int(task), cpus)
+        except OSError:  # a thread that just ended
+            pass
+
+
 class Service:
     """State shared by the API handlers. Mutated only on the control thread."""
 
@@ -86,8 +100,7 @@ class Service:
             firmware.eal_init(["dplane"] + cfg.eal_args)
         except OSError as exc:
             raise ConfigError(f"Cannot init EAL: {exc.strerror}") from None
-        # EAL pinned this thread (and every thread it will create: gRPC) to one CPU
-        os.sched_setaffinity(0, affinity)
+        _restore_affinity(affinity)
 
         server = None
         try:

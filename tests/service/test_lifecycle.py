@@ -112,3 +112,26 @@ def wait_serving(svc: harness.Service, timeout: float = 30.0) -> None:
         except Exception:
             time.sleep(0.1)
     pytest.fail("dplane did not serve")
+
+
+def test_cpu_affinity_restored_after_eal_init(service):
+    """EAL pins the thread that initialises it; dplane hands every CPU back to its own
+    threads (gRPC, control), while the worker lcore stays on its CPU."""
+    allowed = {}
+    for task in pathlib.Path(f"/proc/{service.proc.pid}/task").iterdir():
+        status = (task / "status").read_text()
+        name = (task / "comm").read_text().strip()
+        cpus = next(line.split(":")[1].strip() for line in status.splitlines()
+                    if line.startswith("Cpus_allowed_list"))
+        allowed.setdefault(name, set()).add(cpus)
+    everything = process_cpus()
+    assert allowed["rte-worker-1"] == {"1"}
+    others = {cpus for name, sets in allowed.items() if not name.startswith("rte-")
+              for cpus in sets}
+    assert others == {everything}, allowed
+
+
+def process_cpus() -> str:
+    with open("/proc/self/status", encoding="ascii") as f:
+        return next(line.split(":")[1].strip() for line in f
+                    if line.startswith("Cpus_allowed_list"))
