@@ -4,6 +4,7 @@
  * it is. The parse result stays in the mbuf for the nodes that follow.
  */
 #include <netinet/in.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -46,11 +47,30 @@ _Static_assert(CLS_BAD_L4 - CLS_BAD_ETHER == DP_PARSE_BAD_L4 - DP_PARSE_BAD_ETHE
 static const char *class_node[DP_CLS_CLASS_COUNT];
 static rte_edge_t class_edge[DP_CLS_CLASS_COUNT];
 
+/* UDP destination ports answered by a node of their own (DHCP, DHCPv6) */
+#define CLS_MAX_UDP 8
+static struct {
+	uint8_t cls;
+	rte_be16_t port;
+	const char *node;
+	rte_edge_t edge;
+} udp_handlers[CLS_MAX_UDP];
+static unsigned int nb_udp_handlers;
+
 DP_TX_EDGES("cls", cls_tx_edge);
 
 void dp_cls_register(enum dp_cls_class cls, const char *node)
 {
 	class_node[cls] = node;
+}
+
+void dp_cls_register_udp(enum dp_cls_class cls, uint16_t port, const char *node)
+{
+	RTE_VERIFY(nb_udp_handlers < CLS_MAX_UDP);
+	udp_handlers[nb_udp_handlers].cls = (uint8_t)cls;
+	udp_handlers[nb_udp_handlers].port = rte_cpu_to_be_16(port);
+	udp_handlers[nb_udp_handlers].node = node;
+	nb_udp_handlers++;
 }
 
 int dp_cls_setup_edges(void)
@@ -69,7 +89,29 @@ int dp_cls_setup_edges(void)
 		}
 		class_edge[c] = (rte_edge_t)edge;
 	}
+	for (unsigned int i = 0; i < nb_udp_handlers; i++) {
+		edge = dp_node_edge_by_name("cls", udp_handlers[i].node);
+		if (edge < 0) {
+			DP_LOG(ERR, "cls: no node %s", udp_handlers[i].node);
+			return edge;
+		}
+		udp_handlers[i].edge = (rte_edge_t)edge;
+	}
 	return 0;
+}
+
+static inline rte_edge_t class_next(enum dp_cls_class cls, const uint8_t *data,
+				    const struct dp_parse *p)
+{
+	if (p->l4_proto == IPPROTO_UDP && p->l4_off) {
+		rte_be16_t dst_port;
+
+		memcpy(&dst_port, data + p->l4_off + 2, sizeof(dst_port));
+		for (unsigned int i = 0; i < nb_udp_handlers; i++)
+			if (udp_handlers[i].cls == cls && udp_handlers[i].port == dst_port)
+				return udp_handlers[i].edge;
+	}
+	return class_edge[cls];
 }
 
 static inline rte_edge_t classify(struct rte_mbuf *m)
@@ -97,14 +139,14 @@ static inline rte_edge_t classify(struct rte_mbuf *m)
 		return CLS_PF_NOT_TUNNEL;
 	}
 
-	if (!dp_port_attached(m->port))
+	if (!dp_port_iface(m->port))
 		return CLS_NO_INTERFACE;
 
 	switch (p->l3_type) {
 	case DP_L3_ARP:
 		return class_edge[DP_CLS_VF_ARP];
 	case DP_L3_IPV4:
-		return class_edge[DP_CLS_VF_IPV4];
+		return class_next(DP_CLS_VF_IPV4, data, p);
 	case DP_L3_IPV6:
 		if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off) {
 			uint8_t type = data[p->l4_off];
@@ -112,7 +154,7 @@ static inline rte_edge_t classify(struct rte_mbuf *m)
 			if (type == ICMPV6_RS || type == ICMPV6_NS)
 				return class_edge[DP_CLS_VF_ND];
 		}
-		return class_edge[DP_CLS_VF_IPV6];
+		return class_next(DP_CLS_VF_IPV6, data, p);
 	default:
 		return CLS_UNKNOWN_ETHERTYPE;
 	}

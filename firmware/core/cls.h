@@ -7,6 +7,8 @@
 #ifndef DP_CLS_H
 #define DP_CLS_H
 
+#include <stdint.h>
+
 enum dp_cls_class {
 	DP_CLS_VF_ARP,    /* ARP from a VM */
 	DP_CLS_VF_ND,     /* IPv6 NS / RS from a VM */
@@ -17,6 +19,8 @@ enum dp_cls_class {
 };
 
 void dp_cls_register(enum dp_cls_class cls, const char *node);
+/* UDP to this destination port within a class goes to node instead (e.g. DHCP: 67). */
+void dp_cls_register_udp(enum dp_cls_class cls, uint16_t port, const char *node);
 
 /* Resolve the registered classes into cls edges; called by the graph builder. */
 int dp_cls_setup_edges(void);

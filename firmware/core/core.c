@@ -5,6 +5,7 @@
 
 #include "ctl.h"
 #include "mbuf.h"
+#include "module.h"
 #include "port.h"
 #include "worker.h"
 
@@ -49,6 +50,9 @@ int dp_core_start(const struct dp_core_conf *conf)
 	ret = dp_ports_setup(conf, dp_pool);
 	if (ret < 0)
 		goto fail;
+	ret = dp_modules_init();
+	if (ret < 0)
+		goto fail;
 	dp_worker.lcore = worker;
 	ret = dp_graph_setup(conf, &dp_worker);
 	if (ret < 0)
@@ -77,6 +81,7 @@ int dp_core_stop(void)
 		return 0;
 	dp_worker_join(&dp_worker);
 	dp_ports_teardown();
+	dp_modules_fini();
 	dp_graph_teardown(&dp_worker);
 	dp_rcu_teardown();
 	rte_mempool_free(dp_pool);

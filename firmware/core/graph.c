@@ -94,7 +94,7 @@ static int node_clone(const char *parent, const char *suffix)
 
 int dp_graph_setup(const struct dp_core_conf *conf, struct dp_worker *w)
 {
-	const char *patterns[DP_MAX_PORTS];
+	const char *patterns[DP_MAX_PORTS + 1];
 	char rx_names[DP_MAX_PORTS][RTE_NODE_NAMESIZE];
 	char tx_name[RTE_NODE_NAMESIZE];
 	char suffix[16];
@@ -142,7 +142,8 @@ int dp_graph_setup(const struct dp_core_conf *conf, struct dp_worker *w)
 
 	snprintf(w->graph_name, sizeof(w->graph_name), "dp_graph_%u", w->lcore);
 	prm.socket_id = (int)rte_lcore_to_socket_id(w->lcore);
-	prm.nb_node_patterns = conf->nb_ports;
+	patterns[conf->nb_ports] = "rx_periodic";
+	prm.nb_node_patterns = conf->nb_ports + 1;
 	prm.node_patterns = patterns;
 	w->graph_id = rte_graph_create(w->graph_name, &prm);
 	if (w->graph_id == RTE_GRAPH_ID_INVALID) {

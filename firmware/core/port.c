@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #include "ctl.h"
@@ -67,6 +68,10 @@ int dp_ports_setup(const struct dp_core_conf *conf, struct rte_mempool *pool)
 		port = &dp_ports[pc->port_id];
 		if (port->configured)
 			return -EEXIST;
+		ret = rte_eth_macaddr_get(pc->port_id, &port->mac);
+		if (ret < 0)
+			return ret;
+		port->vm_mac = dp_mac_to_u64(&port->mac); /* a guess until the VM tells */
 		port->role = pc->role;
 		port->pf_index = pc->pf_index;
 		port->xconnect = pc->xconnect;
@@ -150,7 +155,8 @@ int dp_port_stats_get(uint16_t port_id, struct dp_port_stats *stats)
 	return 0;
 }
 
-/* Stop and close every ethdev EAL created, ours or not: closing a net_tap removes its TAP. */
+/* Stop and close every ethdev EAL created, ours or not: closing a net_tap removes its TAP.
+ * The worker is gone: interfaces still bound are freed without waiting. */
 void dp_ports_teardown(void)
 {
 	uint16_t port_id;
@@ -158,6 +164,8 @@ void dp_ports_teardown(void)
 	RTE_ETH_FOREACH_DEV(port_id) {
 		if (port_id < DP_MAX_PORTS && dp_ports[port_id].started)
 			dp_port_stop(port_id);
+		if (port_id < DP_MAX_PORTS && dp_ports[port_id].iface)
+			rte_free((void *)(uintptr_t)dp_ports[port_id].iface);
 		rte_eth_dev_close(port_id);
 	}
 	memset(dp_ports, 0, sizeof(dp_ports));

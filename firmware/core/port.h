@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
+
 #include <dplane/core.h>
+#include <dplane/iface.h>
 
 struct rte_mempool;
 
@@ -23,7 +26,15 @@ struct dp_port {
 	/* read by workers, written by control; cleared + RCU-synchronised before a stop */
 	uint8_t rx_enabled;
 	uint8_t tx_enabled;
-	uint8_t attached; /* a VF bound to an interface: its traffic is classified */
+	/* set by control when an interface is attached, cleared by the worker once the VM
+	 * answered the ARP request for its address (its MAC is learned) */
+	uint8_t arp_pending;
+	struct rte_ether_addr mac; /* the port's own MAC; fixed while the graph runs */
+	/* the VM's MAC: starts as the port's own, learned by the worker from ARP/DHCP/NS;
+	 * it belongs to the port and outlives interfaces. 48 bits in an atomic word. */
+	uint64_t vm_mac;
+	/* the interface bound to this VF (RCU: published by control, NULL = none) */
+	const struct dp_iface_conf *iface;
 };
 
 extern struct dp_port dp_ports[DP_MAX_PORTS];
@@ -33,9 +44,36 @@ static inline bool dp_port_rx_enabled(uint16_t port_id)
 	return __atomic_load_n(&dp_ports[port_id].rx_enabled, __ATOMIC_ACQUIRE);
 }
 
-static inline bool dp_port_attached(uint16_t port_id)
+static inline const struct dp_iface_conf *dp_port_iface(uint16_t port_id)
 {
-	return __atomic_load_n(&dp_ports[port_id].attached, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&dp_ports[port_id].iface, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t dp_mac_to_u64(const struct rte_ether_addr *mac)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		v = (v << 8) | mac->addr_bytes[i];
+	return v;
+}
+
+static inline void dp_u64_to_mac(uint64_t v, struct rte_ether_addr *mac)
+{
+	for (int i = RTE_ETHER_ADDR_LEN - 1; i >= 0; i--, v >>= 8)
+		mac->addr_bytes[i] = (uint8_t)v;
+}
+
+static inline void dp_port_vm_mac(uint16_t port_id, struct rte_ether_addr *mac)
+{
+	dp_u64_to_mac(__atomic_load_n(&dp_ports[port_id].vm_mac, __ATOMIC_RELAXED), mac);
+}
+
+/* Worker side: remember the VM's MAC (from ARP replies, DHCP requests, neighbour
+ * solicitations). */
+static inline void dp_port_learn_vm_mac(uint16_t port_id, const struct rte_ether_addr *mac)
+{
+	__atomic_store_n(&dp_ports[port_id].vm_mac, dp_mac_to_u64(mac), __ATOMIC_RELAXED);
 }
 
 static inline bool dp_port_tx_enabled(uint16_t port_id)

@@ -16,3 +16,10 @@ cdef inline int _check(int rc) except -1:
 
 include "core.pxi"
 include "parse.pxi"
+include "iface.pxi"
+include "vni.pxi"
+include "vnf.pxi"
+include "arp.pxi"
+include "nd.pxi"
+include "dhcp.pxi"
+include "dhcpv6.pxi"

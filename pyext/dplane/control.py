@@ -42,8 +42,13 @@ class ControlThread:
         """Run fn on the control thread every `interval` seconds (first run after one)."""
         self._queue.put((self._add_timer, (interval, fn), None))
 
-    def _add_timer(self, interval: float, fn: Callable[[], Any]) -> None:
-        heapq.heappush(self._timers, (time.monotonic() + interval, next(self._seq), interval, fn))
+    def after(self, delay: float, fn: Callable[[], Any]) -> None:
+        """Run fn on the control thread once, `delay` seconds from now."""
+        self._queue.put((self._add_timer, (delay, fn, False), None))
+
+    def _add_timer(self, interval: float, fn: Callable[[], Any], repeat: bool = True) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + interval, next(self._seq),
+                                      interval if repeat else 0.0, fn))
 
     def wake(self) -> None:
         """Make run() re-check its stop condition now (safe from a signal handler)."""
@@ -89,4 +94,5 @@ class ControlThread:
         while self._timers and self._timers[0][0] <= now:
             _, _, interval, fn = heapq.heappop(self._timers)
             fn()
-            heapq.heappush(self._timers, (now + interval, next(self._seq), interval, fn))
+            if interval:
+                heapq.heappush(self._timers, (now + interval, next(self._seq), interval, fn))

@@ -34,6 +34,23 @@ cdef extern from "dplane/core.h" nogil:
         uint16_t nb_ports
         dp_port_conf ports[DP_MAX_PORTS]
 
+    enum:
+        DP_MAX_DNS4
+        DP_MAX_DNS6
+
+    struct dp_service_conf:
+        uint16_t dhcp_mtu
+        uint8_t nb_dns4
+        uint8_t nb_dns6
+        uint8_t dns4[DP_MAX_DNS4][4]
+        uint8_t dns6[DP_MAX_DNS6][16]
+        bint ipv6_overlay
+
+    struct dp_table_info:
+        const char *name
+        unsigned int capacity
+        unsigned int entries
+
     struct dp_port_stats:
         uint64_t ipackets
         uint64_t opackets
@@ -55,6 +72,9 @@ cdef extern from "dplane/core.h" nogil:
     int dp_port_start(uint16_t port_id)
     int dp_port_stop(uint16_t port_id)
     int dp_port_stats_get(uint16_t port_id, dp_port_stats *stats)
+    int dp_service_conf_set(const dp_service_conf *conf)
+    unsigned int dp_table_count()
+    int dp_table_get(unsigned int idx, dp_table_info *info)
     int dp_rcu_synchronize()
     unsigned int dp_drop_reason_count()
     const char *dp_drop_reason_name(unsigned int idx)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Bindings for dplane/core.h (included by _firmware.pyx).
 from libc.stdlib cimport calloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from dplane.core cimport *
 
@@ -135,4 +135,37 @@ def drop_counters():
     for i in range(dp_drop_reason_count()):
         _check(dp_drop_reason_packets(i, &packets))
         out[dp_drop_reason_name(i).decode()] = packets
+    return out
+
+
+def service_conf_set(unsigned int dhcp_mtu, dns4, dns6, bint ipv6_overlay):
+    """dns4: packed 4-byte addresses, dns6: packed 16-byte addresses."""
+    cdef dp_service_conf conf
+    memset(&conf, 0, sizeof(conf))
+    if len(dns4) > DP_MAX_DNS4 or len(dns6) > DP_MAX_DNS6:
+        raise ValueError('too many DNS servers')
+    conf.dhcp_mtu = dhcp_mtu
+    conf.ipv6_overlay = ipv6_overlay
+    conf.nb_dns4 = len(dns4)
+    conf.nb_dns6 = len(dns6)
+    for i, addr in enumerate(dns4):
+        _copy_addr(conf.dns4[i], addr, 4)
+    for i, addr in enumerate(dns6):
+        _copy_addr(conf.dns6[i], addr, 16)
+    _check(dp_service_conf_set(&conf))
+
+
+cdef _copy_addr(uint8_t *dst, bytes src, Py_ssize_t size):
+    if len(src) != size:
+        raise ValueError('address of %d bytes expected' % size)
+    memcpy(dst, <const char *>src, size)
+
+
+def tables():
+    """[(name, capacity, entries)] for every table the firmware registered."""
+    cdef dp_table_info info
+    out = []
+    for i in range(dp_table_count()):
+        _check(dp_table_get(i, &info))
+        out.append((info.name.decode(), info.capacity, info.entries))
     return out

@@ -25,6 +25,8 @@ def collect(svc: Service) -> dplane_pb2.GetStatsResponse:
             rx_missed=st["imissed"], rx_errors=st["ierrors"],
             tx_errors=st["oerrors"], rx_nombuf=st["rx_nombuf"],
         )
+    for name, capacity, entries in svc.table_usage():
+        response.tables.add(name=name, capacity=capacity, entries=entries)
     return response
 
 

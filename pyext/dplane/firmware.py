@@ -106,3 +106,89 @@ def parse_frame(data: bytes) -> ParseResult:
     """The cls parser, as the dataplane runs it (needs no EAL)."""
     status, fields = _fw.parse_frame(data)
     return ParseResult(status, **fields)
+
+
+# -- service-wide settings, tables ------------------------------------------------------
+
+def service_conf_set(dhcp_mtu: int, dns4: list[bytes], dns6: list[bytes],
+                     ipv6_overlay: bool) -> None:
+    """Before start(): what DHCP/DHCPv6/ND answers with (addresses packed)."""
+    _fw.service_conf_set(dhcp_mtu, dns4, dns6, ipv6_overlay)
+
+
+def tables() -> list[tuple[str, int, int]]:
+    """(name, capacity, entries) of every firmware table."""
+    return _fw.tables()
+
+
+# -- interfaces (VF ports bound to a VNI and addresses) ----------------------------------
+
+PXE_NONE, PXE_IPV4, PXE_IPV6 = _fw.PXE_NONE, _fw.PXE_IPV4, _fw.PXE_IPV6
+BOOT_FILE_LEN = _fw.BOOT_FILE_LEN  # with the terminating NUL
+HOSTNAME_LEN = _fw.HOSTNAME_LEN
+
+
+def iface_attach(port_id: int, vni: int, ipv4: bytes, ipv6: bytes, pxe_family: int = 0,
+                 pxe_addr: bytes = b"", boot_file: str = "", hostname: str = "") -> None:
+    _fw.iface_attach(port_id, vni, ipv4, ipv6, pxe_family, pxe_addr, boot_file.encode(),
+                     hostname.encode())
+
+
+def iface_detach(port_id: int) -> None:
+    _fw.iface_detach(port_id)
+
+
+def iface_vm_mac(port_id: int) -> str:
+    return _fw.iface_vm_mac(port_id)
+
+
+# -- VNIs and routes -----------------------------------------------------------------------
+
+VNI_MAX = _fw.VNI_MAX
+
+
+def vni_create(vni: int) -> None:
+    _fw.vni_create(vni)
+
+
+def vni_destroy(vni: int) -> None:
+    _fw.vni_destroy(vni)
+
+
+def vni_exists(vni: int) -> bool:
+    return _fw.vni_exists(vni)
+
+
+def vni_reset(vni: int) -> None:
+    _fw.vni_reset(vni)
+
+
+def route_add(vni: int, prefix: bytes, prefix_len: int, port_id: int, nh_vni: int = 0,
+              nh_ipv6: bytes = b"") -> None:
+    _fw.route_add(vni, prefix, prefix_len, port_id, nh_vni, nh_ipv6)
+
+
+def route_del(vni: int, prefix: bytes, prefix_len: int, port_id: int = -1) -> None:
+    _fw.route_del(vni, prefix, prefix_len, port_id)
+
+
+def route_list(vni: int, family: int) -> list[tuple[bytes, int, int, int, bytes]]:
+    return _fw.route_list(vni, family)
+
+
+# -- the VNF table (underlay addresses) -------------------------------------------------
+
+VNF_INTERFACE_IP, VNF_VIP, VNF_NAT, VNF_LB, VNF_LB_ALIAS_PFX, VNF_ALIAS_PFX = range(1, 7)
+
+
+def vnf_add(underlay: bytes, vnf_type: int, port_id: int, vni: int, prefix: bytes = b"",
+            prefix_len: int = 0) -> None:
+    _fw.vnf_add(underlay, vnf_type, port_id, vni, prefix, prefix_len)
+
+
+def vnf_del(underlay: bytes) -> None:
+    _fw.vnf_del(underlay)
+
+
+def vnf_get(underlay: bytes) -> tuple[int, int, int, bytes, int] | None:
+    return _fw.vnf_get(underlay)

@@ -70,8 +70,8 @@ def assign(devs: Sequence[EthDev], pf0: str, pf1: str, vf_pattern: str,
 
 def port_confs(ports: Sequence[Port], xconnect: dict[str, str] | None = None
                ) -> list[PortConf]:
-    """What the firmware is told. Every port starts now: a VF without an interface receives,
-    and cls drops its frames as cls_no_interface."""
+    """What the firmware is told. PFs start now; a VF starts when an interface is created on
+    it and stops when it is deleted (its link is down in between), as in dpservice."""
     by_role = {p.role: p.port_id for p in ports if p.role != "vf"}
     xconnect = xconnect or {}
     out = []
@@ -82,6 +82,6 @@ def port_confs(ports: Sequence[Port], xconnect: dict[str, str] | None = None
             role=PORT_VF if p.role == "vf" else PORT_PF,
             pf_index=1 if p.role == "pf1" else 0,
             xconnect=by_role.get(peer) if peer else None,
-            start=True,
+            start=p.role != "vf",
         ))
     return out

@@ -3,6 +3,7 @@
 loop on the main thread until SIGTERM/SIGINT, then everything released in reverse order."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -11,17 +12,22 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import board as boards
-from . import cmdline, firmware, ports
+from . import announce, cmdline, firmware, ports
 from .cmdline import Config
 from .control import ControlThread
 from .errors import ConfigError
+from .interfaces import MAX_INTERFACES, Interface, Interfaces
+from .underlay import UnderlayGenerator
+from .vnis import Vnis
 
 log = logging.getLogger("dplane")
 
 REQUIRED_LCORES = 2  # the main lcore (control) and one worker
+# periodic ARP/NA/RA to the VMs: every 5 s for the first cycles, every 30 s once initialised
+MAINTENANCE_FAST, MAINTENANCE_FAST_CYCLES, MAINTENANCE_SLOW = 5.0, 5, 30.0
 
 
 class _JsonFormatter(logging.Formatter):
@@ -68,14 +74,38 @@ class Service:
         self.initialized = False
         self.control = ControlThread()
         self.ports: list[ports.Port] = []
+        self.vnis = Vnis()
+        self.underlays = UnderlayGenerator(cfg.ipv6)
+        self.interfaces: Interfaces  # once the ports are known
+        # things to send to every VM with an interface, on the maintenance timer
+        self.maintenance: list[Callable[[Interface], None]] = []
+        self._maintenance_cycles = 0
         self._stop = threading.Event()
         self._signals = 0
 
     # -- control-thread operations -------------------------------------------------------
 
     def initialize(self) -> None:
-        """Initialize: (re)start from a clean configuration; allowed at any time."""
+        """Initialize: allowed at any time. Every VNI's routing tables are rebuilt with only
+        the interfaces' own routes."""
+        for vni in self.vnis:
+            self.vnis.reset(vni)
         self.initialized = True
+
+    def _maintain(self) -> None:
+        for iface in self.interfaces:
+            for send in self.maintenance:
+                try:
+                    send(iface)
+                except OSError as exc:
+                    log.warning("maintenance for %s: %s", iface.id, exc)
+        self._maintenance_cycles += 1
+        fast = self._maintenance_cycles < MAINTENANCE_FAST_CYCLES or not self.initialized
+        self.control.after(MAINTENANCE_FAST if fast else MAINTENANCE_SLOW, self._maintain)
+
+    def table_usage(self) -> list[tuple[str, int, int]]:
+        """(name, capacity, entries) of every table, the firmware's and ours."""
+        return firmware.tables() + [("interface_table", MAX_INTERFACES, len(self.interfaces))]
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -113,6 +143,12 @@ class Service:
                                   "e.g. -l 0,1)")
             self.ports = ports.assign(firmware.ethdevs(), cfg.pf0, cfg.pf1, cfg.vf_pattern,
                                       cfg.nic_type)
+            self.interfaces = Interfaces(self.ports, self.vnis, self.underlays)
+            announce.install(self)
+            firmware.service_conf_set(
+                cfg.dhcp_mtu, [ipaddress.IPv4Address(a).packed for a in cfg.dhcp_dns],
+                [ipaddress.IPv6Address(a).packed for a in cfg.dhcpv6_dns],
+                cfg.enable_ipv6_overlay)
             xconnect = cfg.board.xconnects() if cfg.board is not None else {}
             mbufs = cfg.board.mbufs if cfg.board is not None else boards.DEFAULT_MBUFS
             try:
@@ -124,6 +160,7 @@ class Service:
 
             from .server import Server
             server = Server(self, cfg.grpc_port)
+            self.control.after(MAINTENANCE_FAST, self._maintain)
             server.start()
             log.info("gRPC API listening on port %d", cfg.grpc_port)
             if self._stop.is_set():  # a signal during start-up

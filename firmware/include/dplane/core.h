@@ -59,6 +59,26 @@ struct dp_port_stats {
 	uint64_t rx_nombuf;
 };
 
+/* Service-wide settings the datapath answers with (DHCP, ND); set before dp_core_start. */
+#define DP_MAX_DNS4 63
+#define DP_MAX_DNS6 15
+
+struct dp_service_conf {
+	uint16_t dhcp_mtu;
+	uint8_t nb_dns4;
+	uint8_t nb_dns6;
+	uint8_t dns4[DP_MAX_DNS4][4];   /* network order */
+	uint8_t dns6[DP_MAX_DNS6][16];
+	bool ipv6_overlay;              /* answer ND/RS and send periodic NA/RA */
+};
+
+/* Table usage, as operators see it. */
+struct dp_table_info {
+	const char *name;
+	unsigned int capacity;
+	unsigned int entries;
+};
+
 /* EAL. argv is copied; the copy lives as long as the process, as EAL requires. Returns the
  * number of arguments EAL consumed. Records the calling thread as the control thread. */
 int dp_eal_init(int argc, char *const argv[]);
@@ -78,6 +98,11 @@ bool dp_core_running(void);
 int dp_port_start(uint16_t port_id);
 int dp_port_stop(uint16_t port_id);
 int dp_port_stats_get(uint16_t port_id, struct dp_port_stats *stats);
+
+int dp_service_conf_set(const struct dp_service_conf *conf);
+
+unsigned int dp_table_count(void);
+int dp_table_get(unsigned int idx, struct dp_table_info *info);
 
 /* Wait until every worker has passed a quiescent state (RCU QSBR). */
 int dp_rcu_synchronize(void);

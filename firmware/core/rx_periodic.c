@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rx_periodic: source node sending what the control thread queued with dp_inject(). */
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "ctl.h"
+#include "inject.h"
+#include "module.h"
+#include "node.h"
+#include "port.h"
+#include "worker.h"
+
+#define INJECT_RING_SIZE 1024
+#define INJECT_BURST 32
+
+static struct rte_ring *inject_ring;
+static struct rte_mempool *inject_pool;
+
+enum {
+	RX_PERIODIC_DROP = 0,
+	RX_PERIODIC_BAD_PORT,
+	RX_PERIODIC_EDGE_COUNT,
+};
+
+DP_TX_EDGES("rx_periodic", rx_periodic_tx);
+
+struct rte_mbuf *dp_pkt_alloc(void)
+{
+	return inject_pool ? rte_pktmbuf_alloc(inject_pool) : NULL;
+}
+
+int dp_inject(uint16_t port_id, struct rte_mbuf *m)
+{
+	if (!inject_ring || port_id >= DP_MAX_PORTS) {
+		rte_pktmbuf_free(m);
+		return -ENODEV;
+	}
+	m->port = port_id;
+	if (rte_ring_mp_enqueue(inject_ring, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+static uint16_t rx_periodic_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				    uint16_t nb_objs)
+{
+	struct rte_mbuf *m;
+	unsigned int n;
+
+	n = rte_ring_sc_dequeue_burst(inject_ring, node->objs, INJECT_BURST, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		m = node->objs[i];
+		if (unlikely(m->port >= DP_MAX_PORTS || !dp_ports[m->port].configured))
+			rte_node_enqueue_x1(graph, node, RX_PERIODIC_BAD_PORT, m);
+		else
+			rte_node_enqueue_x1(graph, node, rx_periodic_tx[m->port], m);
+	}
+	dp_worker.rx_packets += n;
+	return (uint16_t)n;
+}
+
+DP_NODE_REGISTER(rx_periodic_node, "rx_periodic", RTE_NODE_SOURCE_F, rx_periodic_process, NULL,
+		 RX_PERIODIC_EDGE_COUNT, [RX_PERIODIC_DROP] = "drop",
+		 [RX_PERIODIC_BAD_PORT] = "rx_periodic_bad_port");
+
+DP_DROP_REGISTER(rx_periodic_bad_port);
+
+static int inject_init(void)
+{
+	inject_ring = rte_ring_create("dp_inject", INJECT_RING_SIZE, (int)rte_socket_id(),
+				      RING_F_SC_DEQ);
+	if (!inject_ring)
+		return -rte_errno;
+	inject_pool = rte_mempool_lookup("dp_mbufs");
+	return inject_pool ? 0 : -ENOENT;
+}
+
+static void inject_fini(void)
+{
+	void *m;
+
+	while (inject_ring && rte_ring_dequeue(inject_ring, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(inject_ring);
+	inject_ring = NULL;
+	inject_pool = NULL;
+}
+
+static struct dp_module inject_module = {
+	.name = "inject",
+	.init = inject_init,
+	.fini = inject_fini,
+};
+DP_MODULE_REGISTER(inject_module);

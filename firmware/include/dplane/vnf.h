@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VNF table: every underlay address this host answers for, and what it stands for.
+ * Packets from the underlay are dispatched by their outer destination through it.
+ * Control functions: control thread only, 0 or -errno.
+ */
+#ifndef DPLANE_VNF_H
+#define DPLANE_VNF_H
+
+#include <stdint.h>
+
+#define DP_VNF_TABLE_SIZE 1000
+
+enum dp_vnf_type {
+	DP_VNF_UNDEFINED = 0,
+	DP_VNF_INTERFACE_IP = 1,
+	DP_VNF_VIP = 2,
+	DP_VNF_NAT = 3,
+	DP_VNF_LB = 4,
+	DP_VNF_LB_ALIAS_PFX = 5,
+	DP_VNF_ALIAS_PFX = 6,
+};
+
+struct dp_vnf {
+	uint8_t type;       /* enum dp_vnf_type */
+	uint8_t family;     /* of the prefix: 4, 6, or 0 when there is none */
+	uint8_t prefix_len;
+	uint16_t port_id;
+	uint32_t vni;
+	uint8_t prefix[16]; /* network order */
+};
+
+/* -EEXIST: the address is taken; -ENOSPC: the table is full */
+int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf);
+/* -ENOENT */
+int dp_vnf_del(const uint8_t underlay[16]);
+/* -ENOENT */
+int dp_vnf_get(const uint8_t underlay[16], struct dp_vnf *vnf);
+unsigned int dp_vnf_count(void);
+
+#endif

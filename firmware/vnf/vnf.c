@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The VNF table: underlay IPv6 address -> struct dp_vnf, lock-free for workers. */
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include <dplane/vnf.h>
+
+#include "ctl.h"
+#include "module.h"
+#include "rcu.h"
+
+static struct rte_hash *vnf_table;
+
+int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
+{
+	struct dp_vnf *copy;
+	int ret;
+
+	DP_CTL_CHECK();
+	if (!vnf_table)
+		return dp_errno(ENODEV);
+	if (rte_hash_lookup(vnf_table, underlay) >= 0)
+		return dp_errno(EEXIST);
+	if (rte_hash_count(vnf_table) >= DP_VNF_TABLE_SIZE)
+		return dp_errno(ENOSPC);
+	copy = rte_malloc("dp_vnf", sizeof(*copy), 0);
+	if (!copy)
+		return dp_errno(ENOMEM);
+	memcpy(copy, vnf, sizeof(*copy));
+	ret = rte_hash_add_key_data(vnf_table, underlay, copy);
+	if (ret < 0) {
+		rte_free(copy);
+		return dp_errno(ret == -ENOSPC ? ENOSPC : -ret);
+	}
+	return 0;
+}
+
+int dp_vnf_del(const uint8_t underlay[16])
+{
+	void *data;
+
+	DP_CTL_CHECK();
+	if (!vnf_table)
+		return dp_errno(ENODEV);
+	data = dp_rcu_hash_del(vnf_table, underlay);
+	if (!data)
+		return dp_errno(ENOENT);
+	rte_free(data);
+	return 0;
+}
+
+int dp_vnf_get(const uint8_t underlay[16], struct dp_vnf *vnf)
+{
+	void *data;
+
+	DP_CTL_CHECK();
+	if (!vnf_table || rte_hash_lookup_data(vnf_table, underlay, &data) < 0)
+		return dp_errno(ENOENT);
+	memcpy(vnf, data, sizeof(*vnf));
+	return 0;
+}
+
+unsigned int dp_vnf_count(void)
+{
+	return vnf_table ? (unsigned int)rte_hash_count(vnf_table) : 0;
+}
+
+static int vnf_init(void)
+{
+	struct rte_hash_parameters params = {
+		.name = "vnf_table",
+		.entries = DP_VNF_TABLE_SIZE + DP_VNF_TABLE_SIZE / 4,
+		.key_len = 16,
+		.hash_func = rte_jhash,
+		.hash_func_init_val = 0xfee1900d,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+
+	vnf_table = rte_hash_create(&params);
+	return vnf_table ? 0 : -rte_errno;
+}
+
+static void vnf_fini(void)
+{
+	const void *key;
+	void *data;
+	uint32_t iter = 0;
+
+	if (!vnf_table)
+		return;
+	while (rte_hash_iterate(vnf_table, &key, &data, &iter) >= 0)
+		rte_free(data);
+	rte_hash_free(vnf_table);
+	vnf_table = NULL;
+}
+
+static struct dp_module vnf_module = {.name = "vnf", .init = vnf_init, .fini = vnf_fini};
+DP_MODULE_REGISTER(vnf_module);
+
+static struct dp_table_usage vnf_usage = {
+	.name = "vnf_table",
+	.capacity = DP_VNF_TABLE_SIZE,
+	.count = dp_vnf_count,
+};
+DP_TABLE_USAGE_REGISTER(vnf_usage);

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: Apache-2.0
+# Mirrors firmware/include/dplane/vnf.h.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
+
+cdef extern from "dplane/vnf.h" nogil:
+    enum:
+        DP_VNF_TABLE_SIZE
+
+    struct dp_vnf:
+        uint8_t type
+        uint8_t family
+        uint8_t prefix_len
+        uint16_t port_id
+        uint32_t vni
+        uint8_t prefix[16]
+
+    int dp_vnf_add(const uint8_t underlay[16], const dp_vnf *vnf)
+    int dp_vnf_del(const uint8_t underlay[16])
+    int dp_vnf_get(const uint8_t underlay[16], dp_vnf *vnf)
+    unsigned int dp_vnf_count()

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: Apache-2.0
+# Bindings for dplane/vnf.h (included by _firmware.pyx).
+from dplane.vnf cimport *
+
+
+def vnf_add(bytes underlay, int vnf_type, int port_id, uint32_t vni, bytes prefix=b'',
+            unsigned int prefix_len=0):
+    cdef dp_vnf v
+    cdef uint8_t ul[16]
+    memset(&v, 0, sizeof(v))
+    _copy_addr(ul, underlay, 16)
+    v.type = vnf_type
+    v.port_id = port_id
+    v.vni = vni
+    if prefix:
+        v.family = 4 if len(prefix) == 4 else 6
+        _copy_addr(v.prefix, prefix, len(prefix))
+        v.prefix_len = prefix_len
+    _check(dp_vnf_add(ul, &v))
+
+
+def vnf_del(bytes underlay):
+    cdef uint8_t ul[16]
+    cdef int rc
+    _copy_addr(ul, underlay, 16)
+    with nogil:
+        rc = dp_vnf_del(ul)
+    _check(rc)
+
+
+def vnf_get(bytes underlay):
+    """(type, port_id, vni, prefix bytes, prefix_len) or None."""
+    cdef dp_vnf v
+    cdef uint8_t ul[16]
+    _copy_addr(ul, underlay, 16)
+    if dp_vnf_get(ul, &v) < 0:
+        return None
+    size = 4 if v.family == 4 else (16 if v.family == 6 else 0)
+    return (v.type, v.port_id, v.vni, v.prefix[:size], v.prefix_len)
+
+
+def vnf_count():
+    return dp_vnf_count()
