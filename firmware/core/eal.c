@@ -76,6 +76,11 @@ unsigned int dp_lcore_count(void)
 	return eal_ready ? rte_lcore_count() : 0;
 }
 
+unsigned int dp_max_ethports(void)
+{
+	return RTE_MAX_ETHPORTS;
+}
+
 uint16_t dp_ethdev_count(void)
 {
 	return eal_ready ? rte_eth_dev_count_avail() : 0;

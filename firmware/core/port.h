@@ -14,7 +14,7 @@
 struct rte_mempool;
 
 #define DP_RX_BURST 32
-#define DP_RX_RING 1024
+#define DP_RX_RING (4 * DP_RX_BURST) /* as dpservice: 128 mbufs parked per port */
 #define DP_TX_RING 1024
 
 struct dp_port {

@@ -6,6 +6,7 @@ PORT_PF: int
 PORT_VF: int
 PORT_NONE: int
 MAX_PORTS: int
+MAX_ETHPORTS: int
 PARSE_STATUS: tuple[str, ...]
 
 def eal_init(args: list[str]) -> int: ...

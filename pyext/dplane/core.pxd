@@ -64,6 +64,7 @@ cdef extern from "dplane/core.h" nogil:
     int dp_eal_init(int argc, char *const argv[])
     int dp_eal_cleanup()
     unsigned int dp_lcore_count()
+    unsigned int dp_max_ethports()
     uint16_t dp_ethdev_count()
     int dp_ethdev_get(uint16_t port_id, dp_ethdev_info *info)
     int dp_core_start(const dp_core_conf *conf)

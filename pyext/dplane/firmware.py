@@ -11,6 +11,7 @@ from . import _firmware as _fw
 PORT_PF = _fw.PORT_PF
 PORT_VF = _fw.PORT_VF
 MAX_PORTS = _fw.MAX_PORTS
+MAX_ETHPORTS = _fw.MAX_ETHPORTS  # RTE_MAX_ETHPORTS of the DPDK build (32 in Debian's)
 PARSE_STATUS: tuple[str, ...] = _fw.PARSE_STATUS
 
 

@@ -14,8 +14,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from . import board as boards
 from . import announce, cmdline, firmware, ports
+from . import board as boards
 from .cmdline import Config
 from .control import ControlThread
 from .errors import ConfigError
@@ -125,6 +125,10 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
 
+        vdevs = sum(1 for a in cfg.eal_args if a == "--vdev" or a.startswith("--vdev="))
+        if vdevs > firmware.MAX_ETHPORTS:
+            raise ConfigError(f"Too many ports: {vdevs} virtual devices, this DPDK build holds "
+                              f"at most {firmware.MAX_ETHPORTS} (RTE_MAX_ETHPORTS)")
         affinity = os.sched_getaffinity(0)
         try:
             firmware.eal_init(["dplane"] + cfg.eal_args)

@@ -110,3 +110,11 @@ def test_grpc_port_in_use(start_service):
     eal[eal.index(f"--file-prefix=dpt{svc.netns.id}")] = f"--file-prefix=dpt{svc.netns.id}b"
     assert_clean_error(run(*eal, "--", "--pf0=net_null0", netns=svc.netns),
                        "Cannot listen for gRPC on port 1337")
+
+
+def test_more_ports_than_dpdk_holds(netns):
+    from dplane import firmware
+
+    eal = null_eal(netns, *[f"--vdev=net_null{i}" for i in range(firmware.MAX_ETHPORTS + 1)])
+    assert_clean_error(run(*eal, "--", "--pf0=net_null0", netns=netns),
+                       f"this DPDK build holds at most {firmware.MAX_ETHPORTS}")
