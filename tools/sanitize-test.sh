@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Build dplane with AddressSanitizer + UBSan (meson option `sanitize`) into a virtualenv of
+# its own and run the packet-level tests against it: any invalid memory access or undefined
+# behaviour in the firmware aborts the service and fails the test.
+# Usage: tools/sanitize-test.sh [pytest args...]   (default: the packet and responder tests)
+set -eu
+cd "$(dirname "$0")/.."
+venv=${SANITIZE_VENV:-/tmp/dplane-sanitize}
+
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q meson-python meson ninja 'Cython>=3' grpcio-tools==1.85.1
+"$venv/bin/pip" install -q --no-build-isolation -Cbuild-dir=build/sanitize \
+    -Csetup-args=-Dsanitize=true '.[test]'
+
+# the Python interpreter is not instrumented: the sanitizer runtimes must be loaded first
+LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_init_order=1
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+
+if [ $# -eq 0 ]; then
+    set -- tests/packet tests/dhcp tests/neigh tests/firmware -k "not fuzz"
+fi
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"
