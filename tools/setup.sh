@@ -10,7 +10,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config ninja-build \
     libdpdk-dev dpdk-dev libsystemd-dev libpcap-dev libnuma-dev \
-    iproute2 procps >/dev/null
+    iproute2 procps isc-dhcp-client >/dev/null
 
 python3 -m pip install -q --upgrade pip
 if [ "${1:-}" = "--editable" ]; then
