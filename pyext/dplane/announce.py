@@ -1,6 +1,41 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Periodic announcements to the VMs (gratuitous ARP, NA, RA): being written."""
+"""Periodic announcements to the VMs, on the maintenance timer (contract: "Periodic GARP /
+ND"): to every VF with an interface, the ARP request from the gateway 169.254.0.1 (asking for
+the VM's own address while its ARP cycle is pending, which teaches us the VM's MAC) when the
+interface has an IPv4 address; with --enable-ipv6-overlay also the Router Advertisement and
+the unsolicited Neighbor Advertisement for fe80::1 when it has an IPv6 address. The firmware
+builds the packets; each sender runs on the control thread for one interface."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import firmware
+from .interfaces import NO_IPV4, NO_IPV6, Interface
+
+if TYPE_CHECKING:
+    from .service import Service
 
 
-def install(svc) -> None:
-    pass
+def send_arp(iface: Interface) -> None:
+    if iface.spec.ipv4 != NO_IPV4:
+        firmware.arp_send_gratuitous(iface.port.port_id)
+
+
+def send_ra(iface: Interface) -> None:
+    if iface.spec.ipv6 != NO_IPV6:
+        firmware.nd_send_ra(iface.port.port_id)
+
+
+def send_na(iface: Interface) -> None:
+    if iface.spec.ipv6 != NO_IPV6:
+        firmware.nd_send_unsolicited_na(iface.port.port_id)
+
+
+def senders(ipv6_overlay: bool) -> list[Callable[[Interface], None]]:
+    """What each maintenance cycle sends to an interface, in dpservice's order."""
+    return [send_ra, send_na, send_arp] if ipv6_overlay else [send_arp]
+
+
+def install(svc: Service) -> None:
+    svc.maintenance.extend(senders(svc.cfg.enable_ipv6_overlay))
