@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import itertools
 import os
 import select
@@ -126,6 +127,9 @@ class Tap:
         self.sock.setblocking(False)
 
     def send(self, frame) -> None:
+        # a link that went down (port stopped) leaves an error pending on the socket:
+        # reading SO_ERROR clears it, so a re-created interface's port can be used again
+        self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         self.sock.send(bytes(frame))
 
     def recv(self, timeout: float = 1.0):
@@ -143,7 +147,12 @@ class Tap:
                 return None
             if not select.select([self.sock], [], [], left)[0]:
                 return None
-            data, addr = self.sock.recvfrom(65535)
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except OSError as exc:
+                if exc.errno == errno.ENETDOWN:  # reported once after the link went down
+                    continue
+                raise
             if addr[2] != PACKET_OUTGOING:  # our own transmissions echo back: skip
                 return data
 

@@ -24,6 +24,7 @@ def collect(svc: Service) -> dplane_pb2.GetStatsResponse:
             rx_bytes=st["ibytes"], tx_bytes=st["obytes"],
             rx_missed=st["imissed"], rx_errors=st["ierrors"],
             tx_errors=st["oerrors"], rx_nombuf=st["rx_nombuf"],
+            vm_mac=firmware.iface_vm_mac(port.port_id) if port.role == "vf" else "",
         )
     for name, capacity, entries in svc.table_usage():
         response.tables.add(name=name, capacity=capacity, entries=entries)

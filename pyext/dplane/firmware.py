@@ -193,3 +193,142 @@ def vnf_del(underlay: bytes) -> None:
 
 def vnf_get(underlay: bytes) -> tuple[int, int, int, bytes, int] | None:
     return _fw.vnf_get(underlay)
+
+
+# -- DHCP parsers (fuzzing) ------------------------------------------------------------------
+
+DHCP_STATUS: tuple[str, ...] = _fw.DHCP_STATUS
+DHCPV6_STATUS: tuple[str, ...] = _fw.DHCPV6_STATUS
+DHCP_PXE_NONE, DHCP_PXE_TFTP, DHCP_PXE_HTTP = (_fw.DHCP_PXE_NONE, _fw.DHCP_PXE_TFTP,
+                                                _fw.DHCP_PXE_HTTP)
+DHCPV6_F_CLIENT_ID = _fw.DHCPV6_F_CLIENT_ID
+DHCPV6_F_IA_NA = _fw.DHCPV6_F_IA_NA
+DHCPV6_F_RAPID_COMMIT = _fw.DHCPV6_F_RAPID_COMMIT
+DHCPV6_MAX_DUID = _fw.DHCPV6_MAX_DUID
+
+
+@dataclasses.dataclass(frozen=True)
+class DhcpInfo:
+    """What the DHCPv4 responder reads from a request (see dplane/dhcp.h)."""
+
+    options_end: int  # offset just past the END option, or the length without one
+    msg_type: int
+    pxe: int          # DHCP_PXE_*
+
+
+@dataclasses.dataclass(frozen=True)
+class Dhcpv6Info:
+    """What the DHCPv6 responder reads from a client message (see dplane/dhcpv6.h)."""
+
+    msg_type: int
+    flags: int          # DHCPV6_F_*
+    pxe: int            # DHCP_PXE_*
+    client_id_off: int  # where the CLIENTID value is in the message (0 if absent)
+    client_id_len: int
+    iaid: bytes         # of the IA_NA (zeros if absent)
+
+
+def dhcp_parse(data: bytes) -> tuple[str, DhcpInfo | None]:
+    """The DHCPv4 request parser on a UDP payload (needs no EAL): ("ok", info) or
+    (error, None)."""
+    status, fields = _fw.dhcp_parse(data)
+    return status, None if fields is None else DhcpInfo(**fields)
+
+
+def dhcpv6_parse(data: bytes) -> tuple[str, Dhcpv6Info | None]:
+    """The DHCPv6 message parser on a UDP payload (needs no EAL): ("ok", info) or
+    (error, None)."""
+    status, fields = _fw.dhcpv6_parse(data)
+    return status, None if fields is None else Dhcpv6Info(**fields)
+
+
+# -- ARP and ND ----------------------------------------------------------------------------
+# The parsers, checksum and builders are pure (no EAL needed); the senders queue the periodic
+# announcements for one VF (control thread).
+
+ARP_STATUS: tuple[str, ...] = _fw.ARP_STATUS
+ND_STATUS: tuple[str, ...] = _fw.ND_STATUS
+ARP_LEN = _fw.ARP_LEN
+ARP_OP_REQUEST, ARP_OP_REPLY = _fw.ARP_OP_REQUEST, _fw.ARP_OP_REPLY
+ND_RS, ND_RA, ND_NS, ND_NA = _fw.ND_RS, _fw.ND_RA, _fw.ND_NS, _fw.ND_NA
+ND_NA_ROUTER, ND_NA_SOLICITED, ND_NA_OVERRIDE = (_fw.ND_NA_ROUTER, _fw.ND_NA_SOLICITED,
+                                                 _fw.ND_NA_OVERRIDE)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArpInfo:
+    status: str  # "ok" or the error ("truncated", ...)
+    op: int
+    sha: bytes
+    sip: bytes
+    tha: bytes
+    tip: bytes
+
+
+def arp_parse(data: bytes) -> ArpInfo:
+    """The ARP parser of the `arp` node on an ARP packet (without the Ethernet header)."""
+    return ArpInfo(*_fw.arp_parse(data))
+
+
+def arp_build_request(mac: bytes, sip: bytes, tip: bytes) -> bytes:
+    """The frame of a broadcast ARP request from mac (packed addresses)."""
+    return _fw.arp_build_request(mac, sip, tip)
+
+
+def arp_send_gratuitous(port_id: int) -> None:
+    """Queue the periodic ARP request to the VM behind VF port_id."""
+    _fw.arp_send_gratuitous(port_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class NdOptions:
+    status: str
+    nb_opts: int
+    slla: bytes | None  # first source link-layer address option
+    tlla: bytes | None  # first target link-layer address option
+
+
+@dataclasses.dataclass(frozen=True)
+class NdInfo:
+    status: str
+    type: int
+    code: int
+    target: bytes  # NS only, else zero
+    opts_off: int
+    nb_opts: int
+    slla: bytes | None
+    tlla: bytes | None
+
+
+def nd_parse_options(data: bytes) -> NdOptions:
+    return NdOptions(*_fw.nd_parse_options(data))
+
+
+def nd_parse(data: bytes) -> NdInfo:
+    """The RS/NS parser of the `ipv6_nd` node on an ICMPv6 message (checksum not checked)."""
+    return NdInfo(*_fw.nd_parse(data))
+
+
+def nd_checksum(src: bytes, dst: bytes, msg: bytes) -> int:
+    """ICMPv6 checksum of msg between src and dst: 0 when msg carries a correct one."""
+    return _fw.nd_checksum(src, dst, msg)
+
+
+def nd_build_na(eth_dst: bytes, eth_src: bytes, ip_src: bytes, ip_dst: bytes, flags: int,
+                target: bytes, tlla: bytes, vtc_flow: int = 0x60000000) -> bytes:
+    return _fw.nd_build_na(eth_dst, eth_src, ip_src, ip_dst, vtc_flow, flags, target, tlla)
+
+
+def nd_build_ra(eth_dst: bytes, eth_src: bytes, ip_src: bytes, ip_dst: bytes, slla: bytes,
+                vtc_flow: int = 0x60000000) -> bytes:
+    return _fw.nd_build_ra(eth_dst, eth_src, ip_src, ip_dst, vtc_flow, slla)
+
+
+def nd_send_unsolicited_na(port_id: int) -> None:
+    """Queue the periodic unsolicited NA for fe80::1 to the VM behind VF port_id."""
+    _fw.nd_send_unsolicited_na(port_id)
+
+
+def nd_send_ra(port_id: int) -> None:
+    """Queue the periodic RA to the VM behind VF port_id."""
+    _fw.nd_send_ra(port_id)
