@@ -270,3 +270,25 @@ def start_service(netns: Netns, eal_args: Sequence[str], opts: Sequence[str],
             raise ServiceFailed(f"dplane did not serve within {timeout} s:\n"
                                 f"{proc.stderr.read()}")
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def running_service(opts: Sequence[str] = (), nb_vfs: int = 2) -> Iterator[Service]:
+    """A dplane on TAPs in its own netns, initialised, with SERVICE_OPTS plus `opts`; stopped
+    and its namespace removed afterwards. For module-scoped fixtures."""
+    if os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("needs root (network namespaces, TAP devices)")
+    ns = Netns()
+    svc = None
+    try:
+        svc = start_service(ns, tap_eal_args(nb_vfs, f"dpt{ns.id}"), [*SERVICE_OPTS, *opts])
+        svc.initialize()
+        yield svc
+    finally:
+        if svc is not None:
+            status, err = svc.terminate()
+            if status != 0:
+                print(f"dplane exited with {status}:\n{err}")
+        ns.delete()

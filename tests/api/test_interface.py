@@ -38,15 +38,10 @@ def invalid(svc, req) -> str:
 
 
 @pytest.fixture(scope="module")
-def shared(request):
+def shared():
     """One initialised service for the tests that clean up after themselves."""
-    ns = harness.Netns()
-    svc = harness.start_service(ns, harness.tap_eal_args(2, f"dpt{ns.id}"),
-                                harness.SERVICE_OPTS)
-    svc.initialize()
-    yield svc
-    svc.terminate()
-    ns.delete()
+    with harness.running_service() as svc:
+        yield svc
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import socket
 import struct
 import time
 from collections.abc import Iterator, Sequence
 
-import pytest
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.dhcp6 import (
     DUID_LL,
@@ -61,24 +59,9 @@ def ip6(text: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Service and interfaces
 
-@contextlib.contextmanager
-def service(opts: Sequence[str] = (), nb_vfs: int = 2) -> Iterator[harness.Service]:
+def service(opts: Sequence[str] = (), nb_vfs: int = 2):
     """A dplane in its own netns, initialised, for a whole test module."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, TAP devices)")
-    ns = harness.Netns()
-    svc = None
-    try:
-        svc = harness.start_service(ns, harness.tap_eal_args(nb_vfs, f"dpt{ns.id}"),
-                                    [*harness.SERVICE_OPTS, *opts])
-        svc.initialize()
-        yield svc
-    finally:
-        if svc is not None:
-            status, err = svc.terminate()
-            if status != 0:
-                print(f"dplane exited with {status}:\n{err}")
-        ns.delete()
+    return harness.running_service(opts, nb_vfs)
 
 
 @contextlib.contextmanager
