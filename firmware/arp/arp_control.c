@@ -33,14 +33,9 @@ int dp_arp_send_gratuitous(uint16_t port_id)
 	if (!(iface->ipv4[0] | iface->ipv4[1] | iface->ipv4[2] | iface->ipv4[3]))
 		return dp_errno(EADDRNOTAVAIL);
 
-	m = dp_pkt_alloc();
+	m = dp_pkt_alloc_len(DP_ARP_FRAME_LEN, &buf);
 	if (!m)
 		return dp_errno(ENOBUFS);
-	buf = (uint8_t *)rte_pktmbuf_append(m, DP_ARP_FRAME_LEN);
-	if (!buf) {
-		rte_pktmbuf_free(m);
-		return dp_errno(ENOBUFS);
-	}
 	/* while the ARP cycle is pending, ask for the VM's own address: its answer tells us
 	 * its MAC */
 	pending = __atomic_load_n(&port->arp_pending, __ATOMIC_ACQUIRE);

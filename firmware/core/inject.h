@@ -11,6 +11,8 @@
 
 /* An empty packet from the datapath's pool (control thread), or NULL. */
 struct rte_mbuf *dp_pkt_alloc(void);
+/* A packet of len bytes (uninitialised, at *data), or NULL. */
+struct rte_mbuf *dp_pkt_alloc_len(uint16_t len, uint8_t **data);
 /* Queue m to be sent out of port_id. Takes m in every case; -ENOBUFS if the ring is full. */
 int dp_inject(uint16_t port_id, struct rte_mbuf *m);
 

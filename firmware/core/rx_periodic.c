@@ -30,6 +30,20 @@ struct rte_mbuf *dp_pkt_alloc(void)
 	return inject_pool ? rte_pktmbuf_alloc(inject_pool) : NULL;
 }
 
+struct rte_mbuf *dp_pkt_alloc_len(uint16_t len, uint8_t **data)
+{
+	struct rte_mbuf *m = dp_pkt_alloc();
+
+	if (!m)
+		return NULL;
+	*data = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (!*data) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
+}
+
 int dp_inject(uint16_t port_id, struct rte_mbuf *m)
 {
 	if (!inject_ring || port_id >= DP_MAX_PORTS) {

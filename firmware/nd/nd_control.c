@@ -56,43 +56,37 @@ static int send_built(uint16_t port_id, struct rte_mbuf *m, uint32_t len)
 	return ret < 0 ? dp_errno(-ret) : 0;
 }
 
-int dp_nd_send_unsolicited_na(uint16_t port_id)
+/* Build the periodic NA or RA for the VM behind port_id and queue it. */
+static int nd_announce(uint16_t port_id, uint16_t len, bool ra)
 {
 	struct dp_nd_frame f;
 	struct rte_mbuf *m;
+	uint32_t built;
 	uint8_t *buf;
 	int ret;
 
-	DP_CTL_CHECK();
 	ret = announce_port(port_id, &f);
 	if (ret < 0)
 		return dp_errno(-ret);
-	m = dp_pkt_alloc();
+	m = dp_pkt_alloc_len(len, &buf);
 	if (!m)
 		return dp_errno(ENOBUFS);
-	buf = (uint8_t *)rte_pktmbuf_append(m, DP_ND_NA_FRAME_LEN);
-	return send_built(port_id, m,
-			  buf ? dp_nd_build_na(buf, DP_ND_NA_FRAME_LEN, &f,
-					       DP_ND_NA_ROUTER | DP_ND_NA_OVERRIDE, gateway_ipv6,
-					       f.eth_src)
-			      : 0);
+	if (ra)
+		built = dp_nd_build_ra(buf, len, &f, f.eth_src);
+	else
+		built = dp_nd_build_na(buf, len, &f, DP_ND_NA_ROUTER | DP_ND_NA_OVERRIDE,
+				       gateway_ipv6, f.eth_src);
+	return send_built(port_id, m, built);
+}
+
+int dp_nd_send_unsolicited_na(uint16_t port_id)
+{
+	DP_CTL_CHECK();
+	return nd_announce(port_id, DP_ND_NA_FRAME_LEN, false);
 }
 
 int dp_nd_send_ra(uint16_t port_id)
 {
-	struct dp_nd_frame f;
-	struct rte_mbuf *m;
-	uint8_t *buf;
-	int ret;
-
 	DP_CTL_CHECK();
-	ret = announce_port(port_id, &f);
-	if (ret < 0)
-		return dp_errno(-ret);
-	m = dp_pkt_alloc();
-	if (!m)
-		return dp_errno(ENOBUFS);
-	buf = (uint8_t *)rte_pktmbuf_append(m, DP_ND_RA_FRAME_LEN);
-	return send_built(port_id, m,
-			  buf ? dp_nd_build_ra(buf, DP_ND_RA_FRAME_LEN, &f, f.eth_src) : 0);
+	return nd_announce(port_id, DP_ND_RA_FRAME_LEN, true);
 }
