@@ -71,7 +71,7 @@ def _dispatch(service: Service, name: str, response_cls: type) -> Callable:
 
 def generic_handler(service: Service) -> grpc.GenericRpcHandler:
     """Handlers for every RPC of the service, implemented or not."""
-    from . import init, interface, vni  # noqa: F401  (they register their RPCs)
+    from . import init, interface, prefix, route, vni  # noqa: F401  (they register their RPCs)
 
     methods = {}
     for method in _DESCRIPTOR.methods:
