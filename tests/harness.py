@@ -178,7 +178,8 @@ def tap_eal_args(nb_vfs: int, prefix: str, hugepages: bool = False) -> list[str]
 
 
 SERVICE_OPTS = ["--pf0", "dtap0", "--pf1", "dtap1", "--vf-pattern", "dtapvf_",
-                "--nic-type", "tap", "--ipv6", "fc00:1::1", "--no-stats"]
+                "--nic-type", "tap", "--ipv6", "fc00:1::1", "--no-stats",
+                "--flow-table-size", "65536"]
 
 
 def dplane_cmd(*args: str) -> list[str]:

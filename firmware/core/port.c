@@ -11,6 +11,7 @@
 #include "worker.h"
 
 struct dp_port dp_ports[DP_MAX_PORTS];
+uint16_t dp_pf_ports[2] = {DP_PORT_NONE, DP_PORT_NONE};
 
 static int port_configure(uint16_t port_id, struct rte_mempool *pool)
 {
@@ -57,6 +58,7 @@ int dp_ports_setup(const struct dp_core_conf *conf, struct rte_mempool *pool)
 	int ret;
 
 	memset(dp_ports, 0, sizeof(dp_ports));
+	dp_pf_ports[0] = dp_pf_ports[1] = DP_PORT_NONE;
 	for (uint16_t i = 0; i < conf->nb_ports; i++) {
 		pc = &conf->ports[i];
 		if (pc->port_id >= DP_MAX_PORTS || !rte_eth_dev_is_valid_port(pc->port_id))
@@ -79,6 +81,8 @@ int dp_ports_setup(const struct dp_core_conf *conf, struct rte_mempool *pool)
 		if (ret < 0)
 			return ret;
 		port->configured = true;
+		if (pc->role == DP_PORT_PF && pc->pf_index < 2)
+			dp_pf_ports[pc->pf_index] = pc->port_id;
 		if (pc->role == DP_PORT_VF) {
 			/* a VM may use any MAC address */
 			ret = rte_eth_promiscuous_enable(pc->port_id);
@@ -133,6 +137,35 @@ int dp_port_stop(uint16_t port_id)
 	return 0;
 }
 
+int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])
+{
+	struct rte_ether_addr addr;
+
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
+		return dp_errno(ENODEV);
+	memcpy(addr.addr_bytes, mac, sizeof(addr.addr_bytes));
+	__atomic_store_n(&dp_ports[port_id].neigh_mac, dp_mac_to_u64(&addr), __ATOMIC_RELAXED);
+	return 0;
+}
+
+int dp_port_link_update(uint16_t port_id)
+{
+	struct rte_eth_link link;
+	int ret;
+
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
+		return dp_errno(ENODEV);
+	memset(&link, 0, sizeof(link));
+	ret = rte_eth_link_get_nowait(port_id, &link);
+	if (ret < 0)
+		return dp_errno(-ret);
+	__atomic_store_n(&dp_ports[port_id].link_up, link.link_status == RTE_ETH_LINK_UP,
+			 __ATOMIC_RELAXED);
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
 int dp_port_stats_get(uint16_t port_id, struct dp_port_stats *stats)
 {
 	struct rte_eth_stats st;
@@ -169,4 +202,5 @@ void dp_ports_teardown(void)
 		rte_eth_dev_close(port_id);
 	}
 	memset(dp_ports, 0, sizeof(dp_ports));
+	dp_pf_ports[0] = dp_pf_ports[1] = DP_PORT_NONE;
 }

@@ -33,11 +33,17 @@ struct dp_port {
 	/* the VM's MAC: starts as the port's own, learned by the worker from ARP/DHCP/NS;
 	 * it belongs to the port and outlives interfaces. 48 bits in an atomic word. */
 	uint64_t vm_mac;
+	/* PFs: the underlay router's MAC (from the kernel's neighbour table; 0 = unknown) and
+	 * the link state, both set by control, read by workers (atomics) */
+	uint64_t neigh_mac;
+	uint8_t link_up;
 	/* the interface bound to this VF (RCU: published by control, NULL = none) */
 	const struct dp_iface_conf *iface;
 };
 
 extern struct dp_port dp_ports[DP_MAX_PORTS];
+/* port ids of PF0 and PF1 (DP_PORT_NONE if absent); fixed while the graph runs */
+extern uint16_t dp_pf_ports[2];
 
 static inline bool dp_port_rx_enabled(uint16_t port_id)
 {
@@ -74,6 +80,16 @@ static inline void dp_port_vm_mac(uint16_t port_id, struct rte_ether_addr *mac)
 static inline void dp_port_learn_vm_mac(uint16_t port_id, const struct rte_ether_addr *mac)
 {
 	__atomic_store_n(&dp_ports[port_id].vm_mac, dp_mac_to_u64(mac), __ATOMIC_RELAXED);
+}
+
+static inline void dp_port_neigh_mac(uint16_t port_id, struct rte_ether_addr *mac)
+{
+	dp_u64_to_mac(__atomic_load_n(&dp_ports[port_id].neigh_mac, __ATOMIC_RELAXED), mac);
+}
+
+static inline bool dp_port_link_up(uint16_t port_id)
+{
+	return __atomic_load_n(&dp_ports[port_id].link_up, __ATOMIC_RELAXED);
 }
 
 static inline bool dp_port_tx_enabled(uint16_t port_id)

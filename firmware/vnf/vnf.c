@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "module.h"
 #include "rcu.h"
+#include "vnf_dp.h"
 
 static struct rte_hash *vnf_table;
 
@@ -108,3 +109,12 @@ static struct dp_table_usage vnf_usage = {
 	.count = dp_vnf_count,
 };
 DP_TABLE_USAGE_REGISTER(vnf_usage);
+
+const struct dp_vnf *dp_vnf_lookup(const uint8_t underlay[16])
+{
+	void *data;
+
+	if (rte_hash_lookup_data(vnf_table, underlay, &data) < 0)
+		return NULL;
+	return data;
+}

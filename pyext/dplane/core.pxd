@@ -45,6 +45,7 @@ cdef extern from "dplane/core.h" nogil:
         uint8_t dns4[DP_MAX_DNS4][4]
         uint8_t dns6[DP_MAX_DNS6][16]
         bint ipv6_overlay
+        uint8_t wcmp
 
     struct dp_table_info:
         const char *name
@@ -72,6 +73,8 @@ cdef extern from "dplane/core.h" nogil:
     bint dp_core_running()
     int dp_port_start(uint16_t port_id)
     int dp_port_stop(uint16_t port_id)
+    int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])
+    int dp_port_link_update(uint16_t port_id)
     int dp_port_stats_get(uint16_t port_id, dp_port_stats *stats)
     int dp_service_conf_set(const dp_service_conf *conf)
     unsigned int dp_table_count()

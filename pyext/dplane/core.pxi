@@ -139,10 +139,14 @@ def drop_counters():
     return out
 
 
-def service_conf_set(unsigned int dhcp_mtu, dns4, dns6, bint ipv6_overlay):
+def service_conf_set(unsigned int dhcp_mtu, dns4, dns6, bint ipv6_overlay,
+                     unsigned int wcmp=100):
     """dns4: packed 4-byte addresses, dns6: packed 16-byte addresses."""
     cdef dp_service_conf conf
     memset(&conf, 0, sizeof(conf))
+    if wcmp > 100:
+        raise ValueError('wcmp is a percentage')
+    conf.wcmp = wcmp
     if len(dns4) > DP_MAX_DNS4 or len(dns6) > DP_MAX_DNS6:
         raise ValueError('too many DNS servers')
     conf.dhcp_mtu = dhcp_mtu
@@ -170,3 +174,15 @@ def tables():
         _check(dp_table_get(i, &info))
         out.append((info.name.decode(), info.capacity, info.entries))
     return out
+
+
+def port_set_neigh_mac(uint16_t port_id, bytes mac):
+    """The underlay router's MAC behind a PF (6 bytes)."""
+    if len(mac) != 6:
+        raise ValueError('MAC of 6 bytes expected')
+    _check(dp_port_set_neigh_mac(port_id, <const uint8_t *><const char *>mac))
+
+
+def port_link_update(uint16_t port_id):
+    """Refresh the datapath's view of the port's link; True if it is up."""
+    return bool(_check(dp_port_link_update(port_id)))

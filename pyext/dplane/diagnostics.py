@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""dplane.v1.Diagnostics: drop counters per reason and port counters, over gRPC."""
+"""dplane.v1.Diagnostics: drop counters per reason, port counters, table usage and the
+connection tracking table, over gRPC."""
 from __future__ import annotations
+
+import ipaddress
+import struct
 
 from typing import TYPE_CHECKING
 
@@ -26,8 +30,41 @@ def collect(svc: Service) -> dplane_pb2.GetStatsResponse:
             tx_errors=st["oerrors"], rx_nombuf=st["rx_nombuf"],
             vm_mac=firmware.iface_vm_mac(port.port_id) if port.role == "vf" else "",
         )
+        if port.role != "vf" and hasattr(svc, "uplinks"):
+            mac = svc.uplinks.router_mac(port.port_id)
+            response.ports[-1].router_mac = mac.hex(":") if mac else ""
+            response.ports[-1].link_up = bool(svc.uplinks.link_up(port.port_id))
     for name, capacity, entries in svc.table_usage():
         response.tables.add(name=name, capacity=capacity, entries=entries)
+    return response
+
+
+# dpservice's flow key: dst(16) dst_is_v6 proto port_dst(u16) src(16) src_is_v6 vnf_type
+# port_src(u16) vni(u32), native byte order; IPv4 addresses are host-order words.
+_FLOW_KEY = struct.Struct("=16sBBH16sBBHI")
+
+
+def _address(raw: bytes, is_v6: int) -> str:
+    if is_v6:
+        return str(ipaddress.IPv6Address(raw))
+    return str(ipaddress.IPv4Address(int.from_bytes(raw[:4], "little")))
+
+
+def flow_key(raw: bytes) -> dplane_pb2.FlowKey:
+    dst, dst6, proto, port_dst, src, src6, vnf_type, port_src, vni = _FLOW_KEY.unpack(raw)
+    return dplane_pb2.FlowKey(vni=vni, protocol=proto, src=_address(src, src6),
+                              dst=_address(dst, dst6), src_port=port_src, dst_port=port_dst,
+                              vnf_type=vnf_type)
+
+
+def list_flows() -> dplane_pb2.ListFlowsResponse:
+    """Runs on the control thread."""
+    response = dplane_pb2.ListFlowsResponse()
+    for f in firmware.ct_list():
+        response.flows.add(key=flow_key(f["key"]), reply_key=flow_key(f["reply_key"]),
+                           in_port=f["in_port"], tcp_state=f["tcp_state"],
+                           idle_ms=f["idle_ms"], timeout_s=f["timeout_s"],
+                           packets=f["packets"][0], reply_packets=f["packets"][1])
     return response
 
 
@@ -37,3 +74,6 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
 
     def GetStats(self, request, context):
         return self._svc.control.call(collect, self._svc)
+
+    def ListFlows(self, request, context):
+        return self._svc.control.call(list_flows)

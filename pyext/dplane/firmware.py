@@ -73,6 +73,16 @@ def port_stop(port_id: int) -> None:
     _fw.port_stop(port_id)
 
 
+def port_set_neigh_mac(port_id: int, mac: bytes) -> None:
+    """The underlay router's MAC behind a PF: where encapsulated frames are sent."""
+    _fw.port_set_neigh_mac(port_id, mac)
+
+
+def port_link_update(port_id: int) -> bool:
+    """Refresh the datapath's view of the port's link state; True when up."""
+    return _fw.port_link_update(port_id)
+
+
 def port_stats(port_id: int) -> dict[str, int]:
     return _fw.port_stats(port_id)
 
@@ -112,9 +122,10 @@ def parse_frame(data: bytes) -> ParseResult:
 # -- service-wide settings, tables ------------------------------------------------------
 
 def service_conf_set(dhcp_mtu: int, dns4: list[bytes], dns6: list[bytes],
-                     ipv6_overlay: bool) -> None:
-    """Before start(): what DHCP/DHCPv6/ND answers with (addresses packed)."""
-    _fw.service_conf_set(dhcp_mtu, dns4, dns6, ipv6_overlay)
+                     ipv6_overlay: bool, wcmp: int = 100) -> None:
+    """Before start(): what DHCP/DHCPv6/ND answers with (addresses packed), and the share of
+    IPv4 underlay traffic for PF0 (--wcmp)."""
+    _fw.service_conf_set(dhcp_mtu, dns4, dns6, ipv6_overlay, wcmp)
 
 
 def tables() -> list[tuple[str, int, int]]:
@@ -130,9 +141,10 @@ HOSTNAME_LEN = _fw.HOSTNAME_LEN
 
 
 def iface_attach(port_id: int, vni: int, ipv4: bytes, ipv6: bytes, pxe_family: int = 0,
-                 pxe_addr: bytes = b"", boot_file: str = "", hostname: str = "") -> None:
+                 pxe_addr: bytes = b"", boot_file: str = "", hostname: str = "",
+                 underlay: bytes = bytes(16)) -> None:
     _fw.iface_attach(port_id, vni, ipv4, ipv6, pxe_family, pxe_addr, boot_file.encode(),
-                     hostname.encode())
+                     hostname.encode(), underlay)
 
 
 def iface_detach(port_id: int) -> None:
@@ -332,3 +344,64 @@ def nd_send_unsolicited_na(port_id: int) -> None:
 def nd_send_ra(port_id: int) -> None:
     """Queue the periodic RA to the VM behind VF port_id."""
     _fw.nd_send_ra(port_id)
+
+
+# -- connection tracking -----------------------------------------------------------------
+
+CT_DEFAULT_CAPACITY = _fw.CT_DEFAULT_CAPACITY
+CT_TCP_ESTABLISHED_TIMEOUT = _fw.CT_TCP_ESTABLISHED_TIMEOUT
+TCP_STATES: tuple[str, ...] = _fw.TCP_STATES
+
+
+def ct_conf_set(capacity: int, timeout_s: int) -> None:
+    """Before start(): table size in keys (two per flow), idle timeout."""
+    _fw.ct_conf_set(capacity, timeout_s)
+
+
+def ct_age() -> int:
+    """Remove idle flows; returns how many."""
+    return _fw.ct_age()
+
+
+def ct_flush(port_id: int = -1, vni: int = 0, prefix: bytes = b"", prefix_len: int = 0) -> int:
+    """Remove the flows that came in on port_id, or those of vni with an end inside the
+    prefix (packed). Returns how many."""
+    return _fw.ct_flush(port_id, vni, prefix, prefix_len)
+
+
+def ct_flush_all() -> int:
+    return _fw.ct_flush_all()
+
+
+def ct_count() -> int:
+    return _fw.ct_count()
+
+
+def ct_list() -> list[dict]:
+    return _fw.ct_list()
+
+
+def flow_key_build(frame: bytes, vni: int = 0, vnf_type: int = 0) -> tuple[str, bytes | None]:
+    """cls's parser then conntrack's key, on a frame: (status, 44-byte key or None)."""
+    return _fw.flow_key_build(frame, vni, vnf_type)
+
+
+def flow_key_reverse(key: bytes) -> bytes:
+    return _fw.flow_key_reverse(key)
+
+
+def ct_tcp_next(state: int, direction: int, tcp_flags: int) -> int:
+    return _fw.ct_tcp_next(state, direction, tcp_flags)
+
+
+# -- tunnels -----------------------------------------------------------------------------
+
+def ipip_encap(frame: bytes, src_ip: bytes, dst_ip: bytes, src_mac: bytes,
+               dst_mac: bytes) -> bytes:
+    """ipip_encap's tunnel frame for an Ethernet frame (ValueError if it cannot be one)."""
+    return _fw.ipip_encap(frame, src_ip, dst_ip, src_mac, dst_mac)
+
+
+def ipip_decap(frame: bytes, dst_mac: bytes, src_mac: bytes) -> tuple[str, bytes | None]:
+    """ipip_decap's inner frame: (status, frame or None)."""
+    return _fw.ipip_decap(frame, dst_mac, src_mac)

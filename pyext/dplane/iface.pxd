@@ -14,6 +14,7 @@ cdef extern from "dplane/iface.h" nogil:
 
     struct dp_iface_conf:
         uint32_t vni
+        uint8_t underlay[16]
         uint8_t ipv4[4]
         uint8_t ipv6[16]
         uint8_t pxe_family

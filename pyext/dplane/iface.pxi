@@ -10,10 +10,11 @@ HOSTNAME_LEN = DP_HOSTNAME_LEN
 
 
 def iface_attach(uint16_t port_id, uint32_t vni, bytes ipv4, bytes ipv6, int pxe_family,
-                 bytes pxe_addr, bytes boot_file, bytes hostname):
+                 bytes pxe_addr, bytes boot_file, bytes hostname, bytes underlay=bytes(16)):
     cdef dp_iface_conf conf
     memset(&conf, 0, sizeof(conf))
     conf.vni = vni
+    _copy_addr(conf.underlay, underlay, 16)
     _copy_addr(conf.ipv4, ipv4, 4)
     _copy_addr(conf.ipv6, ipv6, 16)
     conf.pxe_family = pxe_family

@@ -107,6 +107,8 @@ class Interfaces:
         self._by_port: dict[int, Interface] = {}
         # called with an interface about to be deleted: features drop what depends on it
         self.on_delete: list[Callable[[Interface], None]] = []
+        # called once it is gone from the datapath (nothing new can depend on it any more)
+        self.after_delete: list[Callable[[Interface], None]] = []
         vnis.on_reset.append(self._restore_routes)
 
     def __len__(self) -> int:
@@ -161,7 +163,7 @@ class Interfaces:
 
             firmware.iface_attach(port.port_id, spec.vni, spec.ipv4, spec.ipv6,
                                   spec.pxe_family, spec.pxe_server, spec.boot_file,
-                                  spec.hostname)
+                                  spec.hostname, address)
             undo.push(lambda: firmware.iface_detach(port.port_id))
             try:
                 firmware.port_start(port.port_id)
@@ -203,6 +205,8 @@ class Interfaces:
         self._vnis.unref(iface.vni)
         del self._by_id[iface_id]
         del self._by_port[port_id]
+        for hook in self.after_delete:
+            hook(iface)
         log.info("interface %s deleted", iface_id)
         if stop_error is not None:
             raise ServiceError(ErrorCode.PORT_STOP, str(stop_error))

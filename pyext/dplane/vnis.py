@@ -14,6 +14,8 @@ class Vnis:
         self._users: dict[int, int] = {}
         # called with the VNI after its tables were emptied: owners re-add their routes
         self.on_reset: list[Callable[[int], None]] = []
+        # called with the VNI before its tables are freed (its last user is gone)
+        self.on_destroy: list[Callable[[int], None]] = []
 
     def ref(self, vni: int) -> None:
         if vni not in self._users:
@@ -28,6 +30,8 @@ class Vnis:
         self._users[vni] -= 1
         if self._users[vni] == 0:
             del self._users[vni]
+            for hook in self.on_destroy:
+                hook(vni)
             firmware.vni_destroy(vni)
 
     def in_use(self, vni: int) -> bool:

@@ -70,6 +70,7 @@ struct dp_service_conf {
 	uint8_t dns4[DP_MAX_DNS4][4];   /* network order */
 	uint8_t dns6[DP_MAX_DNS6][16];
 	bool ipv6_overlay;              /* answer ND/RS and send periodic NA/RA */
+	uint8_t wcmp;                   /* % of IPv4 underlay traffic for PF0; 100 = no WCMP */
 };
 
 /* Table usage, as operators see it. */
@@ -100,6 +101,10 @@ bool dp_core_running(void);
 int dp_port_start(uint16_t port_id);
 int dp_port_stop(uint16_t port_id);
 int dp_port_stats_get(uint16_t port_id, struct dp_port_stats *stats);
+/* The underlay router's MAC behind a PF: the destination of encapsulated frames. */
+int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6]);
+/* Read the link state into the port's state for the datapath (multipath); 1 up, 0 down. */
+int dp_port_link_update(uint16_t port_id);
 
 int dp_service_conf_set(const struct dp_service_conf *conf);
 

@@ -21,6 +21,7 @@ enum dp_pxe_family {
  * all-zero means "none". */
 struct dp_iface_conf {
 	uint32_t vni;
+	uint8_t underlay[16]; /* the interface's underlay address: its tunnels' source */
 	uint8_t ipv4[4];
 	uint8_t ipv6[16];
 	uint8_t pxe_family; /* enum dp_pxe_family */

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conntrack: keys every IP packet of the overlay (from a VM, or decapsulated from the
+ * underlay), finds or creates its flow, keeps the TCP state and the idle time, and sends it
+ * on: traffic from VMs to the route lookup of its family, traffic from the underlay to the
+ * forwarding stage when it came for an interface or an alias prefix.
+ */
+#include <netinet/in.h>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+
+#include <dplane/conntrack.h>
+#include <dplane/vnf.h>
+
+#include "cls.h"
+#include "ct.h"
+#include "mbuf.h"
+#include "node.h"
+#include "port.h"
+
+enum {
+	CT_DROP = 0,
+	CT_IPV4_LOOKUP,
+	CT_IPV6_LOOKUP,
+	CT_FIREWALL,
+	CT_NOT_IP,
+	CT_UNSUPPORTED_PROTO,
+	CT_FRAGMENT,
+	CT_ICMP_UNTRACKED,
+	CT_BAD_ICMP_ERROR,
+	CT_TABLE_FULL,
+	CT_NO_INTERFACE,
+	CT_VNF_UNSUPPORTED,
+	CT_EDGE_COUNT,
+};
+
+static const rte_edge_t key_error_edge[] = {
+	[DP_FLOW_KEY_NOT_IP] = CT_NOT_IP,
+	[DP_FLOW_KEY_UNSUPPORTED] = CT_UNSUPPORTED_PROTO,
+	[DP_FLOW_KEY_FRAGMENT] = CT_FRAGMENT,
+	[DP_FLOW_KEY_ICMP_UNTRACKED] = CT_ICMP_UNTRACKED,
+	[DP_FLOW_KEY_BAD_ICMP_ERROR] = CT_BAD_ICMP_ERROR,
+};
+
+#define TCP_FLAGS_OFF 13
+
+static inline rte_edge_t track(struct rte_mbuf *m, uint64_t now)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	const struct dp_parse *p = &priv->parse;
+	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+	enum dp_flow_key_status st;
+	struct dp_flow_key key;
+	struct dp_ct_flow *flow;
+	bool from_pf = dp_ports[m->port].role == DP_PORT_PF;
+	hash_sig_t sig;
+	uint8_t dir;
+
+	if (!from_pf) {
+		const struct dp_iface_conf *iface = dp_port_iface(m->port);
+
+		if (unlikely(!iface))
+			return CT_NO_INTERFACE;
+		priv->vni = iface->vni;
+		priv->vnf_type = DP_VNF_UNDEFINED;
+		priv->tun_port = m->port;
+	}
+
+	st = dp_flow_key_build(data, rte_pktmbuf_data_len(m), p, priv->vni, DP_VNF_UNDEFINED,
+			       &key);
+	if (unlikely(st != DP_FLOW_KEY_OK))
+		return key_error_edge[st];
+
+	sig = rte_hash_hash(dp_ct_hash, &key);
+	if (likely(rte_hash_lookup_with_hash_data(dp_ct_hash, &key, sig, (void **)&flow) >= 0)) {
+		dir = memcmp(&key, &flow->key[0], sizeof(key)) == 0 ? DP_FLOW_DIR_ORIG
+								   : DP_FLOW_DIR_REPLY;
+	} else {
+		flow = dp_ct_create(&key, sig, m->port, now);
+		if (unlikely(!flow))
+			return CT_TABLE_FULL;
+		dir = DP_FLOW_DIR_ORIG;
+	}
+	__atomic_store_n(&flow->last_seen, now, __ATOMIC_RELAXED);
+	flow->packets[dir]++;
+	if (p->l4_proto == IPPROTO_TCP)
+		flow->tcp_state = dp_ct_tcp_next(flow->tcp_state, dir,
+						 data[p->l4_off + TCP_FLAGS_OFF]);
+	priv->flow = flow;
+	priv->flow_dir = dir;
+	priv->flow_hash = flow->hash;
+
+	if (!from_pf)
+		return p->l3_type == DP_L3_IPV4 ? CT_IPV4_LOOKUP : CT_IPV6_LOOKUP;
+	switch (priv->vnf_type) {
+	case DP_VNF_INTERFACE_IP:
+	case DP_VNF_ALIAS_PFX:
+		return CT_FIREWALL;
+	default:
+		return CT_VNF_UNSUPPORTED;
+	}
+}
+
+static uint16_t conntrack_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				  uint16_t nb_objs)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+	uint64_t now = rte_rdtsc();
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = track((struct rte_mbuf *)objs[i], now);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+DP_NODE_REGISTER(conntrack_node, "conntrack", 0, conntrack_process, NULL, CT_EDGE_COUNT,
+		 [CT_DROP] = "drop",
+		 [CT_IPV4_LOOKUP] = "ipv4_lookup",
+		 [CT_IPV6_LOOKUP] = "ipv6_lookup",
+		 [CT_FIREWALL] = "firewall",
+		 [CT_NOT_IP] = "conntrack_not_ip",
+		 [CT_UNSUPPORTED_PROTO] = "conntrack_unsupported_proto",
+		 [CT_FRAGMENT] = "conntrack_fragment",
+		 [CT_ICMP_UNTRACKED] = "conntrack_icmp_untracked",
+		 [CT_BAD_ICMP_ERROR] = "conntrack_bad_icmp_error",
+		 [CT_TABLE_FULL] = "conntrack_table_full",
+		 [CT_NO_INTERFACE] = "conntrack_no_interface",
+		 [CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported");
+
+DP_DROP_REGISTER(conntrack_not_ip);
+DP_DROP_REGISTER(conntrack_unsupported_proto);
+DP_DROP_REGISTER(conntrack_fragment);
+DP_DROP_REGISTER(conntrack_icmp_untracked);
+DP_DROP_REGISTER(conntrack_bad_icmp_error);
+DP_DROP_REGISTER(conntrack_table_full);
+DP_DROP_REGISTER(conntrack_no_interface);
+DP_DROP_REGISTER(conntrack_vnf_unsupported);
+
+RTE_INIT(conntrack_cls_register)
+{
+	dp_cls_register(DP_CLS_VF_IPV4, "conntrack");
+	dp_cls_register(DP_CLS_VF_IPV6, "conntrack");
+}

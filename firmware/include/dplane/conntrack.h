@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Connection tracking: every TCP, UDP, ICMP and ICMPv6 flow through the overlay, keyed in
+ * both directions (two keys, one flow). Workers create flows and refresh them; the control
+ * thread ages them out and removes the flows of deleted objects, with RCU-safe frees, so
+ * workers never wait for it.
+ *
+ * Control functions: control thread only, a count or -errno. The key functions at the end
+ * are pure (no state), used by the datapath and exposed for fuzzing.
+ */
+#ifndef DPLANE_CONNTRACK_H
+#define DPLANE_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <dplane/parse.h>
+
+#define DP_CT_DEFAULT_CAPACITY 850000   /* keys, as dpservice's conntrack_table */
+#define DP_CT_DEFAULT_TIMEOUT 30        /* seconds, for everything but established TCP */
+#define DP_CT_TCP_ESTABLISHED_TIMEOUT 86400
+
+enum dp_ct_tcp_state {
+	DP_CT_TCP_NONE = 0,
+	DP_CT_TCP_NEW_SYN,
+	DP_CT_TCP_NEW_SYNACK,
+	DP_CT_TCP_ESTABLISHED,
+	DP_CT_TCP_FINWAIT,
+	DP_CT_TCP_RST_FIN,
+};
+
+enum dp_flow_dir {
+	DP_FLOW_DIR_ORIG = 0,
+	DP_FLOW_DIR_REPLY = 1,
+};
+
+/*
+ * dpservice's flow key, byte for byte: addresses are 16 bytes plus a v6 flag (an IPv4
+ * address is a host-order uint32 in the first 4 bytes, the rest zero), ports in host order.
+ * For ICMP/ICMPv6 echo, port_dst is the identifier and port_src the type.
+ */
+struct dp_flow_key {
+	uint8_t l3_dst[16];
+	uint8_t dst_is_v6;
+	uint8_t proto;
+	uint16_t port_dst;
+	uint8_t l3_src[16];
+	uint8_t src_is_v6;
+	uint8_t vnf_type;
+	uint16_t port_src;
+	uint32_t vni;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct dp_flow_key) == 44, "dpservice's flow_key is 44 bytes");
+
+/* One flow as the control plane reports it. */
+struct dp_ct_info {
+	struct dp_flow_key key[2]; /* original direction, reply direction */
+	uint16_t in_port;          /* where the first packet came in */
+	uint8_t tcp_state;         /* enum dp_ct_tcp_state (TCP only) */
+	uint32_t idle_ms;          /* since the last packet */
+	uint32_t timeout_s;
+	uint64_t packets[2];       /* per direction */
+};
+
+/* Which flows dp_ct_flush() removes: those that came in on port (DP_PORT_NONE: any), OR
+ * (prefix_len <= 128 and family != 0) those in vni with either end inside the prefix. */
+struct dp_ct_filter {
+	uint16_t port_id;
+	uint8_t family;      /* 0: no prefix, 4 or 6 */
+	uint8_t prefix_len;
+	uint32_t vni;
+	uint8_t prefix[16];  /* network order */
+};
+
+/* Before dp_core_start(): table size in keys (two per flow) and the idle timeout. */
+int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s);
+/* Remove flows idle for longer than their timeout; returns how many. */
+int dp_ct_age(void);
+/* Remove the flows the filter selects; returns how many. */
+int dp_ct_flush(const struct dp_ct_filter *filter);
+/* Remove every flow; returns how many. */
+int dp_ct_flush_all(void);
+/* Live flows (not keys). */
+unsigned int dp_ct_count(void);
+/* Up to max flows (fills out[]); returns how many there are. */
+int dp_ct_list(struct dp_ct_info *out, unsigned int max);
+/* New flows refused because the table was full (also a drop counter). */
+
+/* -- pure functions ------------------------------------------------------------------- */
+
+enum dp_flow_key_status {
+	DP_FLOW_KEY_OK = 0,
+	DP_FLOW_KEY_NOT_IP,        /* not IPv4/IPv6 */
+	DP_FLOW_KEY_UNSUPPORTED,   /* an L4 protocol conntrack does not track */
+	DP_FLOW_KEY_FRAGMENT,      /* no L4 header to key on */
+	DP_FLOW_KEY_ICMP_UNTRACKED, /* an ICMP type that is neither echo nor a known error */
+	DP_FLOW_KEY_BAD_ICMP_ERROR, /* an ICMP error whose quoted header is unusable */
+};
+
+/* Key of a parsed frame (p from dp_parse_frame()). ICMP errors (destination unreachable:
+ * protocol, port, fragmentation needed) are keyed as the reply of the flow they quote. */
+enum dp_flow_key_status dp_flow_key_build(const uint8_t *data, uint32_t len,
+					  const struct dp_parse *p, uint32_t vni,
+					  uint8_t vnf_type, struct dp_flow_key *key);
+/* The key of the other direction. An involution: reverse(reverse(k)) == k. */
+void dp_flow_key_reverse(const struct dp_flow_key *key, struct dp_flow_key *out);
+/* TCP state after a packet with these flags in this direction. */
+uint8_t dp_ct_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags);
+
+#endif

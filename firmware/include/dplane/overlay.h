@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The overlay across the underlay: IPv4-in-IPv6 (next header 4) and IPv6-in-IPv6 (41)
+ * tunnels, as dpservice builds them. Pure functions on a frame in memory, used by the
+ * ipip_encap / ipip_decap nodes and exposed for fuzzing. VLAN tags are never present (cls
+ * drops tagged frames).
+ */
+#ifndef DPLANE_OVERLAY_H
+#define DPLANE_OVERLAY_H
+
+#include <stdint.h>
+
+#define DP_ETHER_LEN 14
+#define DP_IPV6_LEN 40
+#define DP_TUNNEL_HOP_LIMIT 64
+
+struct dp_encap_params {
+	uint8_t dst_mac[6]; /* the underlay router */
+	uint8_t src_mac[6]; /* the PF */
+	uint8_t src_ip[16]; /* the interface's underlay address */
+	uint8_t dst_ip[16]; /* the route's next hop */
+};
+
+/* Encapsulate an Ethernet frame carrying IPv4 or IPv6 (len bytes at frame): the tunnel
+ * frame is written starting DP_IPV6_LEN bytes before frame (the caller provides that
+ * headroom) and is len + DP_IPV6_LEN long. 0, or -EINVAL when the frame is not IPv4/IPv6
+ * or too long for one IPv6 packet. */
+int dp_ipip_encap(uint8_t *frame, uint32_t len, const struct dp_encap_params *e);
+
+enum dp_decap_status {
+	DP_DECAP_OK = 0,
+	DP_DECAP_TRUNCATED,   /* shorter than Ethernet + IPv6 + an inner header */
+	DP_DECAP_NOT_TUNNEL,  /* not IPv6, or a next header other than 4/41 */
+	DP_DECAP_BAD_LENGTH,  /* payload length beyond the frame */
+	DP_DECAP_INNER_MISMATCH, /* next header 4 with no IPv4 inside, 41 with no IPv6 */
+};
+
+/* Decapsulate a tunnel frame (Ethernet + IPv6 + inner packet, len bytes at frame): the
+ * inner packet gets a new Ethernet header (dst_mac, src_mac) and starts DP_IPV6_LEN bytes
+ * after frame; *out_len is its length (padding after the IPv6 payload is dropped). */
+enum dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t dst_mac[6],
+				   const uint8_t src_mac[6], uint32_t *out_len);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ipip_decap: IP-in-IPv6 from the underlay. The outer destination says what the packet is
+ * for (VNF table: an interface, an alias prefix, ...); the tunnel comes off, the inner
+ * packet gets an Ethernet header for the VM behind that VF and is parsed again.
+ */
+#include <rte_mbuf.h>
+
+#include <dplane/overlay.h>
+#include <dplane/vnf.h>
+
+#include "cls.h"
+#include "mbuf.h"
+#include "node.h"
+#include "parse_inline.h"
+#include "port.h"
+#include "vnf_dp.h"
+
+enum {
+	DECAP_DROP = 0,
+	DECAP_CONNTRACK,
+	DECAP_UNKNOWN_UNDERLAY,
+	DECAP_NO_INTERFACE,
+	DECAP_TRUNCATED,
+	DECAP_NOT_TUNNEL,
+	DECAP_BAD_LENGTH,
+	DECAP_INNER_MISMATCH,
+	DECAP_BAD_INNER,
+	DECAP_EDGE_COUNT,
+};
+
+static const rte_edge_t status_edge[] = {
+	[DP_DECAP_TRUNCATED] = DECAP_TRUNCATED,
+	[DP_DECAP_NOT_TUNNEL] = DECAP_NOT_TUNNEL,
+	[DP_DECAP_BAD_LENGTH] = DECAP_BAD_LENGTH,
+	[DP_DECAP_INNER_MISMATCH] = DECAP_INNER_MISMATCH,
+};
+
+static inline rte_edge_t decap(struct rte_mbuf *m)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ether_addr vm_mac;
+	enum dp_decap_status st;
+	const struct dp_vnf *vnf;
+	uint32_t inner_len;
+	uint16_t port;
+
+	if (unlikely(m->nb_segs != 1 || priv->parse.l3_off != DP_ETHER_LEN))
+		return DECAP_NOT_TUNNEL;
+	vnf = dp_vnf_lookup(data + DP_ETHER_LEN + 24);
+	if (unlikely(!vnf))
+		return DECAP_UNKNOWN_UNDERLAY;
+	port = vnf->port_id;
+	if (unlikely(port >= DP_MAX_PORTS || !dp_port_iface(port)))
+		return DECAP_NO_INTERFACE;
+	dp_port_vm_mac(port, &vm_mac);
+	st = dp_ipip_decap(data, rte_pktmbuf_data_len(m), vm_mac.addr_bytes,
+			   dp_ports[port].mac.addr_bytes, &inner_len);
+	if (unlikely(st != DP_DECAP_OK))
+		return status_edge[st];
+	rte_pktmbuf_adj(m, DP_IPV6_LEN);
+	if (rte_pktmbuf_data_len(m) > inner_len)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner_len));
+	if (unlikely(dp_parse_frame_inline(rte_pktmbuf_mtod(m, const uint8_t *), inner_len,
+					   &priv->parse) != DP_PARSE_OK))
+		return DECAP_BAD_INNER;
+	priv->vni = vnf->vni;
+	priv->vnf_type = vnf->type;
+	priv->out_port = port;
+	priv->tun_port = port;
+	return DECAP_CONNTRACK;
+}
+
+static uint16_t ipip_decap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				   uint16_t nb_objs)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = decap((struct rte_mbuf *)objs[i]);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+DP_NODE_REGISTER(ipip_decap_node, "ipip_decap", 0, ipip_decap_process, NULL, DECAP_EDGE_COUNT,
+		 [DECAP_DROP] = "drop",
+		 [DECAP_CONNTRACK] = "conntrack",
+		 [DECAP_UNKNOWN_UNDERLAY] = "ipip_decap_unknown_underlay",
+		 [DECAP_NO_INTERFACE] = "ipip_decap_no_interface",
+		 [DECAP_TRUNCATED] = "ipip_decap_truncated",
+		 [DECAP_NOT_TUNNEL] = "ipip_decap_not_tunnel",
+		 [DECAP_BAD_LENGTH] = "ipip_decap_bad_length",
+		 [DECAP_INNER_MISMATCH] = "ipip_decap_inner_mismatch",
+		 [DECAP_BAD_INNER] = "ipip_decap_bad_inner");
+
+DP_DROP_REGISTER(ipip_decap_unknown_underlay);
+DP_DROP_REGISTER(ipip_decap_no_interface);
+DP_DROP_REGISTER(ipip_decap_truncated);
+DP_DROP_REGISTER(ipip_decap_not_tunnel);
+DP_DROP_REGISTER(ipip_decap_bad_length);
+DP_DROP_REGISTER(ipip_decap_inner_mismatch);
+DP_DROP_REGISTER(ipip_decap_bad_inner);
+
+RTE_INIT(ipip_decap_cls_register)
+{
+	dp_cls_register(DP_CLS_PF_TUNNEL, "ipip_decap");
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ipip_encap: into the tunnel to the underlay. Outer IPv6 from the sending interface's
+ * underlay address to the route's next hop, hop limit 64; Ethernet from the PF to the
+ * underlay router.
+ */
+#include <rte_mbuf.h>
+
+#include <dplane/iface.h>
+#include <dplane/overlay.h>
+
+#include "mbuf.h"
+#include "node.h"
+#include "port.h"
+
+enum {
+	ENCAP_DROP = 0,
+	ENCAP_NO_INTERFACE,
+	ENCAP_NO_HEADROOM,
+	ENCAP_NOT_IP,
+	ENCAP_EDGE_COUNT,
+};
+
+DP_TX_EDGES("ipip_encap", encap_tx);
+
+static inline rte_edge_t encap(struct rte_mbuf *m)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
+	struct dp_encap_params e;
+	struct rte_ether_addr neigh;
+	uint16_t len = rte_pktmbuf_data_len(m);
+	uint8_t *frame;
+
+	if (unlikely(!iface))
+		return ENCAP_NO_INTERFACE;
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
+	if (unlikely(!rte_pktmbuf_prepend(m, DP_IPV6_LEN)))
+		return ENCAP_NO_HEADROOM;
+	dp_port_neigh_mac(priv->out_port, &neigh);
+	memcpy(e.dst_mac, neigh.addr_bytes, 6);
+	memcpy(e.src_mac, dp_ports[priv->out_port].mac.addr_bytes, 6);
+	memcpy(e.src_ip, iface->underlay, 16);
+	memcpy(e.dst_ip, priv->nh_ipv6, 16);
+	if (unlikely(dp_ipip_encap(frame, len, &e) < 0))
+		return ENCAP_NOT_IP;
+	return encap_tx[priv->out_port];
+}
+
+static uint16_t ipip_encap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				   uint16_t nb_objs)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = encap((struct rte_mbuf *)objs[i]);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+DP_NODE_REGISTER(ipip_encap_node, "ipip_encap", 0, ipip_encap_process, NULL, ENCAP_EDGE_COUNT,
+		 [ENCAP_DROP] = "drop",
+		 [ENCAP_NO_INTERFACE] = "ipip_encap_no_interface",
+		 [ENCAP_NO_HEADROOM] = "ipip_encap_no_headroom",
+		 [ENCAP_NOT_IP] = "ipip_encap_not_ip");
+
+DP_DROP_REGISTER(ipip_encap_no_interface);
+DP_DROP_REGISTER(ipip_encap_no_headroom);
+DP_DROP_REGISTER(ipip_encap_not_ip);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ipv4_lookup: the route of a VM's IPV4 packet in its VNI: another VM on this host, or an
+ * underlay next hop. */
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+#include "mbuf.h"
+#include "node.h"
+#include "route.h"
+#include "vni_dp.h"
+
+enum {
+	LOOKUP_DROP = 0,
+	LOOKUP_FIREWALL,
+	LOOKUP_NO_VNI,
+	LOOKUP_NO_ROUTE,
+	LOOKUP_BAD_NEXTHOP,
+	LOOKUP_EDGE_COUNT,
+};
+
+static inline rte_edge_t lookup(struct rte_mbuf *m)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct dp_nexthop *nh;
+	const struct dp_vni_dp *v;
+	uint32_t dst;
+
+	v = dp_vni_lookup(priv->vni);
+	if (unlikely(!v))
+		return LOOKUP_NO_VNI;
+	memcpy(&dst, data + priv->parse.l3_off + 16, sizeof(dst));
+	nh = dp_fib4_lookup(v, rte_be_to_cpu_32(dst));
+	if (unlikely(!nh))
+		return LOOKUP_NO_ROUTE;
+	if (unlikely(!dp_route_apply(m, nh, true)))
+		return LOOKUP_BAD_NEXTHOP;
+	return LOOKUP_FIREWALL;
+}
+
+static uint16_t ipv4_lookup_process(struct rte_graph *graph, struct rte_node *node,
+				    void **objs, uint16_t nb_objs)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = lookup((struct rte_mbuf *)objs[i]);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+DP_NODE_REGISTER(ipv4_lookup_node, "ipv4_lookup", 0, ipv4_lookup_process, NULL,
+		 LOOKUP_EDGE_COUNT,
+		 [LOOKUP_DROP] = "drop",
+		 [LOOKUP_FIREWALL] = "firewall",
+		 [LOOKUP_NO_VNI] = "ipv4_lookup_no_vni",
+		 [LOOKUP_NO_ROUTE] = "ipv4_lookup_no_route",
+		 [LOOKUP_BAD_NEXTHOP] = "ipv4_lookup_bad_nexthop");
+
+DP_DROP_REGISTER(ipv4_lookup_no_vni);
+DP_DROP_REGISTER(ipv4_lookup_no_route);
+DP_DROP_REGISTER(ipv4_lookup_bad_nexthop);

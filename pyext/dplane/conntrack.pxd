@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# Mirrors firmware/include/dplane/conntrack.h.
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from dplane.parse cimport dp_parse
+
+cdef extern from "dplane/conntrack.h" nogil:
+    enum:
+        DP_CT_DEFAULT_CAPACITY
+        DP_CT_DEFAULT_TIMEOUT
+        DP_CT_TCP_ESTABLISHED_TIMEOUT
+
+    enum dp_flow_key_status:
+        DP_FLOW_KEY_OK
+
+    struct dp_flow_key:
+        uint8_t l3_dst[16]
+        uint8_t dst_is_v6
+        uint8_t proto
+        uint16_t port_dst
+        uint8_t l3_src[16]
+        uint8_t src_is_v6
+        uint8_t vnf_type
+        uint16_t port_src
+        uint32_t vni
+
+    struct dp_ct_info:
+        dp_flow_key key[2]
+        uint16_t in_port
+        uint8_t tcp_state
+        uint32_t idle_ms
+        uint32_t timeout_s
+        uint64_t packets[2]
+
+    struct dp_ct_filter:
+        uint16_t port_id
+        uint8_t family
+        uint8_t prefix_len
+        uint32_t vni
+        uint8_t prefix[16]
+
+    int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
+    int dp_ct_age()
+    int dp_ct_flush(const dp_ct_filter *filter)
+    int dp_ct_flush_all()
+    unsigned int dp_ct_count()
+    int dp_ct_list(dp_ct_info *out, unsigned int max)
+    dp_flow_key_status dp_flow_key_build(const uint8_t *data, uint32_t len, const dp_parse *p,
+                                         uint32_t vni, uint8_t vnf_type, dp_flow_key *key)
+    void dp_flow_key_reverse(const dp_flow_key *key, dp_flow_key *out)
+    uint8_t dp_ct_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags)

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Connection tracking from the control side: the table's size and timeout, aging, and the
+flows that must go when what they depend on goes (an interface, a route, a prefix, a VNI).
+Control thread only."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from . import firmware
+
+if TYPE_CHECKING:
+    from .interfaces import Interface
+
+log = logging.getLogger("dplane.flows")
+
+AGING_INTERVAL = 5.0  # seconds, or the flow timeout when that is shorter
+
+
+class Flows:
+    def __init__(self, capacity: int, timeout_s: int) -> None:
+        self.capacity = capacity
+        self.timeout_s = timeout_s
+
+    def configure(self) -> None:
+        """Before the dataplane starts."""
+        firmware.ct_conf_set(self.capacity, self.timeout_s)
+
+    @property
+    def aging_interval(self) -> float:
+        return float(min(AGING_INTERVAL, self.timeout_s))
+
+    def age(self) -> None:
+        removed = firmware.ct_age()
+        if removed:
+            log.debug("aged out %d flows", removed)
+
+    def interface_deleted(self, iface: Interface) -> None:
+        """Every flow from the interface's VF, and every flow to its addresses."""
+        removed = firmware.ct_flush(port_id=iface.port.port_id)
+        for prefix, length in iface.routes():
+            removed += firmware.ct_flush(vni=iface.vni, prefix=prefix, prefix_len=length)
+        log.debug("interface %s: removed %d flows", iface.id, removed)
+
+    def prefix_removed(self, vni: int, prefix: bytes, length: int) -> None:
+        """A route or prefix is gone: so are the flows of the VNI to or from it."""
+        firmware.ct_flush(vni=vni, prefix=prefix, prefix_len=length)
