@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -240,6 +241,25 @@ class Service:
         return self.proc.returncode, self.proc.stderr.read() if self.proc.stderr else ""
 
 
+class _Drained:
+    """A pipe read to the end by a thread as the process writes, so the process never blocks
+    on it; read() returns everything once the writer has closed it."""
+
+    def __init__(self, pipe) -> None:
+        self._chunks: list[str] = []
+        self._thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, pipe) -> None:
+        for line in pipe:
+            self._chunks.append(line)
+        pipe.close()
+
+    def read(self) -> str:
+        self._thread.join(5.0)
+        return "".join(self._chunks)
+
+
 class ServiceFailed(Exception):
     pass
 
@@ -250,6 +270,7 @@ def start_service(netns: Netns, eal_args: Sequence[str], opts: Sequence[str],
     cmd = ["ip", "netns", "exec", netns.name] + dplane_cmd(*eal_args, "--", *opts)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, env=env)
+    proc.stderr = _Drained(proc.stderr)  # a full pipe would block the service's logging
     channel = grpc.insecure_channel(f"{netns.ns_ip}:{GRPC_PORT}")
     svc = Service(netns, proc, prefix, channel, dpdk_pb2_grpc.DPDKironcoreStub(channel),
                   health_pb2_grpc.HealthStub(channel), dplane_pb2_grpc.DiagnosticsStub(channel))

@@ -66,6 +66,22 @@ struct rib_cursor {
 	struct rte_rib6_node *n6;
 };
 
+static bool rib_is_default(const struct rte_rib_node *n)
+{
+	uint8_t depth;
+
+	rte_rib_get_depth(n, &depth);
+	return depth == 0;
+}
+
+static bool rib6_is_default(const struct rte_rib6_node *n)
+{
+	uint8_t depth;
+
+	rte_rib6_get_depth(n, &depth);
+	return depth == 0;
+}
+
 static bool rib_next(const struct dp_vni *v, struct rib_cursor *c)
 {
 	static const uint8_t any6[16];
@@ -78,6 +94,10 @@ static bool rib_next(const struct dp_vni *v, struct rib_cursor *c)
 			c->n4 = rte_rib_lookup_exact(v->rib4, 0, 0);
 		if (c->v6 ? c->n6 != NULL : c->n4 != NULL)
 			return true;
+	} else if (c->v6 ? c->n6 && rib6_is_default(c->n6) : c->n4 && rib_is_default(c->n4)) {
+		/* the walk proper starts from scratch: get_nxt ends at once after the /0 */
+		c->n4 = NULL;
+		c->n6 = NULL;
 	}
 	if (c->v6)
 		c->n6 = rte_rib6_get_nxt(v->rib6, any6, 0, c->n6, RTE_RIB6_GET_NXT_ALL);

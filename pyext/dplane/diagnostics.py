@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-
 from typing import TYPE_CHECKING
 
 from . import firmware

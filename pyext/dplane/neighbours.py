@@ -86,7 +86,7 @@ def router_mac(ifindex: int, dump: Callable[[], bytes] = _dump) -> bytes | None:
     try:
         data = dump()
     except OSError as exc:
-        log.warning("reading the neighbour table failed: %s", exc)
+        log.debug("reading the neighbour table failed: %s", exc)
         return None
     for index, state, flags, lladdr in parse_dump(data):
         if index == ifindex and flags & NTF_ROUTER and lladdr and lladdr != bytes(6) \

@@ -19,8 +19,12 @@ from . import board as boards
 from .cmdline import Config
 from .control import ControlThread
 from .errors import ConfigError
+from .flows import Flows
 from .interfaces import MAX_INTERFACES, Interface, Interfaces
+from .prefixes import Prefixes
+from .routes import Routes
 from .underlay import UnderlayGenerator
+from .uplinks import Uplinks
 from .vnis import Vnis
 
 log = logging.getLogger("dplane")
@@ -77,6 +81,10 @@ class Service:
         self.vnis = Vnis()
         self.underlays = UnderlayGenerator(cfg.ipv6)
         self.interfaces: Interfaces  # once the ports are known
+        self.flows = Flows(cfg.flow_table_size, cfg.flow_timeout)
+        self.uplinks: Uplinks  # once the dataplane runs
+        self.routes: Routes
+        self.prefixes: Prefixes
         # things to send to every VM with an interface, on the maintenance timer
         self.maintenance: list[Callable[[Interface], None]] = []
         self._maintenance_cycles = 0
@@ -102,6 +110,15 @@ class Service:
         self._maintenance_cycles += 1
         fast = self._maintenance_cycles < MAINTENANCE_FAST_CYCLES or not self.initialized
         self.control.after(MAINTENANCE_FAST if fast else MAINTENANCE_SLOW, self._maintain)
+
+    def _connect_flows(self) -> None:
+        """Flows go with what they depend on."""
+        self.interfaces.after_delete.append(self.flows.interface_deleted)
+        self.vnis.on_destroy.append(
+            lambda vni: (self.flows.prefix_removed(vni, bytes(4), 0),
+                         self.flows.prefix_removed(vni, bytes(16), 0)))
+        self.routes.on_remove.append(self.flows.prefix_removed)
+        self.prefixes.on_remove.append(self.flows.prefix_removed)
 
     def table_usage(self) -> list[tuple[str, int, int]]:
         """(name, capacity, entries) of every table, the firmware's and ours."""
@@ -148,11 +165,15 @@ class Service:
             self.ports = ports.assign(firmware.ethdevs(), cfg.pf0, cfg.pf1, cfg.vf_pattern,
                                       cfg.nic_type)
             self.interfaces = Interfaces(self.ports, self.vnis, self.underlays)
+            self.routes = Routes(self.ports, self.vnis)
+            self.prefixes = Prefixes(self.interfaces, self.vnis, self.underlays)
             announce.install(self)
+            self._connect_flows()
             firmware.service_conf_set(
                 cfg.dhcp_mtu, [ipaddress.IPv4Address(a).packed for a in cfg.dhcp_dns],
                 [ipaddress.IPv6Address(a).packed for a in cfg.dhcpv6_dns],
-                cfg.enable_ipv6_overlay)
+                cfg.enable_ipv6_overlay, cfg.wcmp)
+            self.flows.configure()
             xconnect = cfg.board.xconnects() if cfg.board is not None else {}
             mbufs = cfg.board.mbufs if cfg.board is not None else boards.DEFAULT_MBUFS
             try:
@@ -165,6 +186,9 @@ class Service:
             from .server import Server
             server = Server(self, cfg.grpc_port)
             self.control.after(MAINTENANCE_FAST, self._maintain)
+            self.control.every(self.flows.aging_interval, self.flows.age)
+            self.uplinks = Uplinks(self.ports, self.control)
+            self.uplinks.start()
             server.start()
             log.info("gRPC API listening on port %d", cfg.grpc_port)
             if self._stop.is_set():  # a signal during start-up

@@ -108,7 +108,8 @@ def test_grpc_port_in_use(start_service):
     svc = start_service(nb_vfs=0)
     eal = null_eal(svc.netns, "--vdev=net_null0")
     eal[eal.index(f"--file-prefix=dpt{svc.netns.id}")] = f"--file-prefix=dpt{svc.netns.id}b"
-    assert_clean_error(run(*eal, "--", "--pf0=net_null0", netns=svc.netns),
+    assert_clean_error(run(*eal, "--", "--pf0=net_null0", "--flow-table-size=4096",
+                           netns=svc.netns),
                        "Cannot listen for gRPC on port 1337")
 
 

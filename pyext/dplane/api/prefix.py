@@ -1,2 +1,55 @@
 # SPDX-License-Identifier: Apache-2.0
-"""CreatePrefix, DeletePrefix, ListPrefixes. Being written."""
+"""CreatePrefix, DeletePrefix, ListPrefixes."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import InvalidArgument
+from ..prefixes import Prefix
+from ..proto import dpdk_pb2
+from . import rpc, validate
+
+if TYPE_CHECKING:
+    from ..service import Service
+
+MAX_LENGTH = 255  # dpservice keeps the length in a byte; longer ones are refused later
+
+
+def _request(req: dpdk_pb2.CreatePrefixRequest | dpdk_pb2.DeletePrefixRequest
+             ) -> tuple[str, bytes, int]:
+    """Validate in dpservice's order: the interface id, the address, the length."""
+    iface_id = validate.interface_id(req.interface_id)
+    prefix = validate.address(req.prefix.ip)
+    if prefix is None:
+        raise InvalidArgument("Invalid prefix.ip")
+    if req.prefix.length > MAX_LENGTH:
+        raise InvalidArgument("Invalid prefix.length")
+    return iface_id, prefix, req.prefix.length
+
+
+def to_message(pfx: Prefix) -> dpdk_pb2.Prefix:
+    ipver = dpdk_pb2.IPV4 if len(pfx.prefix) == 4 else dpdk_pb2.IPV6
+    return dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=ipver, address=pfx.prefix_text.encode()),
+                           length=pfx.length, underlay_route=pfx.underlay_text.encode())
+
+
+@rpc("CreatePrefix")
+def create_prefix(svc: Service, req: dpdk_pb2.CreatePrefixRequest):
+    iface_id, prefix, length = _request(req)
+    preferred = svc.underlays.preferred(req.preferred_underlay_route)
+    pfx = svc.control.call(svc.prefixes.create, iface_id, prefix, length, preferred)
+    return dpdk_pb2.CreatePrefixResponse(underlay_route=pfx.underlay_text.encode())
+
+
+@rpc("DeletePrefix")
+def delete_prefix(svc: Service, req: dpdk_pb2.DeletePrefixRequest):
+    iface_id, prefix, length = _request(req)
+    svc.control.call(svc.prefixes.delete, iface_id, prefix, length)
+    return dpdk_pb2.DeletePrefixResponse()
+
+
+@rpc("ListPrefixes")
+def list_prefixes(svc: Service, req: dpdk_pb2.ListPrefixesRequest):
+    iface_id = validate.interface_id(req.interface_id)
+    prefixes = svc.control.call(svc.prefixes.list, iface_id)
+    return dpdk_pb2.ListPrefixesResponse(prefixes=[to_message(p) for p in prefixes])

@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Overlay forwarding on one host, with real frames on the TAPs: VM to VM in a VNI, VM to
+the underlay (IP-in-IPv6 with dpservice's outer header), the underlay to a VM, and what is
+dropped (and counted) on the way."""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+import pytest
+from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Ether
+
+import harness
+from dplane.proto import dplane_pb2
+from overlay_util import (
+    PF0_MAC,
+    REMOTE_UNDERLAY,
+    VM_MACS,
+    VNI,
+    create_route,
+    create_vm,
+    delete_route,
+    expect,
+    from_vm,
+    nothing,
+    vf_mac,
+)
+
+ROUTER_MAC = "02:00:00:00:00:fe"
+
+
+@pytest.fixture(scope="module")
+def svc() -> Iterator[harness.Service]:
+    with harness.running_service() as svc:
+        svc.underlays = {vm: create_vm(svc, vm) for vm in ("vm1", "vm2")}
+        assert create_route(svc, "0.0.0.0", 0).code == 0
+        assert create_route(svc, "::", 0).code == 0
+        yield svc
+
+
+def flows(svc: harness.Service) -> list[dplane_pb2.Flow]:
+    return list(svc.diag.ListFlows(dplane_pb2.ListFlowsRequest(), timeout=5).flows)
+
+
+def test_vm_to_vm_ipv4(svc):
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    inner = IP(src="10.0.0.2", dst="10.0.0.3", ttl=7) / UDP(sport=1000, dport=2000) / b"data"
+    vm1.send(from_vm("vm1", inner))
+    out = expect(vm2)
+    assert out is not None
+    # a new Ethernet header for the other VM; the IP packet untouched (TTL too)
+    assert out.src == vf_mac("vm2")
+    assert out.dst == vf_mac("vm2")  # the VM's MAC is not learned yet: the port's own
+    assert bytes(out[IP]) == bytes(inner)
+    # and back: the reply belongs to the same flow
+    vm2.send(Ether(src=VM_MACS["vm2"], dst=vf_mac("vm2")) /
+             IP(src="10.0.0.3", dst="10.0.0.2") / UDP(sport=2000, dport=1000))
+    back = expect(vm1)
+    assert back is not None and back[UDP].dport == 1000
+    flow = [f for f in flows(svc) if f.key.src_port == 1000 and f.key.protocol == 17]
+    assert len(flow) == 1
+    assert (flow[0].packets, flow[0].reply_packets) == (1, 1)
+    assert flow[0].key.vni == VNI and flow[0].key.dst == "10.0.0.3"
+
+
+def test_vm_to_vm_ipv6(svc):
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    inner = IPv6(src="fd00::2", dst="fd00::3", hlim=9) / TCP(sport=4000, dport=80, flags="S")
+    vm1.send(from_vm("vm1", inner))
+    out = expect(vm2)
+    assert out is not None and bytes(out[IPv6]) == bytes(inner)
+
+
+def test_vm_to_underlay_ipv4_encap(svc):
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")
+    inner = IP(src="10.0.0.2", dst="192.0.2.10") / UDP(sport=53000, dport=53) / b"query"
+    vm1.send(from_vm("vm1", inner))
+    out = expect(pf0)
+    assert out is not None
+    assert out.src == PF0_MAC
+    outer = out[IPv6]
+    assert outer.version == 6 and outer.tc == 0 and outer.fl == 0
+    assert outer.nh == 4 and outer.hlim == 64
+    assert outer.plen == len(bytes(inner))
+    assert outer.src == svc.underlays["vm1"] and outer.dst == REMOTE_UNDERLAY
+    assert bytes(outer.payload) == bytes(inner)  # checksums and all, unchanged
+
+
+def test_vm_to_underlay_ipv6_encap(svc):
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")
+    inner = IPv6(src="fd00::2", dst="2001:db8::1") / UDP(sport=1, dport=2) / b"x"
+    vm1.send(from_vm("vm1", inner))
+    out = expect(pf0)
+    assert out is not None
+    assert out[IPv6].nh == 41 and out[IPv6].hlim == 64
+    assert bytes(out[IPv6].payload) == bytes(inner)
+
+
+def test_underlay_to_vm_decap(svc):
+    pf0, vm1 = svc.tap("dtap0"), svc.tap("dtapvf_0")
+    inner = IP(src="192.0.2.10", dst="10.0.0.2") / UDP(sport=53, dport=53000) / b"answer"
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) /
+             IPv6(src=REMOTE_UNDERLAY, dst=svc.underlays["vm1"], nh=4) / inner)
+    out = expect(vm1)
+    assert out is not None
+    assert out.src == vf_mac("vm1") and out.type == 0x0800
+    assert bytes(out[IP]) == bytes(inner)
+    inner6 = IPv6(src="2001:db8::1", dst="fd00::2") / UDP(sport=2, dport=1)
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) /
+             IPv6(src=REMOTE_UNDERLAY, dst=svc.underlays["vm1"], nh=41) / inner6)
+    out = expect(vm1)
+    assert out is not None and bytes(out[IPv6]) == bytes(inner6)
+
+
+def test_decap_of_encap_round_trip(svc):
+    """What one host sends into the tunnel, the other delivers as the VM sent it."""
+    vm1, pf0, vm2 = svc.tap("dtapvf_0"), svc.tap("dtap0"), svc.tap("dtapvf_1")
+    inner = IP(src="10.0.0.2", dst="198.51.100.1") / ICMP(id=7, seq=1) / b"ping"
+    vm1.send(from_vm("vm1", inner))
+    tunnel = expect(pf0)
+    assert tunnel is not None
+    # hand it back as if the underlay had routed it to vm2's underlay address
+    tunnel[IPv6].dst = svc.underlays["vm2"]
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / tunnel[IPv6])
+    out = expect(vm2)
+    assert out is not None and bytes(out[IP]) == bytes(inner)
+
+
+DROPS = [
+    ("unknown underlay", lambda u: IPv6(src=REMOTE_UNDERLAY, dst="fc00:1::dead", nh=4) /
+     IP(dst="10.0.0.2") / UDP(), "ipip_decap_unknown_underlay"),
+    ("IPv4 inside next header 41", lambda u: IPv6(src=REMOTE_UNDERLAY, dst=u, nh=41) /
+     IP(dst="10.0.0.2") / UDP(), "ipip_decap_inner_mismatch"),
+    ("truncated inner header", lambda u: IPv6(src=REMOTE_UNDERLAY, dst=u, nh=4) /
+     bytes(IP(dst="10.0.0.2") / UDP())[:12], "ipip_decap_bad_inner"),
+    ("not a tunnel", lambda u: IPv6(src=REMOTE_UNDERLAY, dst=u) / UDP(), "cls_pf_not_tunnel"),
+    ("IPv4 from the underlay", lambda u: IP(dst="10.0.0.2") / UDP(), "cls_pf_not_tunnel"),
+]
+
+
+@pytest.mark.parametrize("name,build,reason", DROPS, ids=[d[0] for d in DROPS])
+def test_bad_tunnels_are_counted_drops(svc, name, build, reason):
+    pf0, vm1 = svc.tap("dtap0"), svc.tap("dtapvf_0")
+    before = svc.drops().get(reason, 0)
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / build(svc.underlays["vm1"]))
+    assert svc.wait_drops(reason, before + 1)[reason] == before + 1
+    assert nothing(vm1)
+
+
+def test_pf_to_pf_is_dropped(svc):
+    """Tunnels to an underlay address that is not ours never go back out."""
+    pf0, pf1 = svc.tap("dtap0"), svc.tap("dtap1")
+    before = svc.drops().get("ipip_decap_unknown_underlay", 0)
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) /
+             IPv6(src=REMOTE_UNDERLAY, dst="fc00:9::1", nh=4) / IP(dst="10.9.9.9") / UDP())
+    svc.wait_drops("ipip_decap_unknown_underlay", before + 1)
+    assert nothing(pf0) and nothing(pf1)
+
+
+def test_no_route_is_a_counted_drop(start_service):
+    svc = start_service()
+    svc.initialize()
+    create_vm(svc, "vm1")
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="192.0.2.1") / UDP()))
+    assert svc.wait_drops("ipv4_lookup_no_route", 1)["ipv4_lookup_no_route"] == 1
+    vm1.send(from_vm("vm1", IPv6(src="fd00::2", dst="2001:db8::9") / UDP()))
+    assert svc.wait_drops("ipv6_lookup_no_route", 1)["ipv6_lookup_no_route"] == 1
+    assert nothing(pf0)
+    # a route makes it flow; deleting it stops it again
+    assert create_route(svc, "192.0.2.0", 24).code == 0
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="192.0.2.1") / UDP()))
+    assert expect(pf0) is not None
+    assert delete_route(svc, "192.0.2.0", 24).code == 0
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="192.0.2.1") / UDP()))
+    assert svc.wait_drops("ipv4_lookup_no_route", 2)["ipv4_lookup_no_route"] == 2
+
+
+def test_longest_prefix_wins(svc):
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")
+    assert create_route(svc, "203.0.113.0", 24, nexthop="fc00:3::1").code == 0
+    assert create_route(svc, "203.0.113.128", 25, nexthop="fc00:4::1").code == 0
+    try:
+        for dst, hop in (("203.0.113.1", "fc00:3::1"), ("203.0.113.200", "fc00:4::1"),
+                         ("203.0.114.1", REMOTE_UNDERLAY)):
+            vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst=dst) / UDP()))
+            out = expect(pf0)
+            assert out is not None and out[IPv6].dst == hop, dst
+    finally:
+        delete_route(svc, "203.0.113.0", 24)
+        delete_route(svc, "203.0.113.128", 25)
+
+
+def test_other_protocols_are_dropped(svc):
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    before = svc.drops().get("conntrack_unsupported_proto", 0)
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="10.0.0.3", proto=47) / b"gre"))
+    assert svc.wait_drops("conntrack_unsupported_proto", before + 1)[
+        "conntrack_unsupported_proto"] == before + 1
+    assert nothing(vm2)
+
+
+def test_routes_of_another_vni_are_not_used(start_service):
+    svc = start_service()
+    svc.initialize()
+    create_vm(svc, "vm1", vni=100)
+    create_vm(svc, "vm2", vni=200)
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="10.0.0.3") / UDP()))
+    assert svc.wait_drops("ipv4_lookup_no_route", 1)["ipv4_lookup_no_route"] == 1
+    assert nothing(vm2)
+
+
+def test_ipv4_address_order_in_flow_keys(svc):
+    """Keys hold IPv4 as dpservice does; the diagnostics decode them back to text."""
+    vm1 = svc.tap("dtapvf_0")
+    vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="10.1.2.3") / UDP(sport=7, dport=9)))
+    assert expect(svc.tap("dtap0")) is not None
+    keys = [f.key for f in flows(svc) if f.key.dst_port == 9 and f.key.src_port == 7]
+    assert keys and ipaddress.ip_address(keys[0].dst) == ipaddress.ip_address("10.1.2.3")
