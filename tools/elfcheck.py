@@ -7,7 +7,9 @@ dplane links DPDK statically into its Cython extension, so the built ``_firmware
 * need no ``librte_*`` shared library at run time (DT_NEEDED),
 * be built for the target machine (x86_64 or aarch64),
 * embed every DPDK poll-mode driver (PMD) the service relies on,
-* export nothing but ``PyInit_*`` (in particular no ``rte_*`` symbol: DPDK stays private).
+* export nothing but ``PyInit_*`` (in particular no ``rte_*`` symbol: DPDK stays private),
+* (with ``--sysroot``) need only allowed system libraries (``SYSTEM_LIBRARIES``), and leave no
+  symbol undefined that those libraries or the Python interpreter do not provide.
 
 Embedded PMDs are found through the string DPDK places in .rodata for every registered driver,
 ``PMD_INFO_STRING= {"name": "net_tap", ...}`` (JSON after the ``=``). The section data is
@@ -21,10 +23,11 @@ One driver may register several names (``net_tap`` also registers ``net_tun``); 
 them counts. Buses and mempools (``bus_*``, ``mempool_*``) register no PMD_INFO_STRING, so they
 cannot be verified this way and are skipped (see ``unverifiable()``).
 
-The functions return plain data so that other tools (the firmware image builder) can reuse
-them; ``main()`` is the command line::
+The functions return plain data so that other tools (the firmware image builder,
+tools/mkimage) can reuse them; ``inspect_bytes()`` reads an ELF file held in memory (e.g. a
+member of a wheel). ``main()`` is the command line::
 
-    python tools/elfcheck.py PATH [--arch x86_64|aarch64] [--pmd NAME ...]
+    python tools/elfcheck.py PATH [--arch x86_64|aarch64] [--pmd NAME ...] [--sysroot DIR]
 
 It exits 0 when the file passes, 1 when there are problems or the file cannot be read.
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import os
 import platform
@@ -44,7 +48,7 @@ from elftools.common.exceptions import ELFError
 from elftools.construct.core import ConstructError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection
+from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection, GNUVerSymSection
 from elftools.elf.sections import SymbolTableSection
 
 # Architecture names accepted by check() / --arch, and the ELF e_machine each one means.
@@ -71,6 +75,17 @@ ALLOWED_EXPORT_PREFIXES = ("PyInit_",)
 _PMD_INFO_RE = re.compile(rb"PMD_INFO_STRING=\s*([^\x00]*)")
 _PMD_NAME_RE = re.compile(rb'"name"\s*:\s*"([^"]+)"')
 _DPDK_LIB_RE = re.compile(r"^librte_")
+# Shared libraries a firmware image may need at run time: glibc, the compiler's runtime and
+# the system libraries DPDK's drivers use, as Debian (and a BlueField's OS) ships them.
+SYSTEM_LIBRARIES = re.compile(
+    r"^(ld-linux(-aarch64|-x86-64)?\.so\.\d|libc\.so\.6|libm\.so\.6|libdl\.so\.2|"
+    r"libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|libresolv\.so\.2|libgcc_s\.so\.1|"
+    r"libstdc\+\+\.so\.6|libatomic\.so\.1|libz\.so\.1|libnuma\.so\.1|libbsd\.so\.0|"
+    r"libmd\.so\.0|libibverbs\.so\.1|libmlx5\.so\.1|libmlx4\.so\.1|libpcap\.so\.0\.8|"
+    r"libelf\.so\.1|libjansson\.so\.4|libsystemd\.so\.0|libcrypto\.so\.3|libssl\.so\.3|"
+    r"libnl-3\.so\.200|libnl-route-3\.so\.200|libfdt\.so\.1|libexpat\.so\.1)$")
+# Undefined symbols an extension module leaves to the interpreter that loads it.
+_PYTHON_API_RE = re.compile(r"^_?Py[A-Z_]|^_Py")
 # Defined symbols with these bindings are visible to the dynamic linker (STB_LOOS is
 # STB_GNU_UNIQUE on Linux).
 _EXPORT_BINDINGS = ("STB_GLOBAL", "STB_WEAK", "STB_LOOS")
@@ -90,6 +105,8 @@ class Report:
     needed: list[str]  # DT_NEEDED entries, in order
     exported: list[str]  # defined GLOBAL/WEAK dynamic symbols, sorted
     pmds: list[str]  # names from the embedded PMD_INFO_STRINGs, sorted
+    # undefined non-weak dynamic symbols, sorted, as 'name' or 'name@VERSION'
+    undefined: list[str] = dataclasses.field(default_factory=list)
 
 
 def inspect(path: str | os.PathLike[str]) -> Report:
@@ -108,9 +125,21 @@ def inspect(path: str | os.PathLike[str]) -> Report:
         raise ElfCheckError(f"{path}: truncated or corrupt ELF file ({e})") from e
 
 
+def inspect_bytes(name: str, data: bytes) -> Report:
+    """inspect() for an ELF file held in memory; ``name`` is only used in messages."""
+    try:
+        return _inspect_stream(name, io.BytesIO(data))
+    except ElfCheckError as e:
+        raise ElfCheckError(f"{name}: corrupt ELF file ({e})") from None
+    except ELFError as e:
+        raise ElfCheckError(f"{name}: not a valid ELF file ({e})") from e
+    except (ConstructError, ValueError, OverflowError) as e:
+        raise ElfCheckError(f"{name}: truncated or corrupt ELF file ({e})") from e
+
+
 def _inspect_stream(path: str, stream: BinaryIO) -> Report:
     elf = ELFFile(stream)
-    size = os.fstat(stream.fileno()).st_size
+    size = stream.seek(0, os.SEEK_END)
     return Report(
         path=path,
         size=size,
@@ -118,6 +147,7 @@ def _inspect_stream(path: str, stream: BinaryIO) -> Report:
         needed=_needed(elf),
         exported=_exported(elf),
         pmds=_pmds(elf, size),
+        undefined=_undefined(elf),
     )
 
 
@@ -148,6 +178,30 @@ def _exported(elf: ELFFile) -> list[str]:
                     and sym.name not in version_nodes):
                 exported.add(sym.name)
     return sorted(exported)
+
+
+def _undefined(elf: ELFFile) -> list[str]:
+    """Undefined, non-weak dynamic symbols with the version they ask for (if any)."""
+    versions: dict[int, str] = {}
+    versym = None
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerNeedSection):
+            for _, auxiliaries in section.iter_versions():
+                versions.update((aux["vna_other"], aux.name) for aux in auxiliaries)
+        elif isinstance(section, GNUVerSymSection):
+            versym = section
+    out = set()
+    for section in elf.iter_sections():
+        if not (isinstance(section, SymbolTableSection) and section["sh_type"] == "SHT_DYNSYM"):
+            continue
+        for i, sym in enumerate(section.iter_symbols()):
+            if (not sym.name or sym["st_shndx"] != "SHN_UNDEF"
+                    or sym["st_info"]["bind"] != "STB_GLOBAL"):
+                continue
+            ndx = versym.get_symbol(i)["ndx"] if versym is not None else None
+            version = versions.get(ndx) if isinstance(ndx, int) else None
+            out.add(f"{sym.name}@{version}" if version else sym.name)
+    return sorted(out)
 
 
 def _pmds(elf: ELFFile, file_size: int) -> list[str]:
@@ -227,6 +281,81 @@ def check(report: Report, arch: str, required_pmds: Iterable[str]) -> list[str]:
     return problems
 
 
+def library_path(sysroot: str | os.PathLike[str], name: str) -> str | None:
+    """Where the dynamic linker of an (aarch64 or x86_64) Debian system in ``sysroot``
+    finds the shared library ``name``; None if it is not there."""
+    for libdir in ("lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu", "lib/x86_64-linux-gnu",
+                   "usr/lib/x86_64-linux-gnu", "lib", "usr/lib", "lib64"):
+        path = os.path.join(sysroot, libdir, name)
+        if os.path.lexists(path):
+            # symlinks in a sysroot are relative (tools/mksysroot), so realpath stays inside
+            real = os.path.realpath(path)
+            if os.path.isfile(real):
+                return real
+    return None
+
+
+def providers(report: Report, sysroot: str | os.PathLike[str],
+              interpreter: str | os.PathLike[str] | None = None,
+              cache: dict[str, Report] | None = None) -> dict[str, set[str]]:
+    """The symbols each allowed library in ``report``'s DT_NEEDED closure exports, looked up
+    in ``sysroot`` ('?name' maps to an empty set when the library is not there), and those
+    of ``interpreter`` (key 'interpreter'), which provides the Python C API."""
+    cache = {} if cache is None else cache
+
+    def load(path: str) -> Report:
+        if path not in cache:
+            cache[path] = inspect(path)
+        return cache[path]
+
+    out: dict[str, set[str]] = {}
+    todo = [lib for lib in report.needed if SYSTEM_LIBRARIES.match(lib)]
+    while todo:
+        lib = todo.pop()
+        if lib in out or f"?{lib}" in out:
+            continue
+        path = library_path(sysroot, lib)
+        if path is None:
+            out[f"?{lib}"] = set()
+            continue
+        found = load(path)
+        out[lib] = set(found.exported)
+        todo += [n for n in found.needed if SYSTEM_LIBRARIES.match(n)]
+    if interpreter is not None:
+        out["interpreter"] = set(load(os.fspath(interpreter)).exported)
+    return out
+
+
+def check_imports(report: Report, provided: dict[str, set[str]] | None = None) -> list[str]:
+    """Problems with what ``report`` needs at run time: shared libraries other than
+    SYSTEM_LIBRARIES, and (given ``provided``, see providers()) undefined symbols that no
+    allowed library, nor the interpreter, defines. Without ``provided`` only the Python C
+    API is assumed to come from the interpreter and other symbols are not resolved."""
+    problems = []
+    foreign = [lib for lib in report.needed if not SYSTEM_LIBRARIES.match(lib)]
+    if foreign:
+        problems.append(f"needs libraries outside the allowed system libraries: "
+                        f"{_listing(foreign)}")
+    if provided is None:
+        return problems
+    absent = sorted(k[1:] for k in provided if k.startswith("?"))
+    if absent:
+        problems.append(f"needed libraries not found in the sysroot: {_listing(absent)}")
+    known: set[str] = set().union(*provided.values()) if provided else set()
+    # without the interpreter's own symbol table, trust the C API's names
+    known_api = None if "interpreter" in provided else _PYTHON_API_RE
+    unresolved = []
+    for sym in report.undefined:
+        name = sym.split("@", 1)[0]
+        if name in known or (known_api is not None and known_api.match(name)):
+            continue
+        unresolved.append(sym)
+    if unresolved:
+        problems.append(f"undefined symbols no allowed system library provides: "
+                        f"{_listing(unresolved)}")
+    return problems
+
+
 def _listing(items: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(items[:limit])
     return f"{shown}, ... ({len(items)} in all)" if len(items) > limit else shown
@@ -241,7 +370,17 @@ def format_report(report: Report) -> str:
         f"  needed:   {', '.join(report.needed) or '-'}",
         f"  exported: {_listing(report.exported) or '-'}",
         f"  PMDs:     {', '.join(report.pmds) or '-'}",
+        f"  imports:  {len(report.undefined)} undefined symbols",
     ])
+
+
+def _interpreter(sysroot: str) -> str | None:
+    """The Python interpreter of a root (usr/bin/python3.N, the newest), or None."""
+    names = sorted((n for n in os.listdir(os.path.join(sysroot, "usr", "bin"))
+                    if re.fullmatch(r"python3\.\d+", n)),
+                   key=lambda n: int(n.split(".")[1])) if os.path.isdir(
+                       os.path.join(sysroot, "usr", "bin")) else []
+    return os.path.join(sysroot, "usr", "bin", names[-1]) if names else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,6 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pmd", nargs="+", action="extend", metavar="NAME",
                     help="required drivers, meson or PMD names; may be repeated "
                          f"(default: {' '.join(DEFAULT_PMDS)})")
+    ap.add_argument("--sysroot", metavar="DIR",
+                    help="also resolve the undefined symbols against the allowed system "
+                         "libraries (and usr/bin/python3*) of this root, e.g. / or the arm64 "
+                         "sysroot of tools/mksysroot")
     args = ap.parse_args(argv)
 
     try:
@@ -269,6 +412,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if skipped:
         print(f"  not checked (no PMD_INFO_STRING): {', '.join(skipped)}")
     problems = check(report, arch, required)
+    if args.sysroot:
+        try:
+            interpreter = _interpreter(args.sysroot)
+            problems += check_imports(report, providers(report, args.sysroot, interpreter))
+        except ElfCheckError as e:
+            print(f"elfcheck: error: {e}", file=sys.stderr)
+            return 1
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print(f"{len(problems)} problem(s)" if problems else f"OK for {arch}")

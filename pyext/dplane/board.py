@@ -10,7 +10,11 @@ service options, so that `dplane --board FILE` needs nothing else.
                               driver (a DPDK vdev driver, e.g. "net_tap") with iface, mac,
                               devargs, count (VFs only; "{i}" in iface/mac is the index)
                             or
-                              pci (a PCI address) with devargs
+                              pci (a PCI address) with devargs, iface (the PF's kernel
+                              name, for --pf0/--pf1), vf-representors (host VFs whose
+                              representors the PF probes, "0-15" or "0,2,4-7"; gives mlx5's
+                              representor=pf[N]vf[...]) and representor-pfs (the PFs of a
+                              multiport e-switch, e.g. "0-1": representor=pf[0-1]vf[...])
                             optional: xconnect = "<role>" patches every frame to that port
                             (benchmarks only)
     [service]               any service option by its long name (e.g. nic-type = "tap")
@@ -35,6 +39,12 @@ _PCI_RE = re.compile(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$"
 _MAC_RE = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
 _DRIVER_RE = re.compile(r"^net_[a-z0-9_]+$")
 _ROLES = ("pf0", "pf1", "vf")
+_RANGE_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+MAX_VF_INDEX = 125  # 126 VFs per PF, as in dpservice
+# The only PCI NICs dplane drives are Mellanox/NVIDIA ConnectX and BlueField (mlx5); the
+# DPDK drivers (meson names) such a port needs, and those every board needs.
+PCI_DRIVERS = ("bus_pci", "common_mlx5", "net_mlx5")
+BASE_DRIVERS = ("mempool_ring",)
 _MEMORY = ("no-huge", "in-memory", "hugepages")
 
 
@@ -48,6 +58,19 @@ class BoardPort:
     devargs: str = ""
     count: int = 1
     xconnect: str = ""
+    vf_representors: str = ""
+    representor_pfs: str = ""
+
+    def pci_devargs(self) -> str:
+        """The devargs of a PCI port, with mlx5's representor=... when it has any."""
+        args = [self.devargs] if self.devargs else []
+        if self.vf_representors or self.representor_pfs:
+            pfs = self.representor_pfs or ("1" if self.role == "pf1" else "0")
+            rep = f"representor=pf[{pfs}]"
+            if self.vf_representors:
+                rep += f"vf[{self.vf_representors}]"
+            args.append(rep)
+        return ",".join(args)
 
 
 @dataclasses.dataclass
@@ -79,8 +102,8 @@ class Board:
         for port in self.ports:
             for i in range(port.count):
                 if port.pci:
-                    allow = port.pci + (f",{port.devargs}" if port.devargs else "")
-                    args += ["-a", allow]
+                    devargs = port.pci_devargs()
+                    args += ["-a", port.pci + (f",{devargs}" if devargs else "")]
                     continue
                 n = counters.get(port.driver, 0)
                 counters[port.driver] = n + 1
@@ -118,6 +141,16 @@ class Board:
 
     def xconnects(self) -> dict[str, str]:
         return {p.role: p.xconnect for p in self.ports if p.xconnect}
+
+    def drivers(self) -> list[str]:
+        """The DPDK drivers (meson names, as in the dpdk_drivers option) this board's ports
+        need: what a firmware image for the board must have linked in."""
+        out = list(BASE_DRIVERS)
+        for port in self.ports:
+            for name in ("bus_vdev", port.driver) if port.driver else PCI_DRIVERS:
+                if name not in out:
+                    out.append(name)
+        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,6 +202,8 @@ def _port(path: str, idx: int, data: Any) -> BoardPort:
     port.devargs = t.get("devargs", str, "")
     port.count = t.get("count", int, 1)
     port.xconnect = t.get("xconnect", str, "")
+    port.vf_representors = t.get("vf-representors", str, "")
+    port.representor_pfs = t.get("representor-pfs", str, "")
     t.done()
 
     if bool(port.driver) == bool(port.pci):
@@ -177,8 +212,27 @@ def _port(path: str, idx: int, data: Any) -> BoardPort:
         raise t._fail("driver", f"not a DPDK net driver name: {port.driver!r}")
     if port.pci and not _PCI_RE.match(port.pci):
         raise t._fail("pci", f"not a PCI address (DDDD:BB:DD.F): {port.pci!r}")
-    if port.pci and (port.iface or port.mac):
-        raise t._fail("iface", "'iface' and 'mac' only apply to vdev ports")
+    if port.pci and port.mac:
+        raise t._fail("mac", "only applies to vdev ports (a PCI port has the NIC's MAC)")
+    if port.pci and port.role == "vf":
+        raise t._fail("pci", "VFs of a PCI NIC are given as 'vf-representors' of their PF")
+    for key, attr, hi in (("vf-representors", "vf_representors", MAX_VF_INDEX),
+                          ("representor-pfs", "representor_pfs", 1)):
+        value = getattr(port, attr)
+        if not value:
+            continue
+        if not port.pci:
+            raise t._fail(key, "only applies to PCI ports (pci = ...)")
+        problem = _range_problem(value, hi)
+        if problem:
+            raise t._fail(key, f"bad {'VF' if hi > 1 else 'PF'} range {value!r}: {problem}")
+    if port.pci:
+        for item in filter(None, port.devargs.split(",")):
+            if "=" not in item:
+                raise t._fail("devargs", f"{item!r} is not key=value")
+            if item.split("=", 1)[0] == "representor":
+                raise t._fail("devargs", "give representors with 'vf-representors' "
+                              "(and 'representor-pfs'), not in devargs")
     if not 1 <= port.count <= 126:
         raise t._fail("count", f"must be 1..126, got {port.count}")
     if port.count > 1 and port.role != "vf":
@@ -198,6 +252,24 @@ def _port(path: str, idx: int, data: Any) -> BoardPort:
     if port.xconnect and port.xconnect not in _ROLES:
         raise t._fail("xconnect", f"must name a role ({', '.join(_ROLES)})")
     return port
+
+
+def _range_problem(text: str, hi: int) -> str:
+    """Why text is not a range list like "0-3" or "0,2,5-7" within 0..hi ('' when it is)."""
+    if not _RANGE_RE.match(text):
+        return "expected N, N-M or a comma-separated list of them"
+    seen: set[int] = set()
+    for part in text.split(","):
+        lo_s, _, hi_s = part.partition("-")
+        lo, top = int(lo_s), int(hi_s or lo_s)
+        if lo > top:
+            return f"{part} runs backwards"
+        if top > hi:
+            return f"{top} is out of range 0..{hi}"
+        if seen & set(range(lo, top + 1)):
+            return f"{part} overlaps an earlier entry"
+        seen.update(range(lo, top + 1))
+    return ""
 
 
 def parse_board(text: str, path: str) -> Board:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -136,6 +137,12 @@ OPTIONS: tuple[Option, ...] = (
     # dplane's own
     Option("board", "FILE", "board profile (TOML) giving ports, EAL arguments and options; "
            "default: the sim board when no ports are given", _text(4096), ""),
+    Option("print-eal-args", None, "print the EAL arguments and service options that the "
+           "board, the config file and the command line add up to, then exit (EAL is not "
+           "started)"),
+    Option("flow-table-size", "KEYS", "connection tracking table size in keys, two per flow "
+           "(16 - 16777216; dpservice's fixed size is the default)",
+           _int_range(16, 1 << 24), 850000),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
@@ -291,6 +298,7 @@ class Config:
     active_lockfile: str = ""
     sync_tap: str = ""
     debug_coredumps: bool = False
+    flow_table_size: int = 850000
 
 
 def _check_consistency(cfg: Config) -> None:
@@ -310,7 +318,8 @@ def _check_consistency(cfg: Config) -> None:
 
 
 def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], str | None]:
-    """EAL part, service part, and a --board taken out of the EAL part."""
+    """EAL part, service part, and a --board taken out of the EAL part (a
+    --print-eal-args there moves to the service part)."""
     args = list(argv)
     if "--" in args:
         cut = args.index("--")
@@ -330,10 +339,31 @@ def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], str | None]:
             continue
         if arg.startswith("--board="):
             board = arg[len("--board="):]
+        elif arg == "--print-eal-args":
+            svc.append(arg)
         else:
             kept.append(arg)
         i += 1
     return kept, svc, board
+
+
+def format_args(eal_args: Sequence[str], values: OptionValues) -> str:
+    """One shell-quoted line `EAL args -- service options`, the service options in the
+    order of OPTIONS, as --name=value (flags bare, repeated options once per value)."""
+    svc: list[str] = []
+    for opt in OPTIONS:
+        if opt.name in ("board", "print-eal-args") or opt.dest not in values.values:
+            continue
+        value = values.values[opt.dest]
+        if opt.metavar is None:
+            svc.append(f"--{opt.name}")
+            continue
+        for item in value if opt.repeat else [value]:
+            if isinstance(item, VirtualService):
+                item = (f"{item.virtual_ip},{item.virtual_port},{item.service_ip},"
+                        f"{item.service_port}")
+            svc.append(f"--{opt.name}={item}")
+    return shlex.join([*eal_args, "--", *svc]) + "\n"
 
 
 def has_devices(eal_args: Sequence[str]) -> bool:
@@ -350,7 +380,8 @@ def has_devices(eal_args: Sequence[str]) -> bool:
 
 def parse(argv: Sequence[str], environ: Mapping[str, str],
           load_board: Callable[[str], Any], default_board: Callable[[], Any]) -> Config | str:
-    """The service configuration, or the text to print for --help / --version.
+    """The service configuration, or the text to print for --help / --version /
+    --print-eal-args.
 
     argv excludes the program name. Raises ConfigError on any bad input.
     """
@@ -394,4 +425,6 @@ def parse(argv: Sequence[str], environ: Mapping[str, str],
     kwargs = {k: v for k, v in values.values.items() if k in fields}
     cfg = Config(eal_args=eal_args, board=board, **kwargs)
     _check_consistency(cfg)
+    if cmdline.values.get("print_eal_args"):
+        return format_args(eal_args, values)
     return cfg
