@@ -322,18 +322,21 @@ static int ct_init(void)
 	};
 
 	dp_ct_hash = rte_hash_create(&params);
-	if (!dp_ct_hash)
-		return -rte_errno;
+	if (!dp_ct_hash) {
+		DP_LOG(ERR, "conntrack: no memory for a table of %u keys (--flow-table-size)",
+		       ct_capacity);
+		return -ENOMEM;
+	}
 	/* one flow per two keys; no per-lcore cache, so "full" means full */
 	ct_pool = rte_mempool_create("conntrack_flows", ct_capacity / 2,
 				     sizeof(struct dp_ct_flow), 0, 0, NULL, NULL, flow_obj_init, NULL,
 				     (int)rte_socket_id(), 0);
 	if (!ct_pool) {
-		int err = rte_errno;
-
+		DP_LOG(ERR, "conntrack: no memory for %u flows (--flow-table-size)",
+		       ct_capacity / 2);
 		rte_hash_free(dp_ct_hash);
 		dp_ct_hash = NULL;
-		return -err;
+		return -ENOMEM;
 	}
 	ct_usage.capacity = ct_capacity;
 	return 0;

@@ -13,7 +13,11 @@
 struct dp_port dp_ports[DP_MAX_PORTS];
 uint16_t dp_pf_ports[2] = {DP_PORT_NONE, DP_PORT_NONE};
 
-static int port_configure(uint16_t port_id, struct rte_mempool *pool)
+/* Uplinks carry the VMs' 1500-byte packets inside a 40-byte IPv6 tunnel header. */
+#define DP_OVERLAY_MTU 1500
+#define DP_PF_MTU (DP_OVERLAY_MTU + 40)
+
+static int port_configure(uint16_t port_id, struct rte_mempool *pool, bool pf)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
@@ -31,6 +35,12 @@ static int port_configure(uint16_t port_id, struct rte_mempool *pool)
 	if (ret < 0) {
 		DP_LOG(ERR, "port %u: configure failed: %s", port_id, rte_strerror(-ret));
 		return ret;
+	}
+	if (pf) {
+		ret = rte_eth_dev_set_mtu(port_id, DP_PF_MTU);
+		if (ret < 0) /* full-size packets will not fit the tunnel: say so, run anyway */
+			DP_LOG(WARNING, "port %u: cannot set MTU %u for tunnels: %s", port_id,
+			       DP_PF_MTU, rte_strerror(-ret));
 	}
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
 	if (ret < 0)
@@ -77,7 +87,7 @@ int dp_ports_setup(const struct dp_core_conf *conf, struct rte_mempool *pool)
 		port->role = pc->role;
 		port->pf_index = pc->pf_index;
 		port->xconnect = pc->xconnect;
-		ret = port_configure(pc->port_id, pool);
+		ret = port_configure(pc->port_id, pool, pc->role == DP_PORT_PF);
 		if (ret < 0)
 			return ret;
 		port->configured = true;

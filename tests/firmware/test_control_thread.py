@@ -17,6 +17,7 @@ SCRIPT = textwrap.dedent("""
                  "--log-level=lib.eal:crit", "--vdev=net_null0,no-rx=1", "--vdev=net_null1"])
     devs = fw.ethdevs()
     assert [d.name for d in devs] == ["net_null0", "net_null1"], devs
+    fw.ct_conf_set(4096, 30)  # dpservice's 850 000 keys do not fit in -m 128
     fw.start(2048, [fw.PortConf(0, fw.PORT_PF), fw.PortConf(1, fw.PORT_PF, 1)])
     assert fw.running()
 

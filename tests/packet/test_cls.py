@@ -130,15 +130,15 @@ def test_pf_accepts_only_ipv6_tunnels(service):
     ]
     assert send_and_count(service, "dtap0", not_tunnel, "cls_pf_not_tunnel") == {
         "cls_pf_not_tunnel": 3}
-    # IPv4-in-IPv6 and IPv6-in-IPv6 are tunnels: no decapsulation node yet
+    # IPv4-in-IPv6 and IPv6-in-IPv6 are tunnels, for ipip_decap: to no underlay of ours here
     tunnels = [
         Ether(dst=PF0_MAC, src=VM_MAC) / IPv6(dst="fc00:1::d000:0:1", nh=4) /
         IP(dst="10.0.0.1") / TCP(),
         Ether(dst=PF0_MAC, src=VM_MAC) / IPv6(dst="fc00:1::d000:0:1", nh=41) /
         IPv6(dst="fc00::1") / UDP(),
     ]
-    assert send_and_count(service, "dtap1", tunnels, "cls_no_handler") == {
-        "cls_no_handler": 2}
+    assert send_and_count(service, "dtap1", tunnels, "ipip_decap_unknown_underlay") == {
+        "ipip_decap_unknown_underlay": 2}
 
 
 def test_other_ethertypes_and_vlans(service):
