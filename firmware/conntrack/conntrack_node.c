@@ -46,19 +46,13 @@ static const rte_edge_t key_error_edge[] = {
 
 #define TCP_FLAGS_OFF 13
 
-static inline rte_edge_t track(struct rte_mbuf *m, uint64_t now)
+/* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */
+static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_flow_key *key)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
-	const struct dp_parse *p = &priv->parse;
-	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	enum dp_flow_key_status st;
-	struct dp_flow_key key;
-	struct dp_ct_flow *flow;
-	bool from_pf = dp_ports[m->port].role == DP_PORT_PF;
-	hash_sig_t sig;
-	uint8_t dir;
 
-	if (!from_pf) {
+	if (dp_ports[m->port].role != DP_PORT_PF) {
 		const struct dp_iface_conf *iface = dp_port_iface(m->port);
 
 		if (unlikely(!iface))
@@ -67,32 +61,49 @@ static inline rte_edge_t track(struct rte_mbuf *m, uint64_t now)
 		priv->vnf_type = DP_VNF_UNDEFINED;
 		priv->tun_port = m->port;
 	}
-
-	st = dp_flow_key_build(data, rte_pktmbuf_data_len(m), p, priv->vni, DP_VNF_UNDEFINED,
-			       &key);
+	st = dp_flow_key_build(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			       &priv->parse, priv->vni, DP_VNF_UNDEFINED, key);
 	if (unlikely(st != DP_FLOW_KEY_OK))
 		return key_error_edge[st];
+	return CT_DROP;
+}
 
-	sig = rte_hash_hash(dp_ct_hash, &key);
-	if (likely(rte_hash_lookup_with_hash_data(dp_ct_hash, &key, sig, (void **)&flow) >= 0)) {
-		dir = memcmp(&key, &flow->key[0], sizeof(key)) == 0 ? DP_FLOW_DIR_ORIG
-								   : DP_FLOW_DIR_REPLY;
+/* Second pass: the flow (found, or created), its state, and where the packet goes. */
+static inline rte_edge_t track(struct rte_mbuf *m, const struct dp_flow_key *key,
+			       struct dp_ct_flow *flow, uint64_t now)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	const struct dp_parse *p = &priv->parse;
+	uint8_t dir = DP_FLOW_DIR_ORIG;
+
+	if (flow) {
+		if (memcmp(key, &flow->key[0], sizeof(*key)) != 0)
+			dir = DP_FLOW_DIR_REPLY;
 	} else {
-		flow = dp_ct_create(&key, sig, m->port, now);
-		if (unlikely(!flow))
-			return CT_TABLE_FULL;
-		dir = DP_FLOW_DIR_ORIG;
+		/* a miss: an earlier packet of this burst may have created it since */
+		hash_sig_t sig = rte_hash_hash(dp_ct_hash, key);
+
+		if (rte_hash_lookup_with_hash_data(dp_ct_hash, key, sig, (void **)&flow) >= 0) {
+			if (memcmp(key, &flow->key[0], sizeof(*key)) != 0)
+				dir = DP_FLOW_DIR_REPLY;
+		} else {
+			flow = dp_ct_create(key, sig, m->port, now);
+			if (unlikely(!flow))
+				return CT_TABLE_FULL;
+		}
 	}
-	__atomic_store_n(&flow->last_seen, now, __ATOMIC_RELAXED);
+	if (flow->last_seen != now)
+		__atomic_store_n(&flow->last_seen, now, __ATOMIC_RELAXED);
 	flow->packets[dir]++;
 	if (p->l4_proto == IPPROTO_TCP)
 		flow->tcp_state = dp_ct_tcp_next(flow->tcp_state, dir,
-						 data[p->l4_off + TCP_FLAGS_OFF]);
+						 rte_pktmbuf_mtod(m, const uint8_t *)[p->l4_off +
+										 TCP_FLAGS_OFF]);
 	priv->flow = flow;
 	priv->flow_dir = dir;
 	priv->flow_hash = flow->hash;
 
-	if (!from_pf)
+	if (dp_ports[m->port].role != DP_PORT_PF)
 		return p->l3_type == DP_L3_IPV4 ? CT_IPV4_LOOKUP : CT_IPV6_LOOKUP;
 	switch (priv->vnf_type) {
 	case DP_VNF_INTERFACE_IP:
@@ -103,14 +114,42 @@ static inline rte_edge_t track(struct rte_mbuf *m, uint64_t now)
 	}
 }
 
+#define CT_BULK RTE_HASH_LOOKUP_BULK_MAX
+
+/* Keys of a whole chunk looked up at once: the hash pipelines and prefetches them. */
+static void track_chunk(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n, uint64_t now)
+{
+	struct dp_flow_key keys[CT_BULK];
+	const void *lookup[CT_BULK];
+	void *found[CT_BULK];
+	uint16_t idx[CT_BULK], nb = 0;
+	uint64_t hits = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		nexts[i] = prepare(pkts[i], &keys[i]);
+		if (likely(nexts[i] == CT_DROP)) {
+			lookup[nb] = &keys[i];
+			idx[nb++] = i;
+		}
+	}
+	if (nb)
+		rte_hash_lookup_bulk_data(dp_ct_hash, lookup, nb, &hits, found);
+	for (uint16_t j = 0; j < nb; j++) {
+		uint16_t i = idx[j];
+
+		nexts[i] = track(pkts[i], &keys[i], (hits >> j) & 1 ? found[j] : NULL, now);
+	}
+}
+
 static uint16_t conntrack_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb_objs)
 {
 	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
 	uint64_t now = rte_rdtsc();
 
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = track((struct rte_mbuf *)objs[i], now);
+	for (uint16_t i = 0; i < nb_objs; i += CT_BULK)
+		track_chunk((struct rte_mbuf **)&objs[i], &nexts[i], RTE_MIN(CT_BULK, nb_objs - i),
+			    now);
 	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
 	return nb_objs;
 }

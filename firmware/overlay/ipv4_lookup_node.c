@@ -18,7 +18,13 @@ enum {
 	LOOKUP_EDGE_COUNT,
 };
 
-static inline rte_edge_t lookup(struct rte_mbuf *m)
+/* The VNI of the previous packet of the burst: usually the next one's too. */
+struct vni_cache {
+	uint32_t vni;
+	const struct dp_vni_dp *v;
+};
+
+static inline rte_edge_t lookup(struct rte_mbuf *m, struct vni_cache *cache)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -26,9 +32,15 @@ static inline rte_edge_t lookup(struct rte_mbuf *m)
 	const struct dp_vni_dp *v;
 	uint32_t dst;
 
-	v = dp_vni_lookup(priv->vni);
-	if (unlikely(!v))
-		return LOOKUP_NO_VNI;
+	if (likely(cache->v && cache->vni == priv->vni)) {
+		v = cache->v;
+	} else {
+		v = dp_vni_lookup(priv->vni);
+		if (unlikely(!v))
+			return LOOKUP_NO_VNI;
+		cache->vni = priv->vni;
+		cache->v = v;
+	}
 	memcpy(&dst, data + priv->parse.l3_off + 16, sizeof(dst));
 	nh = dp_fib4_lookup(v, rte_be_to_cpu_32(dst));
 	if (unlikely(!nh))
@@ -42,9 +54,10 @@ static uint16_t ipv4_lookup_process(struct rte_graph *graph, struct rte_node *no
 				    void **objs, uint16_t nb_objs)
 {
 	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+	struct vni_cache cache = {0};
 
 	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = lookup((struct rte_mbuf *)objs[i]);
+		nexts[i] = lookup((struct rte_mbuf *)objs[i], &cache);
 	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
 	return nb_objs;
 }

@@ -18,16 +18,28 @@ enum {
 	LOOKUP_EDGE_COUNT,
 };
 
-static inline rte_edge_t lookup(struct rte_mbuf *m)
+/* The VNI of the previous packet of the burst: usually the next one's too. */
+struct vni_cache {
+	uint32_t vni;
+	const struct dp_vni_dp *v;
+};
+
+static inline rte_edge_t lookup(struct rte_mbuf *m, struct vni_cache *cache)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct dp_nexthop *nh;
 	const struct dp_vni_dp *v;
 
-	v = dp_vni_lookup(priv->vni);
-	if (unlikely(!v))
-		return LOOKUP_NO_VNI;
+	if (likely(cache->v && cache->vni == priv->vni)) {
+		v = cache->v;
+	} else {
+		v = dp_vni_lookup(priv->vni);
+		if (unlikely(!v))
+			return LOOKUP_NO_VNI;
+		cache->vni = priv->vni;
+		cache->v = v;
+	}
 	nh = dp_fib6_lookup(v, data + priv->parse.l3_off + 24);
 	if (unlikely(!nh))
 		return LOOKUP_NO_ROUTE;
@@ -40,9 +52,10 @@ static uint16_t ipv6_lookup_process(struct rte_graph *graph, struct rte_node *no
 				    void **objs, uint16_t nb_objs)
 {
 	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+	struct vni_cache cache = {0};
 
 	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = lookup((struct rte_mbuf *)objs[i]);
+		nexts[i] = lookup((struct rte_mbuf *)objs[i], &cache);
 	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
 	return nb_objs;
 }

@@ -75,10 +75,24 @@ def sh(*cmd: str, netns: str | None = None) -> str:
 
 
 def start_host(index: int, vm_ip4: str, vm_ip6: str) -> Host:
+    """A dplane in its own namespace with one VM; nothing is left behind if it fails."""
     ns = harness.Netns()
-    opts = [o if o != "fc00:1::1" else f"fc00:{index}::1" for o in harness.SERVICE_OPTS]
-    svc = harness.start_service(ns, harness.tap_eal_args(1, f"dpt{ns.id}"),
-                                [*opts, "--enable-ipv6-overlay"])
+    svc = None
+    try:
+        opts = [o if o != "fc00:1::1" else f"fc00:{index}::1" for o in harness.SERVICE_OPTS]
+        svc = harness.start_service(ns, harness.tap_eal_args(1, f"dpt{ns.id}"),
+                                    [*opts, "--enable-ipv6-overlay"])
+        return setup_vm(svc, index, vm_ip4, vm_ip6)
+    except BaseException:
+        if svc is not None:
+            svc.terminate()
+        harness.run("ip", "netns", "del", f"{ns.name}-vm", check=False)
+        ns.delete()
+        raise
+
+
+def setup_vm(svc: harness.Service, index: int, vm_ip4: str, vm_ip6: str) -> Host:
+    ns = svc.netns
     svc.initialize()
     reply = svc.api.CreateInterface(dpdk_pb2.CreateInterfaceRequest(
         interface_id=f"vm{index}".encode(), vni=VNI, device_name="net_tap2",

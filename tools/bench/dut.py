@@ -20,7 +20,14 @@ import grpc
 from child import Child, wait_until
 from measure import Snapshot, WorkerThread, cpu_ticks
 
-from dplane.proto import dplane_pb2, dplane_pb2_grpc, health_pb2, health_pb2_grpc
+from dplane.proto import (
+    dpdk_pb2,
+    dpdk_pb2_grpc,
+    dplane_pb2,
+    dplane_pb2_grpc,
+    health_pb2,
+    health_pb2_grpc,
+)
 
 RPC_TIMEOUT = 5.0
 
@@ -32,8 +39,58 @@ class Setup:
     memory_mb: int
     mbufs: int
     grpc_port: int
+    scenario: str = "cls"  # "cls", "encap" or "newflow" (encap, flows counted)
+    flow_table_size: int = 850000
 
     def board(self) -> str:
+        return self.cls_board() if self.scenario == "cls" else self.encap_board()
+
+    def encap_board(self) -> str:
+        """The pcap is a VM on a VF; both PFs are null ports (pf0 takes the tunnels)."""
+        q = json.dumps
+        return f"""\
+# Written by tools/bench/run.py: a VM's traffic (pcap) on a VF, tunnelled out of pf0.
+[board]
+name = "bench-encap"
+description = "net_pcap VF (infinite replay), net_null uplinks"
+
+[eal]
+lcores = "0,1"
+memory = "no-huge"
+memory-mb = {self.memory_mb}
+file-prefix = {q(self.file_prefix)}
+args = ["--no-pci", "--no-telemetry", "--log-level=lib.eal:notice"]
+
+[firmware]
+mbufs = {self.mbufs}
+
+[[port]]
+role = "pf0"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[[port]]
+role = "pf1"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[[port]]
+role = "vf"
+driver = "net_pcap"
+devargs = {q(f"rx_pcap={self.pcap},infinite_rx=1")}
+
+[service]
+pf0 = "net_null0"
+pf1 = "net_null1"
+vf-pattern = "net_pcap"
+ipv6 = "fc00:1::1"
+flow-table-size = {self.flow_table_size}
+nic-type = "tap"
+grpc-port = {self.grpc_port}
+no-stats = true
+"""
+
+    def cls_board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
         q = json.dumps
         return f"""\
@@ -75,9 +132,8 @@ no-stats = true
 class Dplane:
     """Source of snapshots from a running dplane service."""
 
-    name = "dplane cls"
-
     def __init__(self, setup: Setup, workdir: pathlib.Path) -> None:
+        self.name = f"dplane {setup.scenario}"
         self.setup = setup
         self.workdir = workdir
         self.child: Child | None = None
@@ -97,6 +153,39 @@ class Dplane:
         self.worker = WorkerThread(self.child.pid)
         self._channel = grpc.insecure_channel(f"localhost:{self.setup.grpc_port}")
         wait_until(self._serving, timeout, self.child, "gRPC health SERVING", poll=0.2)
+        if self.setup.scenario == "encap":
+            self.attach_vm()
+
+    def attach_vm(self) -> float:
+        """The VM behind the pcap VF, and a default route into the underlay: every frame
+        takes rx -> cls -> conntrack -> ipv4_lookup -> firewall -> ipip_encap -> tx. The VF
+        starts with its interface, so the traffic starts with it: returns when that was."""
+        api = dpdk_pb2_grpc.DPDKironcoreStub(self._channel)
+        api.Initialize(dpdk_pb2.InitializeRequest(), timeout=RPC_TIMEOUT)
+        replies = [api.CreateInterface(dpdk_pb2.CreateInterfaceRequest(
+            interface_id=b"bench-vm", vni=100, device_name="net_pcap0",
+            ipv4_config=dpdk_pb2.IpConfig(primary_address=b"10.0.0.1"),
+            ipv6_config=dpdk_pb2.IpConfig(primary_address=b"::")), timeout=RPC_TIMEOUT)]
+        started = time.monotonic()
+        replies.append(api.CreateRoute(dpdk_pb2.CreateRouteRequest(vni=100, route=dpdk_pb2.Route(
+            prefix=dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4,
+                                                         address=b"0.0.0.0"), length=0),
+            nexthop_vni=100, nexthop_address=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV6,
+                                                                address=b"fc00:2::1"))),
+            timeout=RPC_TIMEOUT))
+        for reply in replies:
+            if reply.status.code != 0:
+                raise self.child.fail(f"set-up failed: {reply.status.message}")
+        return started
+
+    def conntrack_keys(self) -> tuple[float, int]:
+        """(time, keys in the conntrack table)."""
+        stub = dplane_pb2_grpc.DiagnosticsStub(self._channel)
+        before = time.monotonic()
+        stats = stub.GetStats(dplane_pb2.GetStatsRequest(), timeout=RPC_TIMEOUT)
+        after = time.monotonic()
+        keys = next(t.entries for t in stats.tables if t.name == "conntrack_table")
+        return (before + after) / 2, keys
 
     def _serving(self) -> bool:
         stub = health_pb2_grpc.HealthStub(self._channel)
@@ -120,13 +209,15 @@ class Dplane:
         after = time.monotonic()
         cpu, ticks = self.worker.cpu_time(), cpu_ticks()
         ports = {p.role: p for p in stats.ports}
-        if "pf0" not in ports or "pf1" not in ports:
-            raise self.child.fail(f"GetStats lacks pf0/pf1: {sorted(ports)}")
-        pf0, pf1 = ports["pf0"], ports["pf1"]
+        if not {"pf0", "pf1"} <= set(ports) or self.setup.scenario == "encap" and "vf" not in ports:
+            raise self.child.fail(f"GetStats lacks a port: {sorted(ports)}")
+        # in: the pcap port; out: the port the traffic leaves by
+        src, out = ((ports["vf"], ports["pf0"]) if self.setup.scenario == "encap"
+                    else (ports["pf0"], ports["pf1"]))
         return Snapshot(
-            t=(before + after) / 2, tx_packets=pf1.tx_packets, rx_packets=pf0.rx_packets,
-            drops=sum(stats.drops.values()) + pf0.rx_errors + pf1.tx_errors,
-            rx_nombuf=pf0.rx_nombuf, rx_missed=pf0.rx_missed, cpu=cpu, ticks=ticks)
+            t=(before + after) / 2, tx_packets=out.tx_packets, rx_packets=src.rx_packets,
+            drops=sum(stats.drops.values()) + src.rx_errors + out.tx_errors,
+            rx_nombuf=src.rx_nombuf, rx_missed=src.rx_missed, cpu=cpu, ticks=ticks)
 
     def stop(self) -> int:
         if self._channel is not None:

@@ -24,6 +24,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -66,6 +67,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="testpmd then dplane, this many times; medians reported (default 1)")
     p.add_argument("--testpmd", default=TESTPMD, help=f"testpmd binary (default {TESTPMD})")
+    p.add_argument("--scenario", choices=("cls", "encap", "newflow"), default="cls",
+                   help="cls: pf0 patched to pf1 through cls (default); encap: a VM's "
+                        "traffic on a VF through conntrack, route lookup and IP-in-IPv6 "
+                        "encapsulation out of pf0; newflow: the encap path where every "
+                        "frame of the pcap's first pass is a new flow (flows/s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.seconds < 1 or args.warmup < 0:
@@ -144,7 +150,7 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
     out = {"testpmd": run_one(floor, args)}
     out["testpmd"].run_drops = floor.parser.run_drops
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
-                                  free_tcp_port()), workdir)
+                                  free_tcp_port(), args.scenario), workdir)
     out["dplane"] = run_one(dplane, args)
     return out
 
@@ -256,7 +262,7 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         f"window      : {p['seconds']:g} s after {p['warmup']:g} s warm-up, "
         + ("1 round" if n == 1 else f"{n} rounds (medians)"),
         f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
-        f"dplane cls  : {dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
+        f"dplane {p['scenario']:<5}: {dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
         f"ratio {s['ratio']:.2f} of floor",
         f"dplane adds : {s['added_ns_per_pkt']:+.1f} ns/pkt to io forwarding"
         + (f" (CPU time: {s['added_cpu_ns_per_pkt']:+.1f} ns/pkt, ratio {s['cpu_ratio']:.2f})"
@@ -266,7 +272,7 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
     for i, r in enumerate(rounds, 1):
         tag = f"  [{i}] " if n > 1 else "  "
         lines.append(tag + detail_line("testpmd io", r["testpmd"]))
-        lines.append(tag + detail_line("dplane cls", r["dplane"]))
+        lines.append(tag + detail_line(f"dplane {p['scenario']}", r["dplane"]))
     lines += [f"warning: {w}" for w in report["warnings"]]
     lines += [f"error: {e}" for e in report["errors"]]
     return "\n".join(lines)
@@ -291,7 +297,8 @@ def build_report(args: argparse.Namespace, info: dict[str, Any],
         "params": {"seconds": args.seconds, "warmup": args.warmup, "packets": args.packets,
                    "flows": args.flows, "size": args.size, "seed": args.seed,
                    "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
-                   "burst": testpmd.BURST, "ring": testpmd.RING},
+                   "burst": testpmd.BURST, "ring": testpmd.RING,
+                   "scenario": args.scenario},
         "summary": summarize(rounds),
         "rounds": [round_dict(r) for r in rounds],
         "warnings": warnings,
@@ -305,8 +312,76 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally: children stopped
 
 
+NEWFLOW_TIMEOUT = 60.0
+
+
+def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Path
+                ) -> dict[str, Any]:
+    """Every frame a new 5-tuple: the pcap holds --flows distinct flows, one frame each, and
+    the rate is how fast the conntrack table fills with their keys (two per flow) once the
+    VF starts, sampled over gRPC. Only the first pass counts: after it the flows exist."""
+    mbufs, memory_mb = pool(args.packets)
+    # the table itself, and room: the pcap copy and the pool take more than pool() counts
+    memory_mb = math.ceil(memory_mb * 1.5) + math.ceil(args.flows * 2 * 1.25 * 200 / 2**20)
+    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), memory_mb, mbufs, free_tcp_port(),
+                                  "newflow", flow_table_size=args.flows * 2 + 1024), workdir)
+    samples: list[tuple[float, int]] = []
+    try:
+        dplane.start(START_TIMEOUT)
+        started = dplane.attach_vm()
+        target = args.flows * 2
+        deadline = time.monotonic() + NEWFLOW_TIMEOUT
+        while time.monotonic() < deadline:
+            samples.append(dplane.conntrack_keys())
+            if samples[-1][1] >= target:
+                break
+    finally:
+        exit_code = dplane.stop()
+    done = [t for t, keys in samples if keys >= args.flows * 2]
+    if not done:
+        raise ChildError(f"dplane newflow: only {samples[-1][1] // 2 if samples else 0} of "
+                         f"{args.flows} flows within {NEWFLOW_TIMEOUT:g} s")
+    # the rate between the first sample with flows and the first with all of them
+    first = next((t, k) for t, k in samples if k > 0)
+    last = next((t, k) for t, k in samples if k >= args.flows * 2)
+    flows = (last[1] - first[1]) // 2
+    seconds = last[0] - first[0]
+    return {"flows": args.flows, "seconds_from_start": round(last[0] - started, 4),
+            "measured_flows": flows, "measured_seconds": round(seconds, 4),
+            "flows_per_s": round(flows / seconds) if seconds > 0 else None,
+            "ns_per_flow": round(seconds * 1e9 / flows, 1) if flows else None,
+            "samples": len(samples), "exit": exit_code}
+
+
+def main_newflow(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="dplane-bench-") as tmp:
+        workdir = pathlib.Path(tmp)
+        pcap = workdir / "traffic.pcap"
+        write_pcap(traffic(args), pcap)
+        try:
+            results = [run_newflow(args, workdir, pcap) for _ in range(args.rounds)]
+        except ChildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
+    rate = median(r["flows_per_s"] for r in results)
+    if args.json:
+        print(json.dumps({"scenario": "newflow", "rounds": results, "flows_per_s": rate}))
+    else:
+        print(f"dplane newflow: {args.flows} new flows, {args.size}-byte frames, "
+              f"{len(results)} round(s)")
+        for r in results:
+            print(f"  {r['measured_flows']} flows in {r['measured_seconds'] * 1e3:.0f} ms: "
+                  f"{r['flows_per_s'] / 1e6:.2f} M flows/s, {r['ns_per_flow']} ns/flow "
+                  f"({r['samples']} samples, exit {r['exit']})")
+        print(f"median      : {rate / 1e6:.2f} M new flows/s")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.scenario == "newflow":
+        args.packets = args.flows = max(args.flows, args.packets)
+        return main_newflow(args)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     info = machine.describe(args.testpmd)
     rounds: list[dict[str, Outcome]] = []

@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 import pathlib
 import random
+import struct
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
@@ -80,9 +81,34 @@ def frame_bytes(flow: Flow, size: int) -> bytes:
     return data
 
 
+def _ip_checksum(header: bytes) -> int:
+    total = sum(struct.unpack("!10H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def fast_frames(flows: list[Flow], size: int) -> list[bytes]:
+    """The same frames as frame_bytes() gives, built by patching one template (scapy takes
+    about 0.3 ms a frame: too slow for the million flows of the new-flow scenario)."""
+    template = bytearray(frame_bytes(Flow("0.0.0.0", "0.0.0.0", 0, 0), size))
+    out = []
+    for flow in flows:
+        frame = bytearray(template)
+        frame[26:30] = ipaddress.IPv4Address(flow.src).packed
+        frame[30:34] = ipaddress.IPv4Address(flow.dst).packed
+        frame[24:26] = b"\0\0"
+        frame[24:26] = _ip_checksum(bytes(frame[14:34])).to_bytes(2, "big")
+        frame[34:36] = flow.sport.to_bytes(2, "big")
+        frame[36:38] = flow.dport.to_bytes(2, "big")
+        frame[40:42] = b"\0\0"  # no UDP checksum (allowed for IPv4)
+        out.append(bytes(frame))
+    return out
+
+
 def write_pcap(traffic: Traffic, path: pathlib.Path) -> None:
     traffic.validate()
-    frames = [frame_bytes(f, traffic.size) for f in make_flows(traffic.flows, traffic.seed)]
+    frames = fast_frames(make_flows(traffic.flows, traffic.seed), traffic.size)
     writer = RawPcapWriter(str(path), linktype=DLT_EN10MB, sync=False)
     try:
         writer.write_header(None)  # linktype is given: nothing to guess
