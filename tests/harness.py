@@ -165,11 +165,14 @@ class Tap:
         self.sock.close()
 
 
-def tap_eal_args(nb_vfs: int, prefix: str, hugepages: bool = False) -> list[str]:
+def tap_eal_args(nb_vfs: int, prefix: str, hugepages: bool = False,
+                 telemetry: bool = False) -> list[str]:
+    """telemetry: serve the telemetry socket (/var/run/dpdk/<prefix>/dpdk_telemetry.v2)."""
     memory = ["--in-memory", "-m", "128"] if hugepages else ["--no-huge", "-m", "256",
                                                              "--no-shconf"]
     args = ["-l", "0,1", *memory, "--no-pci",
-            "--no-telemetry", f"--file-prefix={prefix}", "--log-level=lib.eal:notice",
+            "--log-level=lib.telemetry:error" if telemetry else "--no-telemetry",
+            f"--file-prefix={prefix}", "--log-level=lib.eal:notice",
             "--log-level=pmd.net.tap:crit",
             f"--vdev=net_tap0,iface=dtap0,mac={PF_MACS[0]}",
             f"--vdev=net_tap1,iface=dtap1,mac={PF_MACS[1]}"]
@@ -295,7 +298,8 @@ def start_service(netns: Netns, eal_args: Sequence[str], opts: Sequence[str],
 
 
 @contextlib.contextmanager
-def running_service(opts: Sequence[str] = (), nb_vfs: int = 2) -> Iterator[Service]:
+def running_service(opts: Sequence[str] = (), nb_vfs: int = 2,
+                    telemetry: bool = False) -> Iterator[Service]:
     """A dplane on TAPs in its own netns, initialised, with SERVICE_OPTS plus `opts`; stopped
     and its namespace removed afterwards. For module-scoped fixtures."""
     if os.geteuid() != 0:
@@ -305,7 +309,8 @@ def running_service(opts: Sequence[str] = (), nb_vfs: int = 2) -> Iterator[Servi
     ns = Netns()
     svc = None
     try:
-        svc = start_service(ns, tap_eal_args(nb_vfs, f"dpt{ns.id}"), [*SERVICE_OPTS, *opts])
+        svc = start_service(ns, tap_eal_args(nb_vfs, f"dpt{ns.id}", telemetry=telemetry),
+                            [*SERVICE_OPTS, *opts])
         svc.initialize()
         yield svc
     finally:

@@ -7,7 +7,7 @@ import ipaddress
 import struct
 from typing import TYPE_CHECKING
 
-from . import firmware
+from . import firmware, graph_stats
 from .proto import dplane_pb2, dplane_pb2_grpc
 
 if TYPE_CHECKING:
@@ -67,6 +67,32 @@ def list_flows() -> dplane_pb2.ListFlowsResponse:
     return response
 
 
+def graph_stats_response() -> dplane_pb2.GetGraphStatsResponse:
+    """Runs on the control thread."""
+    return dplane_pb2.GetGraphStatsResponse(nodes=[
+        dplane_pb2.NodeStats(name=n.name, objs=n.objs, calls=n.calls, cycles=n.cycles,
+                             realloc_count=n.realloc_count) for n in graph_stats.sample()])
+
+
+def list_vnfs() -> dplane_pb2.ListVnfsResponse:
+    """Runs on the control thread: the VNF table as the datapath reads it."""
+    response = dplane_pb2.ListVnfsResponse()
+    for underlay, vnf_type, port_id, vni, prefix, prefix_len in firmware.vnf_list():
+        response.vnfs.add(underlay=str(ipaddress.IPv6Address(underlay)), type=vnf_type,
+                          vni=vni, port_id=port_id, prefix_len=prefix_len,
+                          prefix=str(ipaddress.ip_address(prefix)) if prefix else "")
+    return response
+
+
+def list_vnis() -> dplane_pb2.ListVnisResponse:
+    """Runs on the control thread: the VNI table and the size of each VNI's routing tables."""
+    response = dplane_pb2.ListVnisResponse()
+    for vni in firmware.vni_list():
+        response.vnis.add(vni=vni, ipv4_routes=len(firmware.route_list(vni, 4)),
+                          ipv6_routes=len(firmware.route_list(vni, 6)))
+    return response
+
+
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
     def __init__(self, svc: Service) -> None:
         self._svc = svc
@@ -76,3 +102,12 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
 
     def ListFlows(self, request, context):
         return self._svc.control.call(list_flows)
+
+    def GetGraphStats(self, request, context):
+        return self._svc.control.call(graph_stats_response)
+
+    def ListVnfs(self, request, context):
+        return self._svc.control.call(list_vnfs)
+
+    def ListVnis(self, request, context):
+        return self._svc.control.call(list_vnis)

@@ -207,6 +207,16 @@ def vnf_get(underlay: bytes) -> tuple[int, int, int, bytes, int] | None:
     return _fw.vnf_get(underlay)
 
 
+def vnf_list() -> list[tuple[bytes, int, int, int, bytes, int]]:
+    """The VNF table as workers read it: (underlay, type, port_id, vni, prefix, prefix_len)."""
+    return _fw.vnf_list()
+
+
+def vni_list() -> list[int]:
+    """The VNIs in the VNI table, sorted."""
+    return _fw.vni_list()
+
+
 # -- DHCP parsers (fuzzing) ------------------------------------------------------------------
 
 DHCP_STATUS: tuple[str, ...] = _fw.DHCP_STATUS

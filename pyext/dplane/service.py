@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from . import announce, cmdline, firmware, ports
+from . import announce, cmdline, firmware, ports, telemetry
 from . import board as boards
 from .cmdline import Config
 from .control import ControlThread
@@ -88,6 +88,7 @@ class Service:
         # things to send to every VM with an interface, on the maintenance timer
         self.maintenance: list[Callable[[Interface], None]] = []
         self._maintenance_cycles = 0
+        self.telemetry: telemetry.Telemetry | None = None
         self._stop = threading.Event()
         self._signals = 0
 
@@ -189,6 +190,7 @@ class Service:
             self.control.every(self.flows.aging_interval, self.flows.age)
             self.uplinks = Uplinks(self.ports, self.control)
             self.uplinks.start()
+            self.telemetry = telemetry.start(self)  # telemetry socket, stats print
             server.start()
             log.info("gRPC API listening on port %d", cfg.grpc_port)
             if self._stop.is_set():  # a signal during start-up
@@ -200,6 +202,8 @@ class Service:
             started = time.monotonic()
             if server is not None:
                 server.stop(grace=1.0)
+            if self.telemetry is not None:
+                self.telemetry.stop()
             firmware.eal_cleanup()
             log.info("stopped in %.2f s", time.monotonic() - started)
 
