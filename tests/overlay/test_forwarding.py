@@ -220,3 +220,34 @@ def test_ipv4_address_order_in_flow_keys(svc):
     assert expect(svc.tap("dtap0")) is not None
     keys = [f.key for f in flows(svc) if f.key.dst_port == 9 and f.key.src_port == 7]
     assert keys and ipaddress.ip_address(keys[0].dst) == ipaddress.ip_address("10.1.2.3")
+
+
+def test_alias_prefix_from_the_underlay_and_from_a_vm(svc):
+    """A prefix routed to vm1: tunnels to its own underlay address and VMs of the VNI reach
+    addresses inside it on vm1's VF; deleting it ends both."""
+    from dplane.proto import dpdk_pb2
+
+    prefix = dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4, address=b"10.9.0.0"),
+                             length=24)
+    reply = svc.api.CreatePrefix(dpdk_pb2.CreatePrefixRequest(interface_id=b"vm1",
+                                                              prefix=prefix), timeout=5)
+    assert reply.status.code == 0, reply.status
+    underlay = reply.underlay_route.decode()
+    pf0, vm1, vm2 = svc.tap("dtap0"), svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    inner = IP(src="192.0.2.10", dst="10.9.0.5") / UDP(sport=1, dport=2)
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / IPv6(src=REMOTE_UNDERLAY, dst=underlay, nh=4) /
+             inner)
+    out = expect(vm1)
+    assert out is not None and bytes(out[IP]) == bytes(inner)
+    vm2.send(Ether(src=VM_MACS["vm2"], dst=vf_mac("vm2")) /
+             IP(src="10.0.0.3", dst="10.9.0.7") / UDP(sport=3, dport=4))
+    out = expect(vm1)
+    assert out is not None and out[IP].dst == "10.9.0.7"
+    reply = svc.api.DeletePrefix(dpdk_pb2.DeletePrefixRequest(interface_id=b"vm1",
+                                                              prefix=prefix), timeout=5)
+    assert reply.status.code == 0, reply.status
+    before = svc.drops().get("ipip_decap_unknown_underlay", 0)
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / IPv6(src=REMOTE_UNDERLAY, dst=underlay, nh=4) /
+             inner)
+    svc.wait_drops("ipip_decap_unknown_underlay", before + 1)
+    assert nothing(vm1)
