@@ -21,6 +21,6 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
-    set -- tests/packet tests/dhcp tests/neigh tests/firmware -k "not fuzz"
+    set -- tests/packet tests/overlay tests/dhcp tests/neigh tests/firmware -k "not fuzz"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

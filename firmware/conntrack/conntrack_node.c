@@ -119,7 +119,7 @@ static inline rte_edge_t track(struct rte_mbuf *m, const struct dp_flow_key *key
 /* Keys of a whole chunk looked up at once: the hash pipelines and prefetches them. */
 static void track_chunk(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n, uint64_t now)
 {
-	struct dp_flow_key keys[CT_BULK];
+	struct dp_flow_key keys[CT_BULK] __rte_aligned(8); /* jhash reads 32-bit words */
 	const void *lookup[CT_BULK];
 	void *found[CT_BULK];
 	uint16_t idx[CT_BULK], nb = 0;

@@ -4,6 +4,8 @@
  * for (VNF table: an interface, an alias prefix, ...); the tunnel comes off, the inner
  * packet gets an Ethernet header for the VM behind that VF and is parsed again.
  */
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include <dplane/overlay.h>
@@ -43,12 +45,14 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	struct rte_ether_addr vm_mac;
 	enum dp_decap_status st;
 	const struct dp_vnf *vnf;
+	uint8_t underlay[16] __rte_aligned(8); /* the hash reads words: an aligned copy */
 	uint32_t inner_len;
 	uint16_t port;
 
 	if (unlikely(m->nb_segs != 1 || priv->parse.l3_off != DP_ETHER_LEN))
 		return DECAP_NOT_TUNNEL;
-	vnf = dp_vnf_lookup(data + DP_ETHER_LEN + 24);
+	memcpy(underlay, data + DP_ETHER_LEN + 24, sizeof(underlay));
+	vnf = dp_vnf_lookup(underlay);
 	if (unlikely(!vnf))
 		return DECAP_UNKNOWN_UNDERLAY;
 	port = vnf->port_id;
