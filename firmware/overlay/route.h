@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What ipv4_lookup and ipv6_lookup share: applying a route's next hop to a packet. */
+/* What ipv4_lookup and ipv6_lookup share: their edges, the route lookup in the packet's VNI
+ * and applying the next hop to the packet. */
 #ifndef DP_OVERLAY_ROUTE_H
 #define DP_OVERLAY_ROUTE_H
 
 #include <stdbool.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_graph.h>
 #include <rte_mbuf.h>
 
 #include "conf.h"
@@ -53,6 +56,55 @@ static inline bool dp_route_apply(struct rte_mbuf *m, const struct dp_nexthop *n
 	dp_port_vm_mac(port, &eth->dst_addr);
 	rte_ether_addr_copy(&dp_ports[port].mac, &eth->src_addr);
 	return true;
+}
+
+/* The edges of both lookup nodes. */
+enum {
+	LOOKUP_DROP = 0,
+	LOOKUP_FIREWALL,
+	LOOKUP_NO_VNI,
+	LOOKUP_NO_ROUTE,
+	LOOKUP_BAD_NEXTHOP,
+	LOOKUP_EDGE_COUNT,
+};
+
+/* The VNI of the previous packet of the burst: usually the next one's too. */
+struct dp_vni_cache {
+	uint32_t vni;
+	const struct dp_vni_dp *v;
+};
+
+static inline rte_edge_t dp_route_lookup(struct rte_mbuf *m, struct dp_vni_cache *cache,
+					 bool ipv4)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+	const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off +
+			     (ipv4 ? 16 : 24);
+	const struct dp_nexthop *nh;
+	const struct dp_vni_dp *v;
+
+	if (likely(cache->v && cache->vni == priv->vni)) {
+		v = cache->v;
+	} else {
+		v = dp_vni_lookup(priv->vni);
+		if (unlikely(!v))
+			return LOOKUP_NO_VNI;
+		cache->vni = priv->vni;
+		cache->v = v;
+	}
+	if (ipv4) {
+		uint32_t ip;
+
+		memcpy(&ip, dst, sizeof(ip));
+		nh = dp_fib4_lookup(v, rte_be_to_cpu_32(ip));
+	} else {
+		nh = dp_fib6_lookup(v, dst);
+	}
+	if (unlikely(!nh))
+		return LOOKUP_NO_ROUTE;
+	if (unlikely(!dp_route_apply(m, nh, ipv4)))
+		return LOOKUP_BAD_NEXTHOP;
+	return LOOKUP_FIREWALL;
 }
 
 #endif

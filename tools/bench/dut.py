@@ -43,16 +43,19 @@ class Setup:
     flow_table_size: int = 850000
 
     def board(self) -> str:
-        return self.cls_board() if self.scenario == "cls" else self.encap_board()
+        """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
+        return self._head() + (self._cls_ports() if self.scenario == "cls"
+                               else self._encap_ports())
 
-    def encap_board(self) -> str:
-        """The pcap is a VM on a VF; both PFs are null ports (pf0 takes the tunnels)."""
+    def _head(self) -> str:
         q = json.dumps
+        what = ("pcap in on pf0, patched to a null pf1" if self.scenario == "cls" else
+                "a VM's traffic (pcap) on a VF, tunnelled out of a null pf0")
         return f"""\
-# Written by tools/bench/run.py: a VM's traffic (pcap) on a VF, tunnelled out of pf0.
+# Written by tools/bench/run.py: {what}.
 [board]
-name = "bench-encap"
-description = "net_pcap VF (infinite replay), net_null uplinks"
+name = "bench-{self.scenario}"
+description = "{what}"
 
 [eal]
 lcores = "0,1"
@@ -63,7 +66,35 @@ args = ["--no-pci", "--no-telemetry", "--log-level=lib.eal:notice"]
 
 [firmware]
 mbufs = {self.mbufs}
+"""
 
+    def _pcap_devargs(self) -> str:
+        return json.dumps(f"rx_pcap={self.pcap},infinite_rx=1")
+
+    def _cls_ports(self) -> str:
+        return f"""
+[[port]]
+role = "pf0"
+driver = "net_pcap"
+devargs = {self._pcap_devargs()}
+xconnect = "pf1"
+
+[[port]]
+role = "pf1"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[service]
+pf0 = "net_pcap0"
+pf1 = "net_null0"
+nic-type = "tap"
+grpc-port = {self.grpc_port}
+no-stats = true
+"""
+
+    def _encap_ports(self) -> str:
+        """The pcap is a VM on a VF; both PFs are null ports (pf0 takes the tunnels)."""
+        return f"""
 [[port]]
 role = "pf0"
 driver = "net_null"
@@ -77,7 +108,7 @@ devargs = "no-rx=1"
 [[port]]
 role = "vf"
 driver = "net_pcap"
-devargs = {q(f"rx_pcap={self.pcap},infinite_rx=1")}
+devargs = {self._pcap_devargs()}
 
 [service]
 pf0 = "net_null0"
@@ -85,44 +116,6 @@ pf1 = "net_null1"
 vf-pattern = "net_pcap"
 ipv6 = "fc00:1::1"
 flow-table-size = {self.flow_table_size}
-nic-type = "tap"
-grpc-port = {self.grpc_port}
-no-stats = true
-"""
-
-    def cls_board(self) -> str:
-        """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
-        q = json.dumps
-        return f"""\
-# Written by tools/bench/run.py: pcap in on pf0, patched to a null pf1.
-[board]
-name = "bench"
-description = "net_pcap (infinite replay) cross-connected to net_null"
-
-[eal]
-lcores = "0,1"
-memory = "no-huge"
-memory-mb = {self.memory_mb}
-file-prefix = {q(self.file_prefix)}
-args = ["--no-pci", "--no-telemetry", "--log-level=lib.eal:notice"]
-
-[firmware]
-mbufs = {self.mbufs}
-
-[[port]]
-role = "pf0"
-driver = "net_pcap"
-devargs = {q(f"rx_pcap={self.pcap},infinite_rx=1")}
-xconnect = "pf1"
-
-[[port]]
-role = "pf1"
-driver = "net_null"
-devargs = "no-rx=1"
-
-[service]
-pf0 = "net_pcap0"
-pf1 = "net_null0"
 nic-type = "tap"
 grpc-port = {self.grpc_port}
 no-stats = true
