@@ -7,6 +7,8 @@
 #include <rte_graph_worker.h>
 #include <rte_mbuf.h>
 
+#include <dplane/trace.h>
+
 #include "ctl.h"
 #include "node.h"
 #include "worker.h"
@@ -26,6 +28,7 @@ uint16_t dp_drop_process(struct rte_graph *graph, struct rte_node *node, void **
 {
 	struct drop_ctx *ctx = (struct drop_ctx *)node->ctx;
 
+	dp_trace_hook(node, objs, nb_objs, DP_TRACE_F_DROP); /* the reason is this node's name */
 	rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, nb_objs);
 	__atomic_store_n(&ctx->packets, ctx->packets + nb_objs, __ATOMIC_RELAXED);
 	return nb_objs;

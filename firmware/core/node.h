@@ -20,6 +20,8 @@
 
 #include <dplane/core.h>
 
+#include "trace_dp.h"
+
 void dp_node_register(struct rte_node_register *reg);
 /* Index of the edge from node `from` to node `to`, appended if missing (before graph creation). */
 int dp_node_edge_by_name(const char *from, const char *to);
@@ -27,11 +29,19 @@ void dp_drop_register(struct rte_node_register *reg);
 uint16_t dp_drop_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			 uint16_t nb_objs);
 
+/* The registered process function is PROCESS behind the packet-trace hook (trace_dp.h). */
 #define DP_NODE_REGISTER(var, NAME, FLAGS, PROCESS, INIT, EDGE_COUNT, ...)                   \
+	static uint16_t dp_traced_##var(struct rte_graph *graph, struct rte_node *node,      \
+					void **objs, uint16_t nb_objs)                       \
+	{                                                                                    \
+		if (!((FLAGS) & RTE_NODE_SOURCE_F) && dp_trace_enabled()) /* sources: no input */ \
+			return dp_trace_process(graph, node, objs, nb_objs, PROCESS);        \
+		return PROCESS(graph, node, objs, nb_objs);                                  \
+	}                                                                                    \
 	static struct rte_node_register var = {                                              \
 		.name = NAME,                                                                \
 		.flags = FLAGS,                                                              \
-		.process = PROCESS,                                                          \
+		.process = dp_traced_##var,                                                  \
 		.init = INIT,                                                                \
 		.nb_edges = EDGE_COUNT,                                                      \
 		.next_nodes = {__VA_ARGS__},                                                 \

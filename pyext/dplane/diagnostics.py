@@ -4,10 +4,14 @@ connection tracking table, over gRPC."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import struct
+import threading
 from typing import TYPE_CHECKING
 
-from . import firmware, graph_stats
+import grpc
+
+from . import firmware, graph_stats, tracing
 from .proto import dplane_pb2, dplane_pb2_grpc
 
 if TYPE_CHECKING:
@@ -96,6 +100,7 @@ def list_vnis() -> dplane_pb2.ListVnisResponse:
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
     def __init__(self, svc: Service) -> None:
         self._svc = svc
+        self._traces = tracing.TraceSessions(svc)
 
     def GetStats(self, request, context):
         return self._svc.control.call(collect, self._svc)
@@ -111,3 +116,17 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
 
     def ListVnis(self, request, context):
         return self._svc.control.call(list_vnis)
+
+    def Trace(self, request, context):
+        gone = threading.Event()
+        context.add_callback(gone.set)  # the client went away: end the session
+        try:
+            yield from self._traces.run(request, gone)
+        except tracing.TraceBusy:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          "a trace session is running (dplane-dump --stop ends it)")
+        except re.error as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"node_regex: {exc}")
+
+    def StopTrace(self, request, context):
+        return dplane_pb2.StopTraceResponse(was_active=self._traces.stop())
