@@ -100,7 +100,7 @@ def list_vnis() -> dplane_pb2.ListVnisResponse:
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
     def __init__(self, svc: Service) -> None:
         self._svc = svc
-        self._traces = tracing.TraceSessions(svc)
+        self._traces = svc.traces  # one trace session at a time, shared with --graphtrace
 
     def GetStats(self, request, context):
         return self._svc.control.call(collect, self._svc)

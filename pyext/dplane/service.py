@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from . import announce, cmdline, firmware, ports, telemetry
+from . import announce, cmdline, firmware, ports, telemetry, tracing
 from . import board as boards
 from .cmdline import Config
 from .control import ControlThread
@@ -89,6 +89,7 @@ class Service:
         self.maintenance: list[Callable[[Interface], None]] = []
         self._maintenance_cycles = 0
         self.telemetry: telemetry.Telemetry | None = None
+        self.traces = tracing.TraceSessions(self)  # dplane-dump, --graphtrace-loglevel
         self._stop = threading.Event()
         self._signals = 0
 
@@ -193,6 +194,8 @@ class Service:
             self.telemetry = telemetry.start(self)  # telemetry socket, stats print
             server.start()
             log.info("gRPC API listening on port %d", cfg.grpc_port)
+            if cfg.graphtrace_loglevel:
+                tracing.log_graph(self.traces, cfg.graphtrace_loglevel)
             if self._stop.is_set():  # a signal during start-up
                 return 0
             self.control.run(self._stop)

@@ -8,6 +8,7 @@ StopTrace is called, or when the service stops; the workers never wait for any o
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ EGRESS_PREFIX = "tx-"     # tx-<port>: a packet handed to a port
 # reach the client; beyond that the ring overflows and the workers count them as lost.
 POLL_S = 0.01             # between two drains of the ring
 READ_BATCH = 512          # records per drain (and per streamed message at most)
+
+
+log = logging.getLogger("dplane.graphtrace")
 
 
 class TraceBusy(Exception):
@@ -109,3 +113,25 @@ class TraceSessions:
                         control.call(_fw.trace_stop)
                     except RuntimeError:
                         pass
+
+
+def log_graph(sessions: TraceSessions, level: int) -> None:
+    """--graphtrace-loglevel: the trace in the service's log, as dpservice's test builds do
+    (1: packets entering and leaving the graph, and drops; 2: every node too). It holds the
+    one trace session for the life of the service."""
+    request = dplane_pb2.TraceRequest(drops=True, nodes=level >= 2)
+    never = threading.Event()
+
+    def run() -> None:
+        from .dump import format_line  # the same lines dplane-dump prints
+
+        try:
+            for events in sessions.run(request, never):
+                for pkt in events.packets:
+                    log.info("%s", format_line(pkt))
+        except TraceBusy:
+            log.warning("graph trace not logged: a dplane-dump session is running")
+        except Exception:  # never take the service down with it
+            log.exception("graph trace logging stopped")
+
+    threading.Thread(target=run, name="graphtrace", daemon=True).start()
