@@ -147,4 +147,6 @@ class Testpmd:
     def stop(self) -> int:
         if self.child is not None and self.exit_code is None:
             self.exit_code = self.child.stop(signal.SIGINT)
+            # testpmd leaves its runtime directory behind even with --no-shconf
+            shutil.rmtree(f"/var/run/dpdk/{self.setup.file_prefix}", ignore_errors=True)
         return self.exit_code if self.exit_code is not None else 0
