@@ -45,3 +45,8 @@ class Flows:
     def prefix_removed(self, vni: int, prefix: bytes, length: int) -> None:
         """A route or prefix is gone: so are the flows of the VNI to or from it."""
         firmware.ct_flush(vni=vni, prefix=prefix, prefix_len=length)
+
+    def vni_destroyed(self, vni: int) -> None:
+        """The VNI's last user is gone: every flow of it, both families."""
+        self.prefix_removed(vni, bytes(4), 0)
+        self.prefix_removed(vni, bytes(16), 0)

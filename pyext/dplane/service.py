@@ -116,9 +116,7 @@ class Service:
     def _connect_flows(self) -> None:
         """Flows go with what they depend on."""
         self.interfaces.after_delete.append(self.flows.interface_deleted)
-        self.vnis.on_destroy.append(
-            lambda vni: (self.flows.prefix_removed(vni, bytes(4), 0),
-                         self.flows.prefix_removed(vni, bytes(16), 0)))
+        self.vnis.on_destroy.append(self.flows.vni_destroyed)
         self.routes.on_remove.append(self.flows.prefix_removed)
         self.prefixes.on_remove.append(self.flows.prefix_removed)
 
