@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_hash.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <dplane/conntrack.h>
 #include <dplane/vnf.h>
@@ -47,7 +48,7 @@ static const rte_edge_t key_error_edge[] = {
 #define TCP_FLAGS_OFF 13
 
 /* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */
-static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_flow_key *key)
+static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	enum dp_flow_key_status st;
@@ -61,37 +62,21 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_flow_key *key)
 		priv->vnf_type = DP_VNF_UNDEFINED;
 		priv->tun_port = m->port;
 	}
+	key->zero = 0;
 	st = dp_flow_key_build(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-			       &priv->parse, priv->vni, DP_VNF_UNDEFINED, key);
+			       &priv->parse, priv->vni, DP_VNF_UNDEFINED, &key->k);
 	if (unlikely(st != DP_FLOW_KEY_OK))
 		return key_error_edge[st];
 	return CT_DROP;
 }
 
-/* Second pass: the flow (found, or created), its state, and where the packet goes. */
-static inline rte_edge_t track(struct rte_mbuf *m, const struct dp_flow_key *key,
-			       struct dp_ct_flow *flow, uint64_t now)
+/* Second pass: the packet's flow and direction; its state, and where the packet goes. */
+static inline rte_edge_t track(struct rte_mbuf *m, struct dp_ct_flow *flow, uint8_t dir,
+			       uint64_t now)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const struct dp_parse *p = &priv->parse;
-	uint8_t dir = DP_FLOW_DIR_ORIG;
 
-	if (flow) {
-		if (memcmp(key, &flow->key[0], sizeof(*key)) != 0)
-			dir = DP_FLOW_DIR_REPLY;
-	} else {
-		/* a miss: an earlier packet of this burst may have created it since */
-		hash_sig_t sig = rte_hash_hash(dp_ct_hash, key);
-
-		if (rte_hash_lookup_with_hash_data(dp_ct_hash, key, sig, (void **)&flow) >= 0) {
-			if (memcmp(key, &flow->key[0], sizeof(*key)) != 0)
-				dir = DP_FLOW_DIR_REPLY;
-		} else {
-			flow = dp_ct_create(key, sig, m->port, now);
-			if (unlikely(!flow))
-				return CT_TABLE_FULL;
-		}
-	}
 	if (flow->last_seen != now)
 		__atomic_store_n(&flow->last_seen, now, __ATOMIC_RELAXED);
 	flow->packets[dir]++;
@@ -116,28 +101,120 @@ static inline rte_edge_t track(struct rte_mbuf *m, const struct dp_flow_key *key
 
 #define CT_BULK RTE_HASH_LOOKUP_BULK_MAX
 
-/* Keys of a whole chunk looked up at once: the hash pipelines and prefetches them. */
-static void track_chunk(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n, uint64_t now)
-{
-	struct dp_flow_key keys[CT_BULK] __rte_aligned(8); /* jhash reads 32-bit words */
+/* A chunk of packets: their keys, and for the misses the reverse keys. */
+struct ct_chunk {
+	struct dp_ct_key keys[CT_BULK];
+	struct dp_ct_key rkeys[CT_BULK];
 	const void *lookup[CT_BULK];
 	void *found[CT_BULK];
-	uint16_t idx[CT_BULK], nb = 0;
+	int32_t rpos[CT_BULK];
+	uint16_t idx[CT_BULK];
+	/* flows this chunk created, with their keys' table hashes */
+	struct dp_ct_flow *created[CT_BULK];
+	uint32_t created_sig[CT_BULK][2];
+	uint16_t nb_created;
+};
+
+/* A flow created earlier in this chunk, for a key that missed the table before it was. */
+static struct dp_ct_flow *created_lookup(const struct ct_chunk *c, const struct dp_ct_key *key,
+					 uint32_t sig, uint8_t *dir)
+{
+	for (uint16_t i = 0; i < c->nb_created; i++)
+		for (uint8_t d = 0; d < 2; d++)
+			if (c->created_sig[i][d] == sig &&
+			    memcmp(&c->created[i]->key[d], key, sizeof(*key)) == 0) {
+				*dir = d;
+				return c->created[i];
+			}
+	return NULL;
+}
+
+/* The misses of a chunk, in order: a flow for each, created unless an earlier packet of
+ * the chunk did. Their reverse keys are looked up together, so that the table's cache
+ * misses overlap instead of following each other. */
+static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *nexts,
+			 const uint16_t *miss, uint16_t nb, uint64_t now)
+{
+	struct dp_ct_flow *spare[CT_BULK];
+	unsigned int nb_spare, next_spare = 0;
+	uint64_t taken = 0;
+
+	nb_spare = dp_ct_flow_get(spare, nb);
+	for (uint16_t j = 0; j < nb; j++) {
+		dp_flow_key_reverse(&c->keys[miss[j]].k, &c->rkeys[j].k);
+		c->rkeys[j].zero = 0;
+		c->lookup[j] = &c->rkeys[j];
+	}
+	rte_hash_lookup_bulk(dp_ct_hash, c->lookup, nb, c->rpos);
+	for (uint16_t j = 0; j < nb; j++)
+		if (c->rpos[j] >= 0)
+			taken |= 1ull << j;
+
+	for (uint16_t j = 0; j < nb; j++) {
+		uint16_t i = miss[j];
+		const struct dp_ct_key *key = &c->keys[i], *rkey = &c->rkeys[j];
+		uint32_t sig = dp_ct_key_sig(key), rsig;
+		struct dp_ct_flow *flow;
+		uint8_t dir = DP_FLOW_DIR_ORIG, unused;
+
+		flow = created_lookup(c, key, sig, &dir);
+		if (!flow) {
+			rsig = dp_ct_key_sig(rkey);
+			/* never take another flow's key: its owner would lose its reply */
+			if (unlikely((taken >> j) & 1) || created_lookup(c, rkey, rsig, &unused)) {
+				nexts[i] = CT_TABLE_FULL;
+				continue;
+			}
+			if (unlikely(next_spare == nb_spare) ||
+			    unlikely(!dp_ct_insert(spare[next_spare], key, sig, rkey, rsig,
+						   pkts[i]->port, now))) {
+				nexts[i] = CT_TABLE_FULL;
+				continue;
+			}
+			flow = spare[next_spare++];
+			c->created[c->nb_created] = flow;
+			c->created_sig[c->nb_created][0] = sig;
+			c->created_sig[c->nb_created][1] = rsig;
+			c->nb_created++;
+		}
+		nexts[i] = track(pkts[i], flow, dir, now);
+	}
+	dp_ct_flow_put(&spare[next_spare], nb_spare - next_spare);
+}
+
+/* Keys of a whole chunk looked up at once: the hash pipelines and prefetches them. */
+static void track_chunk(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *nexts,
+			uint16_t n, uint64_t now)
+{
+	uint16_t miss[CT_BULK], nb = 0, nb_miss = 0;
 	uint64_t hits = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		nexts[i] = prepare(pkts[i], &keys[i]);
+		nexts[i] = prepare(pkts[i], &c->keys[i]);
 		if (likely(nexts[i] == CT_DROP)) {
-			lookup[nb] = &keys[i];
-			idx[nb++] = i;
+			c->lookup[nb] = &c->keys[i];
+			c->idx[nb++] = i;
 		}
 	}
-	if (nb)
-		rte_hash_lookup_bulk_data(dp_ct_hash, lookup, nb, &hits, found);
+	if (!nb)
+		return;
+	rte_hash_lookup_bulk_data(dp_ct_hash, c->lookup, nb, &hits, c->found);
+	for (uint16_t j = 0; j < nb; j++)
+		if ((hits >> j) & 1)
+			rte_prefetch0((void *)((uintptr_t)c->found[j] & ~(uintptr_t)1));
 	for (uint16_t j = 0; j < nb; j++) {
-		uint16_t i = idx[j];
+		uint16_t i = c->idx[j];
+		uintptr_t data = (uintptr_t)c->found[j];
 
-		nexts[i] = track(pkts[i], &keys[i], (hits >> j) & 1 ? found[j] : NULL, now);
+		if ((hits >> j) & 1)
+			nexts[i] = track(pkts[i], (struct dp_ct_flow *)(data & ~(uintptr_t)1),
+					 (uint8_t)(data & 1), now);
+		else
+			miss[nb_miss++] = i;
+	}
+	if (unlikely(nb_miss)) {
+		c->nb_created = 0;
+		track_misses(c, pkts, nexts, miss, nb_miss, now);
 	}
 }
 
@@ -145,11 +222,12 @@ static uint16_t conntrack_process(struct rte_graph *graph, struct rte_node *node
 				  uint16_t nb_objs)
 {
 	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+	struct ct_chunk chunk;
 	uint64_t now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < nb_objs; i += CT_BULK)
-		track_chunk((struct rte_mbuf **)&objs[i], &nexts[i], RTE_MIN(CT_BULK, nb_objs - i),
-			    now);
+		track_chunk(&chunk, (struct rte_mbuf **)&objs[i], &nexts[i],
+			    RTE_MIN(CT_BULK, nb_objs - i), now);
 	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
 	return nb_objs;
 }

@@ -6,9 +6,11 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_prefetch.h>
 
 #include <dplane/conntrack.h>
 #include <dplane/core.h>
@@ -29,10 +31,25 @@ static struct dp_table_usage ct_usage = {
 	.count = ct_key_count,
 };
 
-/* dpservice hashes its 44-byte keys as 11 words */
+#define CT_HASH_INIT 0xfee1900d /* dpservice's */
+
+/* The table's hash: CRC32 of the 48 bytes, a few instructions. */
 static uint32_t ct_hash_fn(const void *key, uint32_t len, uint32_t init)
 {
-	return rte_jhash_32b(key, len / 4, init);
+	return rte_hash_crc(key, len, init);
+}
+
+uint32_t dp_ct_key_sig(const struct dp_ct_key *key)
+{
+	return rte_hash_crc(key, sizeof(*key), CT_HASH_INIT);
+}
+
+/* dpservice's flow hash: its 44-byte key as 11 words of jhash (a table key is aligned) */
+static uint32_t flow_hash(const struct dp_ct_key *key)
+{
+	const void *words = key;
+
+	return rte_jhash_32b(words, sizeof(key->k) / 4, CT_HASH_INIT);
 }
 
 int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
@@ -47,44 +64,56 @@ int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
 	return 0;
 }
 
-struct dp_ct_flow *dp_ct_create(const struct dp_flow_key *key, hash_sig_t sig,
-				uint16_t in_port, uint64_t now)
+unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n)
 {
-	struct dp_ct_flow *flow;
-	hash_sig_t rsig;
+	unsigned int got = 0;
+
+	if (likely(rte_mempool_get_bulk(ct_pool, (void **)flows, n) == 0))
+		got = n;
+	else /* fewer than n left: as many as there are */
+		while (got < n && rte_mempool_get(ct_pool, (void **)&flows[got]) == 0)
+			got++;
+	for (unsigned int i = 0; i < got; i++) {
+		rte_prefetch0_write(flows[i]);
+		rte_prefetch0_write((const uint8_t *)flows[i] + RTE_CACHE_LINE_SIZE);
+	}
+	return got;
+}
+
+void dp_ct_flow_put(struct dp_ct_flow **flows, unsigned int n)
+{
+	if (n)
+		rte_mempool_put_bulk(ct_pool, (void **)flows, n);
+}
+
+bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig_t sig,
+		  const struct dp_ct_key *rkey, hash_sig_t rsig, uint16_t in_port, uint64_t now)
+{
+	bool one_key = memcmp(key, rkey, sizeof(*key)) == 0;
 	int ret;
 
-	if (rte_mempool_get(ct_pool, (void **)&flow) < 0)
-		return NULL;
-	flow->key[0] = *key;
-	dp_flow_key_reverse(key, &flow->key[1]);
-	flow->one_key = memcmp(&flow->key[0], &flow->key[1], sizeof(*key)) == 0;
 	flow->last_seen = now;
 	flow->packets[0] = flow->packets[1] = 0;
-	flow->hash = sig;
+	flow->hash = flow_hash(key);
 	flow->in_port = in_port;
 	flow->tcp_state = DP_CT_TCP_NONE;
+	flow->key[0] = *key;
+	flow->key[1] = *rkey;
 
-	ret = rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[0], sig, flow);
+	ret = rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[0], sig,
+					      (void *)dp_ct_data(flow, DP_FLOW_DIR_ORIG));
 	if (ret < 0)
-		goto put;
-	if (!flow->one_key) {
-		rsig = rte_hash_hash(dp_ct_hash, &flow->key[1]);
-		/* never overwrite another flow's key: its owner would lose its reply */
-		if (rte_hash_lookup_with_hash(dp_ct_hash, &flow->key[1], rsig) >= 0 ||
-		    rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[1], rsig, flow) < 0) {
-			ret = rte_hash_del_key_with_hash(dp_ct_hash, &flow->key[0], sig);
-			/* nobody has seen the key: its slot can go back at once */
-			if (ret >= 0)
-				rte_hash_free_key_with_position(dp_ct_hash, ret);
-			goto put;
-		}
+		return false;
+	if (!one_key && rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[1], rsig,
+							 (void *)dp_ct_data(flow, DP_FLOW_DIR_REPLY)) < 0) {
+		ret = rte_hash_del_key_with_hash(dp_ct_hash, &flow->key[0], sig);
+		/* nobody has seen the key: its slot can go back at once */
+		if (ret >= 0)
+			rte_hash_free_key_with_position(dp_ct_hash, ret);
+		return false;
 	}
 	__atomic_store_n(&flow->live, 1, __ATOMIC_RELEASE);
-	return flow;
-put:
-	rte_mempool_put(ct_pool, flow);
-	return NULL;
+	return true;
 }
 
 /* -- control side: removing flows ---------------------------------------------------- */
@@ -117,7 +146,9 @@ static void batch_release(struct ct_batch *b)
 /* Unpublish the flow's keys: from now on no new packet finds it. */
 static void batch_add(struct ct_batch *b, struct dp_ct_flow *flow)
 {
-	for (unsigned int k = 0; k < (flow->one_key ? 1u : 2u); k++) {
+	bool one_key = memcmp(&flow->key[0], &flow->key[1], sizeof(flow->key[0])) == 0;
+
+	for (unsigned int k = 0; k < (one_key ? 1u : 2u); k++) {
 		int32_t pos = rte_hash_del_key(dp_ct_hash, &flow->key[k]);
 
 		if (pos >= 0)
@@ -172,7 +203,7 @@ static int ct_remove_if(ct_pred pred, const void *arg)
 
 static uint32_t flow_timeout(const struct dp_ct_flow *flow)
 {
-	if (flow->key[0].proto == IPPROTO_TCP && flow->tcp_state == DP_CT_TCP_ESTABLISHED)
+	if (flow->key[0].k.proto == IPPROTO_TCP && flow->tcp_state == DP_CT_TCP_ESTABLISHED)
 		return DP_CT_TCP_ESTABLISHED_TIMEOUT;
 	return ct_timeout_s;
 }
@@ -224,7 +255,7 @@ static bool addr_in_prefix(const struct dp_flow_key *key, const uint8_t *addr_ke
 static bool filtered(const struct dp_ct_flow *flow, const void *arg, uint64_t now)
 {
 	const struct dp_ct_filter *f = arg;
-	const struct dp_flow_key *k = &flow->key[0];
+	const struct dp_flow_key *k = &flow->key[0].k;
 
 	if (f->port_id != DP_PORT_NONE && flow->in_port == f->port_id)
 		return true;
@@ -270,8 +301,8 @@ static void list_one(struct rte_mempool *mp, void *opaque, void *obj, unsigned i
 		struct dp_ct_info *info = &l->out[l->n];
 
 		memset(info, 0, sizeof(*info));
-		info->key[0] = flow->key[0];
-		info->key[1] = flow->key[1];
+		info->key[0] = flow->key[0].k;
+		info->key[1] = flow->key[1].k;
 		info->in_port = flow->in_port;
 		info->tcp_state = flow->tcp_state;
 		info->idle_ms = (uint32_t)(idle_cycles(flow, l->now) * 1000 / rte_get_tsc_hz());
@@ -313,9 +344,9 @@ static int ct_init(void)
 	struct rte_hash_parameters params = {
 		.name = "conntrack_table",
 		.entries = ct_capacity + ct_capacity / 5,
-		.key_len = sizeof(struct dp_flow_key),
+		.key_len = sizeof(struct dp_ct_key),
 		.hash_func = ct_hash_fn,
-		.hash_func_init_val = 0xfee1900d,
+		.hash_func_init_val = CT_HASH_INIT,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
 			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,

@@ -9,28 +9,54 @@
 #ifndef DP_CT_H
 #define DP_CT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_hash.h>
 
 #include <dplane/conntrack.h>
 
+/*
+ * A key as the table stores it: dpservice's 44 bytes and 4 zero bytes. 48 bytes compare
+ * with rte_hash's vector compare instead of memcmp. The table's own hash is CRC32, which
+ * nobody sees; the flow's jhash (dpservice's, for multipath) is computed once, at creation.
+ */
+struct dp_ct_key {
+	struct dp_flow_key k;
+	uint32_t zero;
+};
+_Static_assert(sizeof(struct dp_ct_key) == 48, "table keys are 48 bytes");
+
+/* The first line is all a packet of an existing flow touches; the keys follow. */
 struct dp_ct_flow {
-	struct dp_flow_key key[2];  /* original, reply */
 	uint64_t last_seen;         /* TSC of the last packet (worker writes, control reads) */
 	uint64_t packets[2];        /* per direction (worker only) */
-	uint32_t hash;              /* of key[0]: multipath, hash-addressed choices */
+	uint32_t hash;              /* dpservice's jhash of key[0]: multipath, hashed choices */
 	uint16_t in_port;           /* where the first packet came in */
 	uint8_t tcp_state;          /* enum dp_ct_tcp_state */
 	uint8_t live;               /* 1 while in the table; the control thread's to clear */
-	uint8_t one_key;            /* key[0] == key[1]: inserted once */
+	struct dp_ct_key key[2];    /* original, reply (equal: inserted once) */
 } __rte_cache_aligned;
+
+/* The table's data for a key: the flow, and in bit 0 which of its keys it is. */
+static inline uintptr_t dp_ct_data(const struct dp_ct_flow *flow, unsigned int dir)
+{
+	return (uintptr_t)flow | dir;
+}
 
 extern struct rte_hash *dp_ct_hash;
 
-/* Worker: a new flow for a key that missed, both keys inserted; NULL when the table is full
- * (or the reply key belongs to another flow). */
-struct dp_ct_flow *dp_ct_create(const struct dp_flow_key *key, hash_sig_t sig,
-				uint16_t in_port, uint64_t now);
+/* The table's hash of a key (CRC32). */
+uint32_t dp_ct_key_sig(const struct dp_ct_key *key);
+
+/* Worker: up to n free flows (fewer when the table is nearly full), already on their way
+ * into the cache; dp_ct_flow_put() gives back those not used. */
+unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n);
+void dp_ct_flow_put(struct dp_ct_flow **flows, unsigned int n);
+/* Worker: makes flow the flow of a key and its reverse, neither of which is in the table
+ * (the caller checked); false when the table is full, and the flow is still the caller's. */
+bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig_t sig,
+		  const struct dp_ct_key *rkey, hash_sig_t rsig, uint16_t in_port, uint64_t now);
 
 #endif

@@ -120,6 +120,29 @@ def test_icmp_error_belongs_to_the_flow_it_quotes(svc):
         "conntrack_icmp_untracked"] == before + 1
 
 
+def test_a_new_flow_in_one_burst_is_one_flow(svc):
+    """Frames of a flow that does not exist yet, both ways, sent faster than the worker
+    polls, so that they usually arrive in one burst: the first creates the flow, the
+    others find it (not the table, which had no such key when the burst was looked up)."""
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    request = bytes(from_vm("vm1", IP(src="10.0.0.2", dst="10.0.0.3") /
+                            UDP(sport=45000, dport=53)))
+    reply = bytes(Ether(src=VM_MACS["vm2"], dst=vf_mac("vm2")) /
+                  IP(src="10.0.0.3", dst="10.0.0.2") / UDP(sport=53, dport=45000))
+    time.sleep(0.01)  # an idle worker naps: the frames wait for it together
+    for _ in range(8):
+        vm1.sock.send(request)
+        vm2.sock.send(reply)
+    got = {"vm1": 0, "vm2": 0}
+    for name, tap in (("vm2", vm2), ("vm1", vm1)):
+        while (frame := expect(tap, 0.5)) is not None:
+            assert UDP in frame and 45000 in (frame[UDP].sport, frame[UDP].dport)
+            got[name] += 1
+    assert got == {"vm1": 8, "vm2": 8}
+    flow = flow_of(svc, 45000)
+    assert (flow.packets, flow.reply_packets) == (8, 8)
+
+
 def test_flows_age_out(start_service):
     svc = start_service(opts=[*harness.SERVICE_OPTS, "--flow-timeout", "1"])
     svc.initialize()

@@ -9,7 +9,8 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 
 import harness
-from overlay_util import create_route, create_vm, expect, from_vm
+from dpservice_hash import flow_hash, flow_key
+from overlay_util import VNI, create_route, create_vm, expect, from_vm
 
 FLOWS = 40
 
@@ -57,6 +58,26 @@ def test_wcmp_splits_flows(start_service):
     counts = egress(svc)
     assert counts["dtap0"] + counts["dtap1"] == FLOWS
     assert counts["dtap0"] > 5 and counts["dtap1"] > 5, counts
+
+
+def test_wcmp_picks_the_pf_dpservice_picks(start_service):
+    """Each flow's PF is dpservice's: slot jhash(flow key) % 10 of the WCMP table."""
+    svc = start(start_service, "--wcmp", "30")  # slots 0..2 PF0, 3..9 PF1
+    vm, pfs = svc.tap("dtapvf_0"), {"dtap0": svc.tap("dtap0"), "dtap1": svc.tap("dtap1")}
+    for tap in pfs.values():
+        tap.drain()
+    sports = range(2000, 2000 + FLOWS)
+    want = {}
+    for sport in sports:
+        slot = flow_hash(flow_key("10.0.0.2", "192.0.2.1", 17, sport, 53, VNI)) % 10
+        want[sport] = "dtap0" if slot < 3 else "dtap1"
+        vm.send(from_vm("vm1", IP(src="10.0.0.2", dst="192.0.2.1") / UDP(sport=sport, dport=53)))
+    got = {}
+    for name, tap in pfs.items():
+        while (frame := expect(tap, 0.3)) is not None:
+            got[frame[UDP].sport] = name
+    assert got == want
+    assert set(want.values()) == {"dtap0", "dtap1"}  # the test exercises both
 
 
 def test_link_down_fails_over(start_service):

@@ -41,6 +41,7 @@ class Setup:
     grpc_port: int
     scenario: str = "cls"  # "cls", "encap" or "newflow" (encap, flows counted)
     flow_table_size: int = 850000
+    hugepages: bool = False
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
@@ -59,7 +60,7 @@ description = "{what}"
 
 [eal]
 lcores = "0,1"
-memory = "no-huge"
+memory = "{'in-memory' if self.hugepages else 'no-huge'}"
 memory-mb = {self.memory_mb}
 file-prefix = {q(self.file_prefix)}
 args = ["--no-pci", "--no-telemetry", "--log-level=lib.eal:notice"]

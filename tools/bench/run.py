@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dut
+import hugepages
 import machine
 import testpmd
 from child import ChildError
@@ -36,6 +37,8 @@ from measure import MAIN_CPU, Contender, Result, measure
 from traffic import Traffic, write_pcap
 
 from dplane.board import DEFAULT_MBUFS
+
+DEFAULT_FLOW_TABLE = 850000  # the service's --flow-table-size default
 
 TESTPMD = "/usr/bin/dpdk-testpmd"
 START_TIMEOUT = 90.0  # EAL start-up with --no-huge zeroes all of -m; pcap load
@@ -72,6 +75,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "traffic on a VF through conntrack, route lookup and IP-in-IPv6 "
                         "encapsulation out of pf0; newflow: the encap path where every "
                         "frame of the pcap's first pass is a new flow (flows/s)")
+    p.add_argument("--hugepages", action="store_true",
+                   help="run both contenders on 2 MB hugepages (--in-memory), as in "
+                        "production; the pages are reserved for the run and given back")
+    p.add_argument("--flow-table-size", type=int, default=None,
+                   help="newflow: conntrack table size in keys (default: the service's "
+                        "850000, or twice --flows plus 1024 when that is more)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.seconds < 1 or args.warmup < 0:
@@ -80,6 +89,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--rounds must be 1..100")
     if not 1 <= args.packets <= 1 << 20:
         p.error("--packets must be 1..1048576")
+    if args.scenario == "newflow":  # one frame per flow
+        args.packets = args.flows = max(args.flows, args.packets)
     if not shutil.which(args.testpmd):
         p.error(f"testpmd not found: {args.testpmd}")
     try:
@@ -146,11 +157,12 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
               ) -> dict[str, Outcome]:
     mbufs, memory_mb = pool(args.packets)
     floor = testpmd.Testpmd(testpmd.Setup(args.testpmd, pcap, file_prefix("tp"), memory_mb,
-                                          mbufs), workdir)
+                                          mbufs, args.hugepages), workdir)
     out = {"testpmd": run_one(floor, args)}
     out["testpmd"].run_drops = floor.parser.run_drops
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
-                                  free_tcp_port(), args.scenario), workdir)
+                                  free_tcp_port(), args.scenario, hugepages=args.hugepages),
+                        workdir)
     out["dplane"] = run_one(dplane, args)
     return out
 
@@ -258,7 +270,8 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         f"DPDK        : {m['dpdk']['dplane']} in dplane (static), "
         f"{m['dpdk']['testpmd']} for testpmd",
         f"traffic     : {p['size']}-byte frames, {p['flows']} flows, {p['packets']} frames in "
-        f"the pcap; {p['mbufs']} mbufs, burst {p['burst']}",
+        f"the pcap; {p['mbufs']} mbufs, burst {p['burst']}, "
+        f"{'2 MB hugepages' if p['hugepages'] else '4 KB pages (--no-huge)'}",
         f"window      : {p['seconds']:g} s after {p['warmup']:g} s warm-up, "
         + ("1 round" if n == 1 else f"{n} rounds (medians)"),
         f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
@@ -298,7 +311,7 @@ def build_report(args: argparse.Namespace, info: dict[str, Any],
                    "flows": args.flows, "size": args.size, "seed": args.seed,
                    "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
                    "burst": testpmd.BURST, "ring": testpmd.RING,
-                   "scenario": args.scenario},
+                   "scenario": args.scenario, "hugepages": args.hugepages},
         "summary": summarize(rounds),
         "rounds": [round_dict(r) for r in rounds],
         "warnings": warnings,
@@ -320,11 +333,11 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     """Every frame a new 5-tuple: the pcap holds --flows distinct flows, one frame each, and
     the rate is how fast the conntrack table fills with their keys (two per flow) once the
     VF starts, sampled over gRPC. Only the first pass counts: after it the flows exist."""
-    mbufs, memory_mb = pool(args.packets)
-    # the table itself, and room: the pcap copy and the pool take more than pool() counts
-    memory_mb = math.ceil(memory_mb * 1.5) + math.ceil(args.flows * 2 * 1.25 * 200 / 2**20)
-    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), memory_mb, mbufs, free_tcp_port(),
-                                  "newflow", flow_table_size=args.flows * 2 + 1024), workdir)
+    mbufs, _ = pool(args.packets)
+    table = newflow_table_size(args)
+    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), newflow_memory_mb(args), mbufs,
+                                  free_tcp_port(), "newflow", flow_table_size=table,
+                                  hugepages=args.hugepages), workdir)
     samples: list[tuple[float, int]] = []
     try:
         dplane.start(START_TIMEOUT)
@@ -346,11 +359,26 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     last = next((t, k) for t, k in samples if k >= args.flows * 2)
     flows = (last[1] - first[1]) // 2
     seconds = last[0] - first[0]
-    return {"flows": args.flows, "seconds_from_start": round(last[0] - started, 4),
+    return {"flows": args.flows, "table_size": table, "seconds_from_start": round(last[0] - started, 4),
             "measured_flows": flows, "measured_seconds": round(seconds, 4),
             "flows_per_s": round(flows / seconds) if seconds > 0 else None,
             "ns_per_flow": round(seconds * 1e9 / flows, 1) if flows else None,
             "samples": len(samples), "exit": exit_code}
+
+
+def newflow_table_size(args: argparse.Namespace) -> int:
+    return args.flow_table_size or max(DEFAULT_FLOW_TABLE, args.flows * 2 + 1024)
+
+
+def newflow_memory_mb(args: argparse.Namespace) -> int:
+    """The pool as for the other scenarios, the table itself, and room: the pcap copy and
+    the pool take more than pool() counts."""
+    _, memory_mb = pool(args.packets)
+    return math.ceil(memory_mb * 1.5) + math.ceil(newflow_table_size(args) * 1.25 * 200 / 2**20)
+
+
+def memory_mb(args: argparse.Namespace) -> int:
+    return newflow_memory_mb(args) if args.scenario == "newflow" else pool(args.packets)[1]
 
 
 def main_newflow(args: argparse.Namespace) -> int:
@@ -368,7 +396,8 @@ def main_newflow(args: argparse.Namespace) -> int:
         print(json.dumps({"scenario": "newflow", "rounds": results, "flows_per_s": rate}))
     else:
         print(f"dplane newflow: {args.flows} new flows, {args.size}-byte frames, "
-              f"{len(results)} round(s)")
+              f"table of {newflow_table_size(args)} keys, "
+              f"{'hugepages' if args.hugepages else 'no hugepages'}, {len(results)} round(s)")
         for r in results:
             print(f"  {r['measured_flows']} flows in {r['measured_seconds'] * 1e3:.0f} ms: "
                   f"{r['flows_per_s'] / 1e6:.2f} M flows/s, {r['ns_per_flow']} ns/flow "
@@ -379,8 +408,18 @@ def main_newflow(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.hugepages:
+        return main_scenario(args)
+    try:
+        with hugepages.reserved(memory_mb(args)):
+            return main_scenario(args)
+    except hugepages.HugepageError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+
+
+def main_scenario(args: argparse.Namespace) -> int:
     if args.scenario == "newflow":
-        args.packets = args.flows = max(args.flows, args.packets)
         return main_newflow(args)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     info = machine.describe(args.testpmd)

@@ -45,10 +45,12 @@ class Setup:
     file_prefix: str
     memory_mb: int
     mbufs: int
+    hugepages: bool = False
 
     def argv(self) -> list[str]:
-        eal = ["-l", "0,1", "--no-huge", "-m", str(self.memory_mb), "--no-pci",
-               "--no-shconf", "--no-telemetry", "--file-prefix", self.file_prefix,
+        memory = (["--in-memory"] if self.hugepages else ["--no-huge", "--no-shconf"])
+        eal = ["-l", "0,1", *memory, "-m", str(self.memory_mb), "--no-pci",
+               "--no-telemetry", "--file-prefix", self.file_prefix,
                "--log-level=lib.eal:notice",
                f"--vdev=net_pcap0,rx_pcap={self.pcap},infinite_rx=1",
                "--vdev=net_null0,no-rx=1"]
