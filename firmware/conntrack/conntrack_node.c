@@ -17,6 +17,7 @@
 
 #include "cls.h"
 #include "ct.h"
+#include "flow_key_inline.h"
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
@@ -63,8 +64,9 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 		priv->tun_port = m->port;
 	}
 	key->zero = 0;
-	st = dp_flow_key_build(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-			       &priv->parse, priv->vni, DP_VNF_UNDEFINED, &key->k);
+	st = dp_flow_key_build_inline(rte_pktmbuf_mtod(m, const uint8_t *),
+				      rte_pktmbuf_data_len(m), &priv->parse, priv->vni,
+				      DP_VNF_UNDEFINED, &key->k);
 	if (unlikely(st != DP_FLOW_KEY_OK))
 		return key_error_edge[st];
 	return CT_DROP;
@@ -81,9 +83,9 @@ static inline rte_edge_t track(struct rte_mbuf *m, struct dp_ct_flow *flow, uint
 		__atomic_store_n(&flow->last_seen, now, __ATOMIC_RELAXED);
 	flow->packets[dir]++;
 	if (p->l4_proto == IPPROTO_TCP)
-		flow->tcp_state = dp_ct_tcp_next(flow->tcp_state, dir,
-						 rte_pktmbuf_mtod(m, const uint8_t *)[p->l4_off +
-										 TCP_FLAGS_OFF]);
+		flow->tcp_state = dp_ct_tcp_next_inline(
+			flow->tcp_state, dir,
+			rte_pktmbuf_mtod(m, const uint8_t *)[p->l4_off + TCP_FLAGS_OFF]);
 	priv->flow = flow;
 	priv->flow_dir = dir;
 	priv->flow_hash = flow->hash;
@@ -106,6 +108,8 @@ struct ct_chunk {
 	struct dp_ct_key keys[CT_BULK];
 	struct dp_ct_key rkeys[CT_BULK];
 	const void *lookup[CT_BULK];
+	hash_sig_t sig[CT_BULK];     /* of keys[i] */
+	hash_sig_t lookup_sig[CT_BULK];
 	void *found[CT_BULK];
 	int32_t rpos[CT_BULK];
 	uint16_t idx[CT_BULK];
@@ -141,7 +145,7 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 
 	nb_spare = dp_ct_flow_get(spare, nb);
 	for (uint16_t j = 0; j < nb; j++) {
-		dp_flow_key_reverse(&c->keys[miss[j]].k, &c->rkeys[j].k);
+		dp_flow_key_reverse_inline(&c->keys[miss[j]].k, &c->rkeys[j].k);
 		c->rkeys[j].zero = 0;
 		c->lookup[j] = &c->rkeys[j];
 	}
@@ -153,7 +157,7 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 	for (uint16_t j = 0; j < nb; j++) {
 		uint16_t i = miss[j];
 		const struct dp_ct_key *key = &c->keys[i], *rkey = &c->rkeys[j];
-		uint32_t sig = dp_ct_key_sig(key), rsig;
+		uint32_t sig = c->sig[i], rsig;
 		struct dp_ct_flow *flow;
 		uint8_t dir = DP_FLOW_DIR_ORIG, unused;
 
@@ -198,7 +202,11 @@ static void track_chunk(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *
 	}
 	if (!nb)
 		return;
-	rte_hash_lookup_bulk_data(dp_ct_hash, c->lookup, nb, &hits, c->found);
+	/* a loop of its own: a key read back right after its small stores would stall */
+	for (uint16_t j = 0; j < nb; j++)
+		c->lookup_sig[j] = c->sig[c->idx[j]] = dp_ct_key_sig(c->lookup[j]);
+	rte_hash_lookup_with_hash_bulk_data(dp_ct_hash, c->lookup, c->lookup_sig, nb, &hits,
+					    c->found);
 	for (uint16_t j = 0; j < nb; j++)
 		if ((hits >> j) & 1)
 			rte_prefetch0((void *)((uintptr_t)c->found[j] & ~(uintptr_t)1));

@@ -6,7 +6,6 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
@@ -31,17 +30,10 @@ static struct dp_table_usage ct_usage = {
 	.count = ct_key_count,
 };
 
-#define CT_HASH_INIT 0xfee1900d /* dpservice's */
-
-/* The table's hash: CRC32 of the 48 bytes, a few instructions. */
+/* The table's hash (dp_ct_key_sig()), for the table's own use */
 static uint32_t ct_hash_fn(const void *key, uint32_t len, uint32_t init)
 {
 	return rte_hash_crc(key, len, init);
-}
-
-uint32_t dp_ct_key_sig(const struct dp_ct_key *key)
-{
-	return rte_hash_crc(key, sizeof(*key), CT_HASH_INIT);
 }
 
 /* dpservice's flow hash: its 44-byte key as 11 words of jhash (a table key is aligned) */
@@ -49,7 +41,7 @@ static uint32_t flow_hash(const struct dp_ct_key *key)
 {
 	const void *words = key;
 
-	return rte_jhash_32b(words, sizeof(key->k) / 4, CT_HASH_INIT);
+	return rte_jhash_32b(words, sizeof(key->k) / 4, DP_CT_HASH_INIT);
 }
 
 int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
@@ -346,7 +338,7 @@ static int ct_init(void)
 		.entries = ct_capacity + ct_capacity / 5,
 		.key_len = sizeof(struct dp_ct_key),
 		.hash_func = ct_hash_fn,
-		.hash_func_init_val = CT_HASH_INIT,
+		.hash_func_init_val = DP_CT_HASH_INIT,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
 			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,

@@ -4,6 +4,9 @@
  * underlay address to the route's next hop, hop limit 64; Ethernet from the PF to the
  * underlay router.
  */
+#include <stdbool.h>
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include <dplane/iface.h>
@@ -23,12 +26,44 @@ enum {
 
 DP_TX_EDGES("ipip_encap", encap_tx);
 
-static inline rte_edge_t encap(struct rte_mbuf *m)
+/* The tunnel of the previous packet: the next one usually takes it too, and then its
+ * outer headers are copied, not built. Valid for one burst only, since the neighbour's
+ * MAC or the interface may change between bursts. */
+struct tunnel_cache {
+	const struct dp_iface_conf *iface;
+	uint16_t out_port;
+	uint8_t dst_ip[16];
+	struct dp_encap_hdr hdr;
+};
+
+static inline bool same_tunnel(const struct tunnel_cache *c, const struct dp_iface_conf *iface,
+			       const struct dp_mbuf_priv *priv)
+{
+	return c->iface == iface && c->out_port == priv->out_port &&
+	       memcmp(c->dst_ip, priv->nh_ipv6, 16) == 0;
+}
+
+static void tunnel_build(struct tunnel_cache *c, const struct dp_iface_conf *iface,
+			 const struct dp_mbuf_priv *priv)
+{
+	struct dp_encap_params e;
+	struct rte_ether_addr neigh;
+
+	dp_port_neigh_mac(priv->out_port, &neigh);
+	memcpy(e.dst_mac, neigh.addr_bytes, 6);
+	memcpy(e.src_mac, dp_ports[priv->out_port].mac.addr_bytes, 6);
+	memcpy(e.src_ip, iface->underlay, 16);
+	memcpy(e.dst_ip, priv->nh_ipv6, 16);
+	dp_encap_hdr_build(&c->hdr, &e);
+	c->iface = iface;
+	c->out_port = priv->out_port;
+	memcpy(c->dst_ip, priv->nh_ipv6, 16);
+}
+
+static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
-	struct dp_encap_params e;
-	struct rte_ether_addr neigh;
 	uint16_t len = rte_pktmbuf_data_len(m);
 	uint8_t *frame;
 
@@ -37,12 +72,9 @@ static inline rte_edge_t encap(struct rte_mbuf *m)
 	frame = rte_pktmbuf_mtod(m, uint8_t *);
 	if (unlikely(!rte_pktmbuf_prepend(m, DP_IPV6_LEN)))
 		return ENCAP_NO_HEADROOM;
-	dp_port_neigh_mac(priv->out_port, &neigh);
-	memcpy(e.dst_mac, neigh.addr_bytes, 6);
-	memcpy(e.src_mac, dp_ports[priv->out_port].mac.addr_bytes, 6);
-	memcpy(e.src_ip, iface->underlay, 16);
-	memcpy(e.dst_ip, priv->nh_ipv6, 16);
-	if (unlikely(dp_ipip_encap(frame, len, &e) < 0))
+	if (unlikely(!same_tunnel(c, iface, priv)))
+		tunnel_build(c, iface, priv);
+	if (unlikely(dp_encap_hdr_apply(frame, len, &c->hdr) < 0))
 		return ENCAP_NOT_IP;
 	return encap_tx[priv->out_port];
 }
@@ -51,9 +83,10 @@ static uint16_t ipip_encap_process(struct rte_graph *graph, struct rte_node *nod
 				   uint16_t nb_objs)
 {
 	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+	struct tunnel_cache cache = {.iface = NULL};
 
 	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = encap((struct rte_mbuf *)objs[i]);
+		nexts[i] = encap((struct rte_mbuf *)objs[i], &cache);
 	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
 	return nb_objs;
 }

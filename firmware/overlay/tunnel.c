@@ -20,7 +20,23 @@ static inline void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-int dp_ipip_encap(uint8_t *frame, uint32_t len, const struct dp_encap_params *e)
+void dp_encap_hdr_build(struct dp_encap_hdr *hdr, const struct dp_encap_params *e)
+{
+	uint8_t *eth = hdr->bytes, *ip6 = eth + DP_ETHER_LEN;
+
+	memcpy(eth, e->dst_mac, 6);
+	memcpy(eth + 6, e->src_mac, 6);
+	wr16(eth + 12, ETHER_TYPE_IPV6);
+	ip6[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
+	ip6[1] = ip6[2] = ip6[3] = 0;
+	wr16(ip6 + 4, 0);  /* payload length: per packet */
+	ip6[6] = 0;        /* next header: per packet */
+	ip6[7] = DP_TUNNEL_HOP_LIMIT;
+	memcpy(ip6 + 8, e->src_ip, 16);
+	memcpy(ip6 + 24, e->dst_ip, 16);
+}
+
+int dp_encap_hdr_apply(uint8_t *frame, uint32_t len, const struct dp_encap_hdr *hdr)
 {
 	uint8_t *eth = frame - DP_IPV6_LEN, *ip6 = eth + DP_ETHER_LEN;
 	uint32_t payload;
@@ -42,17 +58,18 @@ int dp_ipip_encap(uint8_t *frame, uint32_t len, const struct dp_encap_params *e)
 	if (payload > UINT16_MAX)
 		return -EINVAL;
 	/* the new headers overlap the old Ethernet header, whose type was read above */
-	memcpy(eth, e->dst_mac, 6);
-	memcpy(eth + 6, e->src_mac, 6);
-	wr16(eth + 12, ETHER_TYPE_IPV6);
-	ip6[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
-	ip6[1] = ip6[2] = ip6[3] = 0;
+	memcpy(eth, hdr->bytes, sizeof(hdr->bytes));
 	wr16(ip6 + 4, (uint16_t)payload);
 	ip6[6] = next;
-	ip6[7] = DP_TUNNEL_HOP_LIMIT;
-	memcpy(ip6 + 8, e->src_ip, 16);
-	memcpy(ip6 + 24, e->dst_ip, 16);
 	return 0;
+}
+
+int dp_ipip_encap(uint8_t *frame, uint32_t len, const struct dp_encap_params *e)
+{
+	struct dp_encap_hdr hdr;
+
+	dp_encap_hdr_build(&hdr, e);
+	return dp_encap_hdr_apply(frame, len, &hdr);
 }
 
 enum dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t dst_mac[6],

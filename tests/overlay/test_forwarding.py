@@ -215,9 +215,9 @@ def test_routes_of_another_vni_are_not_used(start_service):
 
 def test_ipv4_address_order_in_flow_keys(svc):
     """Keys hold IPv4 as dpservice does; the diagnostics decode them back to text."""
-    vm1 = svc.tap("dtapvf_0")
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")  # listening before anything is sent
     vm1.send(from_vm("vm1", IP(src="10.0.0.2", dst="10.1.2.3") / UDP(sport=7, dport=9)))
-    assert expect(svc.tap("dtap0")) is not None
+    assert expect(pf0) is not None
     keys = [f.key for f in flows(svc) if f.key.dst_port == 9 and f.key.src_port == 7]
     assert keys and ipaddress.ip_address(keys[0].dst) == ipaddress.ip_address("10.1.2.3")
 

@@ -354,9 +354,10 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     if not done:
         raise ChildError(f"dplane newflow: only {samples[-1][1] // 2 if samples else 0} of "
                          f"{args.flows} flows within {NEWFLOW_TIMEOUT:g} s")
-    # the rate between the first sample with flows and the first with all of them
-    first = next((t, k) for t, k in samples if k > 0)
-    last = next((t, k) for t, k in samples if k >= args.flows * 2)
+    # the rate between the first samples past 10 % and past 90 % of the keys: the table
+    # filling steadily, without the start (the first sample comes late) or the end
+    first = next((t, k) for t, k in samples if k >= target // 10)
+    last = next((t, k) for t, k in samples if k >= target * 9 // 10)
     flows = (last[1] - first[1]) // 2
     seconds = last[0] - first[0]
     return {"flows": args.flows, "table_size": table, "seconds_from_start": round(last[0] - started, 4),

@@ -27,6 +27,18 @@ struct dp_encap_params {
  * or too long for one IPv6 packet. */
 int dp_ipip_encap(uint8_t *frame, uint32_t len, const struct dp_encap_params *e);
 
+/*
+ * The same in two steps, for many packets into one tunnel: the outer headers (Ethernet,
+ * and IPv6 but for its payload length and next header) built once, then applied to each
+ * frame. dp_ipip_encap() is these two.
+ */
+struct dp_encap_hdr {
+	uint8_t bytes[DP_ETHER_LEN + DP_IPV6_LEN];
+};
+
+void dp_encap_hdr_build(struct dp_encap_hdr *hdr, const struct dp_encap_params *e);
+int dp_encap_hdr_apply(uint8_t *frame, uint32_t len, const struct dp_encap_hdr *hdr);
+
 enum dp_decap_status {
 	DP_DECAP_OK = 0,
 	DP_DECAP_TRUNCATED,   /* shorter than Ethernet + IPv6 + an inner header */
