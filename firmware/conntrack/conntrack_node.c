@@ -29,7 +29,6 @@ enum {
 	CT_FIREWALL,
 	CT_NOT_IP,
 	CT_UNSUPPORTED_PROTO,
-	CT_FRAGMENT,
 	CT_ICMP_UNTRACKED,
 	CT_BAD_ICMP_ERROR,
 	CT_TABLE_FULL,
@@ -41,12 +40,41 @@ enum {
 static const rte_edge_t key_error_edge[] = {
 	[DP_FLOW_KEY_NOT_IP] = CT_NOT_IP,
 	[DP_FLOW_KEY_UNSUPPORTED] = CT_UNSUPPORTED_PROTO,
-	[DP_FLOW_KEY_FRAGMENT] = CT_FRAGMENT,
 	[DP_FLOW_KEY_ICMP_UNTRACKED] = CT_ICMP_UNTRACKED,
 	[DP_FLOW_KEY_BAD_ICMP_ERROR] = CT_BAD_ICMP_ERROR,
 };
 
 #define TCP_FLAGS_OFF 13
+
+/* Where a packet goes once conntrack is done with it. */
+static inline rte_edge_t forward(const struct rte_mbuf *m, const struct dp_mbuf_priv *priv)
+{
+	if (dp_ports[m->port].role != DP_PORT_PF)
+		return priv->parse.l3_type == DP_L3_IPV4 ? CT_IPV4_LOOKUP : CT_IPV6_LOOKUP;
+	switch (priv->vnf_type) {
+	case DP_VNF_INTERFACE_IP:
+	case DP_VNF_ALIAS_PFX:
+		return CT_FIREWALL;
+	default:
+		return CT_VNF_UNSUPPORTED;
+	}
+}
+
+/*
+ * A fragment goes on untracked: only the first of a datagram's fragments has ports to key
+ * on, and dropping them would break every datagram larger than the path MTU (large DNS
+ * answers, UDP tunnels). It is routed like the rest; the hash that picks its PF is that of
+ * its key without ports, the same for all fragments of a datagram.
+ */
+static inline rte_edge_t untracked_fragment(struct rte_mbuf *m, const struct dp_ct_key *key)
+{
+	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
+
+	priv->flow = NULL;
+	priv->flow_dir = DP_FLOW_DIR_ORIG;
+	priv->flow_hash = dp_ct_flow_hash(key);
+	return forward(m, priv);
+}
 
 /* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */
 static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
@@ -67,9 +95,11 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 	st = dp_flow_key_build_inline(rte_pktmbuf_mtod(m, const uint8_t *),
 				      rte_pktmbuf_data_len(m), &priv->parse, priv->vni,
 				      DP_VNF_UNDEFINED, &key->k);
-	if (unlikely(st != DP_FLOW_KEY_OK))
-		return key_error_edge[st];
-	return CT_DROP;
+	if (likely(st == DP_FLOW_KEY_OK))
+		return CT_DROP;
+	if (st == DP_FLOW_KEY_FRAGMENT)
+		return untracked_fragment(m, key);
+	return key_error_edge[st];
 }
 
 /* Second pass: the packet's flow and direction; its state, and where the packet goes. */
@@ -89,16 +119,7 @@ static inline rte_edge_t track(struct rte_mbuf *m, struct dp_ct_flow *flow, uint
 	priv->flow = flow;
 	priv->flow_dir = dir;
 	priv->flow_hash = flow->hash;
-
-	if (dp_ports[m->port].role != DP_PORT_PF)
-		return p->l3_type == DP_L3_IPV4 ? CT_IPV4_LOOKUP : CT_IPV6_LOOKUP;
-	switch (priv->vnf_type) {
-	case DP_VNF_INTERFACE_IP:
-	case DP_VNF_ALIAS_PFX:
-		return CT_FIREWALL;
-	default:
-		return CT_VNF_UNSUPPORTED;
-	}
+	return forward(m, priv);
 }
 
 #define CT_BULK RTE_HASH_LOOKUP_BULK_MAX
@@ -247,7 +268,6 @@ DP_NODE_REGISTER(conntrack_node, "conntrack", 0, conntrack_process, NULL, CT_EDG
 		 [CT_FIREWALL] = "firewall",
 		 [CT_NOT_IP] = "conntrack_not_ip",
 		 [CT_UNSUPPORTED_PROTO] = "conntrack_unsupported_proto",
-		 [CT_FRAGMENT] = "conntrack_fragment",
 		 [CT_ICMP_UNTRACKED] = "conntrack_icmp_untracked",
 		 [CT_BAD_ICMP_ERROR] = "conntrack_bad_icmp_error",
 		 [CT_TABLE_FULL] = "conntrack_table_full",
@@ -256,7 +276,6 @@ DP_NODE_REGISTER(conntrack_node, "conntrack", 0, conntrack_process, NULL, CT_EDG
 
 DP_DROP_REGISTER(conntrack_not_ip);
 DP_DROP_REGISTER(conntrack_unsupported_proto);
-DP_DROP_REGISTER(conntrack_fragment);
 DP_DROP_REGISTER(conntrack_icmp_untracked);
 DP_DROP_REGISTER(conntrack_bad_icmp_error);
 DP_DROP_REGISTER(conntrack_table_full);

@@ -36,8 +36,8 @@ static uint32_t ct_hash_fn(const void *key, uint32_t len, uint32_t init)
 	return rte_hash_crc(key, len, init);
 }
 
-/* dpservice's flow hash: its 44-byte key as 11 words of jhash (a table key is aligned) */
-static uint32_t flow_hash(const struct dp_ct_key *key)
+/* (a table key is aligned for the words) */
+uint32_t dp_ct_flow_hash(const struct dp_ct_key *key)
 {
 	const void *words = key;
 
@@ -86,7 +86,7 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 
 	flow->last_seen = now;
 	flow->packets[0] = flow->packets[1] = 0;
-	flow->hash = flow_hash(key);
+	flow->hash = dp_ct_flow_hash(key);
 	flow->in_port = in_port;
 	flow->tcp_state = DP_CT_TCP_NONE;
 	flow->key[0] = *key;

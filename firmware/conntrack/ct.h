@@ -56,6 +56,10 @@ static inline uint32_t dp_ct_key_sig(const struct dp_ct_key *key)
 	return rte_hash_crc(key, sizeof(*key), DP_CT_HASH_INIT);
 }
 
+/* dpservice's hash of a flow key (jhash of its 44 bytes as 11 words): multipath, hashed
+ * choices. */
+uint32_t dp_ct_flow_hash(const struct dp_ct_key *key);
+
 /* Worker: up to n free flows (fewer when the table is nearly full), already on their way
  * into the cache; dp_ct_flow_put() gives back those not used. */
 unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n);

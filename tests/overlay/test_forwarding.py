@@ -8,8 +8,8 @@ import ipaddress
 from collections.abc import Iterator
 
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, fragment6
 from scapy.layers.l2 import Ether
 
 import harness
@@ -251,3 +251,35 @@ def test_alias_prefix_from_the_underlay_and_from_a_vm(svc):
              inner)
     svc.wait_drops("ipip_decap_unknown_underlay", before + 1)
     assert nothing(vm1)
+
+
+def test_fragments_are_routed_untracked(svc):
+    """A datagram larger than the MTU comes in fragments, and only the first has ports:
+    fragments are routed without a flow, every one of them, unchanged."""
+    vm1, vm2 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1")
+    datagram = (IP(src="10.0.0.2", dst="10.0.0.3", id=4242) /
+                UDP(sport=46000, dport=5353) / (b"x" * 3000))
+    frags = fragment(datagram, fragsize=1200)
+    assert len(frags) == 3
+    for frag in frags:
+        vm1.send(from_vm("vm1", frag))
+    got = []
+    while (frame := expect(vm2, 0.5)) is not None:
+        got.append(bytes(frame[IP]))
+    assert got == [bytes(frag) for frag in frags]
+    assert not [f for f in flows(svc) if 46000 in (f.key.src_port, f.key.dst_port)]
+
+
+def test_ipv6_fragments_into_the_underlay(svc):
+    vm1, pf0 = svc.tap("dtapvf_0"), svc.tap("dtap0")
+    datagram = (IPv6(src="fd00::2", dst="2001:db8::7") / IPv6ExtHdrFragment(id=77) /
+                UDP(sport=46001, dport=5353) / (b"z" * 2500))
+    frags = fragment6(datagram, 1280)
+    assert len(frags) == 3
+    for frag in frags:
+        vm1.send(from_vm("vm1", frag))
+    got = []
+    while (frame := expect(pf0, 0.5)) is not None:
+        assert frame[IPv6].nh == 41 and frame[IPv6].dst == REMOTE_UNDERLAY
+        got.append(bytes(frame[IPv6].payload))
+    assert got == [bytes(frag) for frag in frags]
