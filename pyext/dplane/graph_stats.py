@@ -24,7 +24,7 @@ class NodeStats:
     name: str           # as in the graph: "rx-0-0", "cls", "tx-2", ...
     objs: int           # packets the node processed
     calls: int          # calls of its process function
-    cycles: int         # TSC cycles spent in it
+    cycles: int         # TSC cycles spent in it (sampled: one walk in 16, times 16)
     realloc_count: int  # times its object array grew
 
 

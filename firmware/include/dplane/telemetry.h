@@ -20,7 +20,7 @@ struct dp_node_stats {
 	char name[DP_NODE_NAME_LEN]; /* the node's name in the graph: "rx-0-0", "cls", ... */
 	uint64_t objs;               /* objects (packets) the node processed */
 	uint64_t calls;              /* calls of its process function */
-	uint64_t cycles;             /* TSC cycles spent in it */
+	uint64_t cycles;             /* TSC cycles spent in it (sampled, see worker.c) */
 	uint64_t realloc_count;      /* times its object array grew */
 };
 
