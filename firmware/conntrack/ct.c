@@ -36,7 +36,7 @@ static uint32_t ct_hash_fn(const void *key, uint32_t len, uint32_t init)
 	return rte_hash_crc(key, len, init);
 }
 
-/* (a table key is aligned for the words) */
+/* The words are read in place: a table key is 4-byte aligned, unlike dpservice's packed key. */
 uint32_t dp_ct_flow_hash(const struct dp_ct_key *key)
 {
 	const void *words = key;

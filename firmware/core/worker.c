@@ -20,6 +20,7 @@ struct dp_worker dp_worker = {.graph_id = RTE_GRAPH_ID_INVALID};
 
 #define QUIESCENT_EVERY 64   /* walks between quiescent reports */
 #define CYCLES_SAMPLE 16     /* walks per timed walk (a power of two) */
+_Static_assert((CYCLES_SAMPLE & (CYCLES_SAMPLE - 1)) == 0, "CYCLES_SAMPLE is a power of two");
 #define IDLE_WALKS 256       /* empty walks before the first nap */
 #define IDLE_NAP_MAX_US 500u /* longest nap: bounds the latency of the first packet */
 
@@ -96,7 +97,7 @@ static int worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_graph *graph = rte_graph_lookup(w->graph_name);
 	unsigned int thread_id = w->lcore;
-	unsigned int walks = 0, timed = 0, idle = 0, nap_us = 0;
+	unsigned int walks = 0, sample = 0, idle = 0, nap_us = 0;
 	uint64_t seen = 0;
 
 	if (!graph)
@@ -105,7 +106,7 @@ static int worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp_rcu, thread_id);
 
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-		graph_walk(graph, (++timed & (CYCLES_SAMPLE - 1)) == 0);
+		graph_walk(graph, (++sample & (CYCLES_SAMPLE - 1)) == 0);
 
 		if (++walks == QUIESCENT_EVERY) {
 			walks = 0;

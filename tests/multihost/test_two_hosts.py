@@ -242,6 +242,21 @@ def ping(src: Host, dst: str) -> subprocess.CompletedProcess:
                        check=False)
 
 
+def echo(a: Host, b: Host, address: str, server_code: str, client_code: str) -> list[str]:
+    """Runs server_code in b's VM on address, then client_code in a's VM against it;
+    returns what the client printed, split."""
+    server = subprocess.Popen(["ip", "netns", "exec", b.vm, "python3", "-c", server_code,
+                               address], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "listening"
+        client = harness.run("python3", "-c", client_code, address, netns=a.vm, check=False)
+        assert client.returncode == 0, client.stderr + diagnose(a, b)
+        return client.stdout.split()
+    finally:
+        server.kill()
+        server.wait()
+
+
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
 def test_ping_across_hosts(hosts, family):
     a, b = hosts
@@ -255,17 +270,7 @@ def test_ping_across_hosts(hosts, family):
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
 def test_tcp_connection_across_hosts(hosts, family):
     a, b = hosts
-    server = subprocess.Popen(["ip", "netns", "exec", b.vm, "python3", "-c", TCP_SERVER,
-                               getattr(b, family)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout.readline().strip() == "listening"
-        client = harness.run("python3", "-c", TCP_CLIENT, getattr(b, family), netns=a.vm,
-                             check=False)
-        assert client.returncode == 0, client.stderr + diagnose(a, b)
-        assert client.stdout.split() == ["100006", "echo:"]
-    finally:
-        server.kill()
-        server.wait()
+    assert echo(a, b, getattr(b, family), TCP_SERVER, TCP_CLIENT) == ["100006", "echo:"]
     # both hosts tracked the connection, and saw it through its handshake
     for host in (a, b):
         flows = host.svc.diag.ListFlows(harness.dplane_pb2.ListFlowsRequest(), timeout=5).flows
@@ -281,14 +286,4 @@ def test_fragmented_udp_across_hosts(hosts, family):
     """An 8000-byte datagram over VMs with a 1460-byte MTU: the kernel sends six fragments,
     which only the first has ports in; each host forwards them all, both ways."""
     a, b = hosts
-    server = subprocess.Popen(["ip", "netns", "exec", b.vm, "python3", "-c", UDP_SERVER,
-                               getattr(b, family)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout.readline().strip() == "listening"
-        client = harness.run("python3", "-c", UDP_CLIENT, getattr(b, family), netns=a.vm,
-                             check=False)
-        assert client.returncode == 0, client.stderr + diagnose(a, b)
-        assert client.stdout.split() == ["8005", "echo:"]
-    finally:
-        server.kill()
-        server.wait()
+    assert echo(a, b, getattr(b, family), UDP_SERVER, UDP_CLIENT) == ["8005", "echo:"]
