@@ -4,6 +4,7 @@
  * it is. The parse result stays in the mbuf for the nodes that follow.
  */
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_ether.h>
@@ -34,6 +35,7 @@ enum {
 	CLS_PF_NOT_TUNNEL,
 	CLS_NO_INTERFACE,
 	CLS_NO_HANDLER,
+	CLS_MULTICAST,
 	CLS_EDGE_COUNT,
 };
 
@@ -100,6 +102,19 @@ int dp_cls_setup_edges(void)
 	return 0;
 }
 
+/* To a group (IPv4 224/4 or the broadcast address, IPv6 ff00::/8): VMs send them all the
+ * time (MLD and IGMP reports, mDNS, LLMNR, NetBIOS), and the overlay routes none. */
+static inline bool to_group(const uint8_t *data, const struct dp_parse *p)
+{
+	const uint8_t *dst;
+
+	if (p->l3_type == DP_L3_IPV6)
+		return data[p->l3_off + 24] == 0xff;
+	dst = data + p->l3_off + 16;
+	return (dst[0] & 0xf0) == 0xe0 || (dst[0] & dst[1] & dst[2] & dst[3]) == 0xff;
+}
+
+/* A VM's IP packet: to the node of its UDP port (DHCP, DHCPv6), or to its class's. */
 static inline rte_edge_t class_next(enum dp_cls_class cls, const uint8_t *data,
 				    const struct dp_parse *p)
 {
@@ -111,6 +126,8 @@ static inline rte_edge_t class_next(enum dp_cls_class cls, const uint8_t *data,
 			if (udp_handlers[i].cls == cls && udp_handlers[i].port == dst_port)
 				return udp_handlers[i].edge;
 	}
+	if (unlikely(to_group(data, p)))
+		return CLS_MULTICAST;
 	return class_edge[cls];
 }
 
@@ -184,7 +201,8 @@ DP_NODE_REGISTER(cls_node, "cls", 0, cls_process, NULL, CLS_EDGE_COUNT,
 		 [CLS_UNKNOWN_ETHERTYPE] = "cls_unknown_ethertype",
 		 [CLS_PF_NOT_TUNNEL] = "cls_pf_not_tunnel",
 		 [CLS_NO_INTERFACE] = "cls_no_interface",
-		 [CLS_NO_HANDLER] = "cls_no_handler");
+		 [CLS_NO_HANDLER] = "cls_no_handler",
+		 [CLS_MULTICAST] = "cls_multicast");
 
 DP_DROP_REGISTER(cls_bad_ether);
 DP_DROP_REGISTER(cls_bad_vlan);
@@ -198,3 +216,4 @@ DP_DROP_REGISTER(cls_unknown_ethertype);
 DP_DROP_REGISTER(cls_pf_not_tunnel);
 DP_DROP_REGISTER(cls_no_interface);
 DP_DROP_REGISTER(cls_no_handler);
+DP_DROP_REGISTER(cls_multicast);

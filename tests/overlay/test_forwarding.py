@@ -283,3 +283,27 @@ def test_ipv6_fragments_into_the_underlay(svc):
         assert frame[IPv6].nh == 41 and frame[IPv6].dst == REMOTE_UNDERLAY
         got.append(bytes(frame[IPv6].payload))
     assert got == [bytes(frag) for frag in frags]
+
+
+def test_vm_multicast_and_broadcast_are_counted_apart(svc):
+    """What VMs send to groups (MLD reports, unsolicited NAs, mDNS, IGMP, broadcasts) is
+    not routed, and counted as cls_multicast, not as a missing route."""
+    from scapy.layers.inet6 import ICMPv6MLReport2, ICMPv6ND_NA, IPv6ExtHdrHopByHop, RouterAlert
+
+    vm1, vm2, pf0 = svc.tap("dtapvf_0"), svc.tap("dtapvf_1"), svc.tap("dtap0")
+    frames = [
+        IPv6(src="fe80::2", dst="ff02::16", hlim=1) /
+        IPv6ExtHdrHopByHop(options=[RouterAlert()]) / ICMPv6MLReport2(),
+        IPv6(src="fd00::2", dst="ff02::1", hlim=255) / ICMPv6ND_NA(tgt="fd00::2"),
+        IPv6(src="fd00::2", dst="ff02::fb") / UDP(sport=5353, dport=5353),
+        IP(src="10.0.0.2", dst="224.0.0.251") / UDP(sport=5353, dport=5353),
+        IP(src="10.0.0.2", dst="224.0.0.22", proto=2) / (b"\x22" * 8),
+        IP(src="10.0.0.2", dst="255.255.255.255") / UDP(sport=138, dport=138),
+    ]
+    before = svc.drops()
+    for frame in frames:
+        vm1.send(from_vm("vm1", frame))
+    after = svc.wait_drops("cls_multicast", before.get("cls_multicast", 0) + len(frames))
+    moved = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+    assert moved == {"cls_multicast": len(frames)}
+    assert nothing(vm2) and nothing(pf0)
