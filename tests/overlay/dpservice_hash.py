@@ -15,25 +15,34 @@ def _rot(x: int, k: int) -> int:
     return ((x << k) | (x >> (32 - k))) & _M
 
 
+def _rounds(a: int, b: int, c: int, steps) -> tuple[int, int, int]:
+    """lookup3's mix and final on the registers a, b, c. A step (x, z, k, w) is, for mix,
+    x -= z; x ^= rot(z, k); z += w, and for final (w is None) x ^= z; x -= rot(z, k)."""
+    r = {"a": a, "b": b, "c": c}
+    for x, z, k, w in steps:
+        if w:
+            r[x] = ((r[x] - r[z]) & _M) ^ _rot(r[z], k)
+            r[z] = (r[z] + r[w]) & _M
+        else:
+            r[x] = ((r[x] ^ r[z]) - _rot(r[z], k)) & _M
+    return r["a"], r["b"], r["c"]
+
+
+# __rte_jhash_mix: a -= c; a ^= rot(c, 4); c += b; b -= a; b ^= rot(a, 6); a += c; ...
+_MIX = (("a", "c", 4, "b"), ("b", "a", 6, "c"), ("c", "b", 8, "a"),
+        ("a", "c", 16, "b"), ("b", "a", 19, "c"), ("c", "b", 4, "a"))
+# __rte_jhash_final: c ^= b; c -= rot(b, 14); a ^= c; a -= rot(c, 11); ...
+_FINAL = (("c", "b", 14, None), ("a", "c", 11, None), ("b", "a", 25, None),
+          ("c", "b", 16, None), ("a", "c", 4, None), ("b", "a", 14, None),
+          ("c", "b", 24, None))
+
+
 def _mix(a: int, b: int, c: int) -> tuple[int, int, int]:
-    a = (a - c) & _M; a ^= _rot(c, 4); c = (c + b) & _M
-    b = (b - a) & _M; b ^= _rot(a, 6); a = (a + c) & _M
-    c = (c - b) & _M; c ^= _rot(b, 8); b = (b + a) & _M
-    a = (a - c) & _M; a ^= _rot(c, 16); c = (c + b) & _M
-    b = (b - a) & _M; b ^= _rot(a, 19); a = (a + c) & _M
-    c = (c - b) & _M; c ^= _rot(b, 4); b = (b + a) & _M
-    return a, b, c
+    return _rounds(a, b, c, _MIX)
 
 
 def _final(a: int, b: int, c: int) -> tuple[int, int, int]:
-    c ^= b; c = (c - _rot(b, 14)) & _M
-    a ^= c; a = (a - _rot(c, 11)) & _M
-    b ^= a; b = (b - _rot(a, 25)) & _M
-    c ^= b; c = (c - _rot(b, 16)) & _M
-    a ^= c; a = (a - _rot(c, 4)) & _M
-    b ^= a; b = (b - _rot(a, 14)) & _M
-    c ^= b; c = (c - _rot(b, 24)) & _M
-    return a, b, c
+    return _rounds(a, b, c, _FINAL)
 
 
 def jhash_32b(words: list[int], initval: int) -> int:

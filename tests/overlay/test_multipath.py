@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
+from dpservice_hash import flow_hash, flow_key
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 
 import harness
-from dpservice_hash import flow_hash, flow_key
 from overlay_util import VNI, create_route, create_vm, expect, from_vm
 
 FLOWS = 40

@@ -91,6 +91,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--packets must be 1..1048576")
     if args.scenario == "newflow":  # one frame per flow
         args.packets = args.flows = max(args.flows, args.packets)
+        if args.flow_table_size is not None and args.flow_table_size < 2 * args.flows:
+            p.error("--flow-table-size must hold two keys per flow: at least twice --flows")
     if not shutil.which(args.testpmd):
         p.error(f"testpmd not found: {args.testpmd}")
     try:
@@ -271,7 +273,7 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         f"{m['dpdk']['testpmd']} for testpmd",
         f"traffic     : {p['size']}-byte frames, {p['flows']} flows, {p['packets']} frames in "
         f"the pcap; {p['mbufs']} mbufs, burst {p['burst']}, "
-        f"{'2 MB hugepages' if p['hugepages'] else '4 KB pages (--no-huge)'}",
+        f"{'2 MB hugepages' if p['hugepages'] else '4 KiB pages (--no-huge)'}",
         f"window      : {p['seconds']:g} s after {p['warmup']:g} s warm-up, "
         + ("1 round" if n == 1 else f"{n} rounds (medians)"),
         f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
@@ -339,10 +341,10 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
                                   free_tcp_port(), "newflow", flow_table_size=table,
                                   hugepages=args.hugepages), workdir)
     samples: list[tuple[float, int]] = []
+    target = args.flows * 2  # keys
     try:
         dplane.start(START_TIMEOUT)
         started = dplane.attach_vm()
-        target = args.flows * 2
         deadline = time.monotonic() + NEWFLOW_TIMEOUT
         while time.monotonic() < deadline:
             samples.append(dplane.conntrack_keys())
@@ -350,7 +352,7 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
                 break
     finally:
         exit_code = dplane.stop()
-    done = [t for t, keys in samples if keys >= args.flows * 2]
+    done = [t for t, keys in samples if keys >= target]
     if not done:
         raise ChildError(f"dplane newflow: only {samples[-1][1] // 2 if samples else 0} of "
                          f"{args.flows} flows within {NEWFLOW_TIMEOUT:g} s")
@@ -360,7 +362,8 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     last = next((t, k) for t, k in samples if k >= target * 9 // 10)
     flows = (last[1] - first[1]) // 2
     seconds = last[0] - first[0]
-    return {"flows": args.flows, "table_size": table, "seconds_from_start": round(last[0] - started, 4),
+    return {"flows": args.flows, "table_size": table,
+            "seconds_from_start": round(done[0] - started, 4),
             "measured_flows": flows, "measured_seconds": round(seconds, 4),
             "flows_per_s": round(flows / seconds) if seconds > 0 else None,
             "ns_per_flow": round(seconds * 1e9 / flows, 1) if flows else None,
