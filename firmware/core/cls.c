@@ -180,12 +180,7 @@ static inline rte_edge_t classify(struct rte_mbuf *m)
 static uint16_t cls_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			    uint16_t nb_objs)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
-
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = classify((struct rte_mbuf *)objs[i]);
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	return dp_node_each(graph, node, objs, nb_objs, classify);
 }
 
 DP_NODE_REGISTER(cls_node, "cls", 0, cls_process, NULL, CLS_EDGE_COUNT,

@@ -17,6 +17,7 @@
 #include <rte_common.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
+#include <rte_mbuf.h>
 
 #include <dplane/core.h>
 
@@ -106,6 +107,35 @@ static inline void dp_enqueue_burst(struct rte_graph *graph, struct rte_node *no
 	}
 	for (i = 0; i < nb_objs; i++)
 		rte_node_enqueue_x1(graph, node, nexts[i], objs[i]);
+}
+
+/*
+ * The process function of a node that decides each packet on its own: next() gives each
+ * packet's edge, then the burst moves on. Always inlined, and next() with it (it is a
+ * constant at every call). dp_node_each_ctx() hands next() the node's state for one burst.
+ */
+static __rte_always_inline uint16_t dp_node_each(struct rte_graph *graph, struct rte_node *node,
+						 void **objs, uint16_t nb_objs,
+						 rte_edge_t (*next)(struct rte_mbuf *m))
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = next((struct rte_mbuf *)objs[i]);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
+}
+
+static __rte_always_inline uint16_t
+dp_node_each_ctx(struct rte_graph *graph, struct rte_node *node, void **objs, uint16_t nb_objs,
+		 rte_edge_t (*next)(struct rte_mbuf *m, void *ctx), void *ctx)
+{
+	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t i = 0; i < nb_objs; i++)
+		nexts[i] = next((struct rte_mbuf *)objs[i], ctx);
+	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
+	return nb_objs;
 }
 
 #endif

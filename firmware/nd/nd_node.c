@@ -130,20 +130,17 @@ static inline rte_edge_t nd_handle(struct rte_mbuf *m)
 	return nd_tx[m->port];
 }
 
+static rte_edge_t nd_disabled(struct rte_mbuf *m)
+{
+	return ND_DISABLED;
+}
+
 static uint16_t nd_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			   uint16_t nb_objs)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
-
-	if (unlikely(!dp_service_conf.ipv6_overlay)) {
-		for (uint16_t i = 0; i < nb_objs; i++)
-			nexts[i] = ND_DISABLED;
-	} else {
-		for (uint16_t i = 0; i < nb_objs; i++)
-			nexts[i] = nd_handle((struct rte_mbuf *)objs[i]);
-	}
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	if (unlikely(!dp_service_conf.ipv6_overlay))
+		return dp_node_each(graph, node, objs, nb_objs, nd_disabled);
+	return dp_node_each(graph, node, objs, nb_objs, nd_handle);
 }
 
 DP_NODE_REGISTER(nd_node, "ipv6_nd", 0, nd_process, NULL, ND_EDGE_COUNT,

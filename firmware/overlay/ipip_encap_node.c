@@ -60,8 +60,9 @@ static void tunnel_build(struct tunnel_cache *c, const struct dp_iface_conf *ifa
 	memcpy(c->dst_ip, priv->nh_ipv6, 16);
 }
 
-static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
+static inline rte_edge_t encap(struct rte_mbuf *m, void *cache)
 {
+	struct tunnel_cache *c = cache;
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
 	uint16_t len = rte_pktmbuf_data_len(m);
@@ -82,13 +83,9 @@ static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 static uint16_t ipip_encap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				   uint16_t nb_objs)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
 	struct tunnel_cache cache = {.iface = NULL};
 
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = encap((struct rte_mbuf *)objs[i], &cache);
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	return dp_node_each_ctx(graph, node, objs, nb_objs, encap, &cache);
 }
 
 DP_NODE_REGISTER(ipip_encap_node, "ipip_encap", 0, ipip_encap_process, NULL, ENCAP_EDGE_COUNT,

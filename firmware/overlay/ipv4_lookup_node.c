@@ -6,16 +6,17 @@
 #include "node.h"
 #include "route.h"
 
+static rte_edge_t ipv4_route(struct rte_mbuf *m, void *cache)
+{
+	return dp_route_lookup(m, cache, true);
+}
+
 static uint16_t ipv4_lookup_process(struct rte_graph *graph, struct rte_node *node,
 				    void **objs, uint16_t nb_objs)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
 	struct dp_vni_cache cache = {0};
 
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = dp_route_lookup((struct rte_mbuf *)objs[i], &cache, true);
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	return dp_node_each_ctx(graph, node, objs, nb_objs, ipv4_route, &cache);
 }
 
 DP_NODE_REGISTER(ipv4_lookup_node, "ipv4_lookup", 0, ipv4_lookup_process, NULL,

@@ -6,16 +6,17 @@
 #include "node.h"
 #include "route.h"
 
+static rte_edge_t ipv6_route(struct rte_mbuf *m, void *cache)
+{
+	return dp_route_lookup(m, cache, false);
+}
+
 static uint16_t ipv6_lookup_process(struct rte_graph *graph, struct rte_node *node,
 				    void **objs, uint16_t nb_objs)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
 	struct dp_vni_cache cache = {0};
 
-	for (uint16_t i = 0; i < nb_objs; i++)
-		nexts[i] = dp_route_lookup((struct rte_mbuf *)objs[i], &cache, false);
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	return dp_node_each_ctx(graph, node, objs, nb_objs, ipv6_route, &cache);
 }
 
 DP_NODE_REGISTER(ipv6_lookup_node, "ipv6_lookup", 0, ipv6_lookup_process, NULL,
