@@ -75,22 +75,24 @@ def _target_doc(lb_id: bytes, target: str | None, status: dict | None = None) ->
     return obj("LoadBalancerTarget", {"loadbalancer_id": text(lb_id)}, spec, status)
 
 
+def _change_target(api: Api, opts: Options, rpc: str, request: type, verb: str) -> Result:
+    """Create or Delete a loadbalancer target: the same request fields, reply and document."""
+    req = request(loadbalancer_id=opts.lb_id, target_ip=ip_pb(opts.target_ip))
+    reply = checked(api.call(rpc, req), "LoadBalancerTarget",
+                    "on loadbalancer: " + text(opts.lb_id))
+    return Result(_target_doc(opts.lb_id, str(opts.target_ip), status_of(reply)), verb)
+
+
 @command("create", "lbtarget", "Create a loadbalancer target", *TARGET_FLAGS)
 def create_lbtarget(api: Api, opts: Options) -> Result:
-    req = pb.CreateLoadBalancerTargetRequest(loadbalancer_id=opts.lb_id,
-                                             target_ip=ip_pb(opts.target_ip))
-    reply = checked(api.call("CreateLoadBalancerTarget", req), "LoadBalancerTarget",
-                    "on loadbalancer: " + text(opts.lb_id))
-    return Result(_target_doc(opts.lb_id, str(opts.target_ip), status_of(reply)), "created")
+    return _change_target(api, opts, "CreateLoadBalancerTarget",
+                          pb.CreateLoadBalancerTargetRequest, "created")
 
 
 @command("delete", "lbtarget", "Delete a loadbalancer target", *TARGET_FLAGS)
 def delete_lbtarget(api: Api, opts: Options) -> Result:
-    req = pb.DeleteLoadBalancerTargetRequest(loadbalancer_id=opts.lb_id,
-                                             target_ip=ip_pb(opts.target_ip))
-    reply = checked(api.call("DeleteLoadBalancerTarget", req), "LoadBalancerTarget",
-                    "on loadbalancer: " + text(opts.lb_id))
-    return Result(_target_doc(opts.lb_id, str(opts.target_ip), status_of(reply)), "deleted")
+    return _change_target(api, opts, "DeleteLoadBalancerTarget",
+                          pb.DeleteLoadBalancerTargetRequest, "deleted")
 
 
 def list_lbtargets(api: Api, opts: Options) -> Result:
