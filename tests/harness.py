@@ -215,6 +215,17 @@ class Service:
     def drops(self) -> dict[str, int]:
         return dict(self.stats().drops)
 
+    def table_entries(self) -> dict[str, int]:
+        """Keys in each of the service's tables, by table name."""
+        return {t.name: t.entries for t in self.stats().tables}
+
+    def delete_interfaces(self) -> None:
+        """Deletes every interface, and with them their VNIs, routes and prefixes."""
+        for iface in self.api.ListInterfaces(dpdk_pb2.ListInterfacesRequest(),
+                                             timeout=5).interfaces:
+            self.api.DeleteInterface(dpdk_pb2.DeleteInterfaceRequest(interface_id=iface.id),
+                                     timeout=5)
+
     def wait_drops(self, reason: str, count: int, timeout: float = 3.0) -> dict[str, int]:
         """Poll the drop counters until `reason` reaches `count` (packets are asynchronous)."""
         deadline = time.monotonic() + timeout

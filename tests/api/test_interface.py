@@ -37,18 +37,10 @@ def invalid(svc, req) -> str:
     return err.value.details()
 
 
-@pytest.fixture(scope="module")
-def shared():
-    """One initialised service for the tests that clean up after themselves."""
-    with harness.running_service() as svc:
-        yield svc
-
-
 @pytest.fixture
 def svc(shared):
     yield shared
-    for iface in shared.api.ListInterfaces(pb.ListInterfacesRequest(), timeout=5).interfaces:
-        shared.api.DeleteInterface(pb.DeleteInterfaceRequest(interface_id=iface.id), timeout=5)
+    shared.delete_interfaces()
     assert tables(shared) == {"vni_table": 0, "vnf_table": 0, "interface_table": 0}
 
 
@@ -57,7 +49,7 @@ TABLES = ("vni_table", "vnf_table", "interface_table")
 
 def tables(svc) -> dict[str, int]:
     """Usage of the tables an interface fills."""
-    return {t.name: t.entries for t in svc.stats().tables if t.name in TABLES}
+    return {name: n for name, n in svc.table_entries().items() if name in TABLES}
 
 
 def links(svc) -> dict[str, bool]:

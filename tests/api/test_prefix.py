@@ -11,7 +11,6 @@ import ipaddress
 import grpc
 import pytest
 
-import harness
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -68,21 +67,14 @@ def delete_route(svc, vni: int, ip: str, length: int) -> tuple[int, str]:
 
 
 def vnfs(svc) -> int:
-    return {t.name: t.entries for t in svc.stats().tables}["vnf_table"]
-
-
-@pytest.fixture(scope="module")
-def shared():
-    with harness.running_service() as svc:
-        yield svc
+    return svc.table_entries()["vnf_table"]
 
 
 @pytest.fixture
 def svc(shared):
     """The shared service; its interfaces go afterwards, and with them their prefixes."""
     yield shared
-    for iface in shared.api.ListInterfaces(pb.ListInterfacesRequest(), timeout=5).interfaces:
-        shared.api.DeleteInterface(pb.DeleteInterfaceRequest(interface_id=iface.id), timeout=5)
+    shared.delete_interfaces()
     assert vnfs(shared) == 0
 
 

@@ -9,7 +9,6 @@ import itertools
 import grpc
 import pytest
 
-import harness
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -57,25 +56,14 @@ def add_interface(svc, iface_id="vm1", device=VF0, vni=100, ipv4="10.0.0.1", ipv
     assert status(reply) == (0, "Success")
 
 
-def tables(svc) -> dict[str, int]:
-    return {t.name: t.entries for t in svc.stats().tables}
-
-
-@pytest.fixture(scope="module")
-def shared():
-    with harness.running_service() as svc:
-        yield svc
-
-
 @pytest.fixture
 def svc(shared):
     """The shared service; its interfaces (and with them the VNIs and their routes) go
     afterwards."""
     yield shared
-    for iface in shared.api.ListInterfaces(pb.ListInterfacesRequest(), timeout=5).interfaces:
-        shared.api.DeleteInterface(pb.DeleteInterfaceRequest(interface_id=iface.id), timeout=5)
+    shared.delete_interfaces()
     assert listed(shared, 0) == []
-    used = tables(shared)
+    used = shared.table_entries()
     assert (used["vni_table"], used["vnf_table"]) == (0, 0)
 
 

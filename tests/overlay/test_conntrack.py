@@ -177,7 +177,7 @@ def test_deleting_an_interface_removes_its_flows(start_service):
     # a route's removal takes the flows to it along
     assert delete_route(svc, "0.0.0.0", 0).code == 0
     assert flows(svc) == []
-    tables = {t.name: t.entries for t in svc.stats().tables}
+    tables = svc.table_entries()
     assert tables["conntrack_table"] == 0
 
 

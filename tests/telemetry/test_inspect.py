@@ -26,7 +26,7 @@ def inspect(svc: harness.Service, *args: str) -> str:
 
 
 def entries(svc: harness.Service, table: str) -> int:
-    return {t.name: t.entries for t in svc.stats().tables}[table]
+    return svc.table_entries()[table]
 
 
 @pytest.fixture(scope="module")
