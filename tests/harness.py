@@ -115,6 +115,16 @@ class Netns:
         run("ip", "netns", "del", self.name, check=False)
 
 
+def invalid_argument(call, request) -> str:
+    """The details of the INVALID_ARGUMENT error that the RPC must fail with."""
+    try:
+        call(request, timeout=5)
+    except grpc.RpcError as err:
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err
+        return err.details()
+    raise AssertionError(f"{type(request).__name__} did not fail with INVALID_ARGUMENT")
+
+
 class Tap:
     """Raw L2 socket on a TAP inside the service's namespace: send scapy frames in, read
     the frames the service sends out."""

@@ -31,10 +31,7 @@ def status(reply) -> tuple[int, str]:
 
 
 def invalid(svc, req) -> str:
-    with pytest.raises(grpc.RpcError) as err:
-        svc.api.CreateInterface(req, timeout=5)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    return err.value.details()
+    return harness.invalid_argument(svc.api.CreateInterface, req)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from __future__ import annotations
 import errno
 import ipaddress
 
-import grpc
 import pytest
 
+import harness
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -196,13 +196,6 @@ def test_delete_errors_route_first(svc):
     assert delete_route(svc, 100, "10.40.0.0", 16) == (0, "Success")
 
 
-def invalid(call, request) -> str:
-    with pytest.raises(grpc.RpcError) as err:
-        call(request, timeout=5)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    return err.value.details()
-
-
 INVALID = [
     (dict(iface=b""), "Invalid interface_id"),
     (dict(iface=b"x" * 64), "Invalid interface_id"),
@@ -232,20 +225,20 @@ def test_create_validation(svc, fields, message):
     iface, pfx = request_fields(fields)
     request = pb.CreatePrefixRequest(interface_id=iface, prefix=pfx,
                                      preferred_underlay_route=fields.get("preferred", b""))
-    assert invalid(svc.api.CreatePrefix, request) == message
+    assert harness.invalid_argument(svc.api.CreatePrefix, request) == message
 
 
 @pytest.mark.parametrize("fields, message", INVALID)
 def test_delete_validation(svc, fields, message):
     iface, pfx = request_fields(fields)
     request = pb.DeletePrefixRequest(interface_id=iface, prefix=pfx)
-    assert invalid(svc.api.DeletePrefix, request) == message
+    assert harness.invalid_argument(svc.api.DeletePrefix, request) == message
 
 
 @pytest.mark.parametrize("iface", [b"", b"x" * 64])
 def test_list_validation(svc, iface):
     request = pb.ListPrefixesRequest(interface_id=iface)
-    assert invalid(svc.api.ListPrefixes, request) == "Invalid interface_id"
+    assert harness.invalid_argument(svc.api.ListPrefixes, request) == "Invalid interface_id"
 
 
 def test_prefixes_go_with_their_interface(svc):

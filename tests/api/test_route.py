@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import itertools
 
-import grpc
 import pytest
 
+import harness
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -161,13 +161,6 @@ def test_service_errors(svc):
     assert listed(svc, 100) == [("10.1.0.0", 16, 7, NEXT_HOP)]
 
 
-def invalid(call, request) -> str:
-    with pytest.raises(grpc.RpcError) as err:
-        call(request, timeout=5)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    return err.value.details()
-
-
 INVALID = [
     (dict(prefix="10.0.0.0", length=256), "Invalid route.prefix.length"),
     (dict(prefix="bad", length=256), "Invalid route.prefix.length"),  # length first
@@ -190,13 +183,13 @@ INVALID_NEXT_HOP = [
 def test_create_validation(svc, fields, message):
     fields = dict(prefix="10.1.0.0", length=16) | fields
     request = pb.CreateRouteRequest(vni=100, route=route(**fields))
-    assert invalid(svc.api.CreateRoute, request) == message
+    assert harness.invalid_argument(svc.api.CreateRoute, request) == message
 
 
 @pytest.mark.parametrize("fields, message", INVALID)
 def test_delete_validation(svc, fields, message):
     request = pb.DeleteRouteRequest(vni=100, route=route(**fields))
-    assert invalid(svc.api.DeleteRoute, request) == message
+    assert harness.invalid_argument(svc.api.DeleteRoute, request) == message
 
 
 def test_delete_needs_no_next_hop(svc):
