@@ -39,19 +39,24 @@ class Setup:
     memory_mb: int
     mbufs: int
     grpc_port: int
-    scenario: str = "cls"  # "cls", "encap" or "newflow" (encap, flows counted)
+    scenario: str = "cls"  # "cls", "encap", "newflow" (encap, flows counted) or "control"
     flow_table_size: int = 850000
     hugepages: bool = False
+    vfs: int = 0  # control: net_tap VFs dpbvf_0.. (in the bench's own network namespace)
+    options: dict[str, int] = dataclasses.field(default_factory=dict)  # more [service] keys
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
-        return self._head() + (self._cls_ports() if self.scenario == "cls"
-                               else self._encap_ports())
+        ports = {"cls": self._cls_ports, "control": self._control_ports}.get(
+            self.scenario, self._encap_ports)
+        return self._head() + ports() + "".join(
+            f"{key} = {value}\n" for key, value in self.options.items())
 
     def _head(self) -> str:
         q = json.dumps
-        what = ("pcap in on pf0, patched to a null pf1" if self.scenario == "cls" else
-                "a VM's traffic (pcap) on a VF, tunnelled out of a null pf0")
+        what = {"cls": "pcap in on pf0, patched to a null pf1",
+                "control": "null PFs and TAP VFs for the control plane"}.get(
+            self.scenario, "a VM's traffic (pcap) on a VF, tunnelled out of a null pf0")
         return f"""\
 # Written by tools/bench/run.py: {what}.
 [board]
@@ -88,6 +93,36 @@ devargs = "no-rx=1"
 [service]
 pf0 = "net_pcap0"
 pf1 = "net_null0"
+nic-type = "tap"
+grpc-port = {self.grpc_port}
+no-stats = true
+"""
+
+    def _control_ports(self) -> str:
+        """No traffic: null PFs, and TAP VFs that interfaces are created on (a VF starts and
+        stops with its interface, as on the sim board)."""
+        return f"""
+[[port]]
+role = "pf0"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[[port]]
+role = "pf1"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[[port]]
+role = "vf"
+driver = "net_tap"
+count = {self.vfs}
+iface = "dpbvf_{{i}}"
+mac = "66:66:66:66:66:{{i:02x}}"
+
+[service]
+pf0 = "net_null0"
+pf1 = "net_null1"
+ipv6 = "fc00:1::1"
 nic-type = "tap"
 grpc-port = {self.grpc_port}
 no-stats = true
@@ -202,6 +237,7 @@ class Dplane:
             raise self.child.fail(f"GetStats failed: {exc.code().name}") from None
         after = time.monotonic()
         cpu, ticks = self.worker.cpu_time(), cpu_ticks()
+        nodes = self.graph_stats()
         ports = {p.role: p for p in stats.ports}
         if not {"pf0", "pf1"} <= set(ports) or self.setup.scenario == "encap" and "vf" not in ports:
             raise self.child.fail(f"GetStats lacks a port: {sorted(ports)}")
@@ -211,7 +247,17 @@ class Dplane:
         return Snapshot(
             t=(before + after) / 2, tx_packets=out.tx_packets, rx_packets=src.rx_packets,
             drops=sum(stats.drops.values()) + src.rx_errors + out.tx_errors,
-            rx_nombuf=src.rx_nombuf, rx_missed=src.rx_missed, cpu=cpu, ticks=ticks)
+            rx_nombuf=src.rx_nombuf, rx_missed=src.rx_missed, cpu=cpu, ticks=ticks,
+            nodes=nodes)
+
+    def graph_stats(self) -> dict[str, tuple[int, int]]:
+        """Every graph node's (objects, TSC cycles) so far: the per-node cost."""
+        stub = dplane_pb2_grpc.DiagnosticsStub(self._channel)
+        try:
+            reply = stub.GetGraphStats(dplane_pb2.GetGraphStatsRequest(), timeout=RPC_TIMEOUT)
+        except grpc.RpcError as exc:
+            raise self.child.fail(f"GetGraphStats failed: {exc.code().name}") from None
+        return {n.name: (n.objs, n.cycles) for n in reply.nodes}
 
     def stop(self) -> int:
         if self._channel is not None:

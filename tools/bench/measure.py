@@ -64,6 +64,8 @@ class Snapshot:
     rx_missed: int    # pcap port
     cpu: CpuTime | None = None  # the forwarding thread
     ticks: dict[int, CpuTicks] = dataclasses.field(default_factory=dict)
+    # dplane: every graph node's (objects, TSC cycles) so far (GetGraphStats)
+    nodes: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
 
 class Source(Protocol):
@@ -142,6 +144,15 @@ def measure(source: Source, warmup: float, seconds: float) -> list[Snapshot]:
     return snaps
 
 
+def _node_cycles(a: Snapshot, b: Snapshot) -> dict[str, float]:
+    out = {}
+    for name, (objs, cycles) in b.nodes.items():
+        objs0, cycles0 = a.nodes.get(name, (0, 0))
+        if objs > objs0:
+            out[name] = (cycles - cycles0) / (objs - objs0)
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """One contender over one window."""
@@ -156,6 +167,8 @@ class Result:
     cpu_wait_ns: int | None = None
     steal: float | None = None       # share of the forwarding CPU's ticks stolen
     other_busy: float | None = None  # share of the main CPU's ticks busy
+    # dplane: TSC cycles per object of every node that handled objects in the window
+    node_cycles: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_window(cls, snaps: list[Snapshot]) -> Result:
@@ -170,7 +183,8 @@ class Result:
                    rx_missed=b.rx_missed - a.rx_missed, step_mpps=steps,
                    cpu_run_ns=run, cpu_wait_ns=wait,
                    steal=_tick_share(a, b, WORKER_CPU, "steal"),
-                   other_busy=_tick_share(a, b, MAIN_CPU, "busy"))
+                   other_busy=_tick_share(a, b, MAIN_CPU, "busy"),
+                   node_cycles=_node_cycles(a, b))
 
     @property
     def mpps(self) -> float:
@@ -213,4 +227,5 @@ class Result:
             "drops": self.drops,
             "rx_nombuf": self.rx_nombuf,
             "rx_missed": self.rx_missed,
+            "node_cycles_per_obj": {k: round(v, 1) for k, v in self.node_cycles.items()},
         }

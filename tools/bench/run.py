@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import control
 import dut
 import hugepages
 import machine
@@ -70,19 +71,46 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="testpmd then dplane, this many times; medians reported (default 1)")
     p.add_argument("--testpmd", default=TESTPMD, help=f"testpmd binary (default {TESTPMD})")
-    p.add_argument("--scenario", choices=("cls", "encap", "newflow"), default="cls",
+    p.add_argument("--scenario", choices=("cls", "encap", "newflow", "control"),
+                   default="cls",
                    help="cls: pf0 patched to pf1 through cls (default); encap: a VM's "
                         "traffic on a VF through conntrack, route lookup and IP-in-IPv6 "
                         "encapsulation out of pf0; newflow: the encap path where every "
-                        "frame of the pcap's first pass is a new flow (flows/s)")
+                        "frame of the pcap's first pass is a new flow (flows/s); control: "
+                        "the gRPC API's rates (routes, interfaces, concurrent clients)")
     p.add_argument("--hugepages", action="store_true",
                    help="run both contenders on 2 MB hugepages (--in-memory), as in "
                         "production; the pages are reserved for the run and given back")
     p.add_argument("--flow-table-size", type=int, default=None,
                    help="newflow: conntrack table size in keys (default: the service's "
                         "850000, or twice --flows plus 1024 when that is more)")
+    c = p.add_argument_group("control scenario")
+    c.add_argument("--routes", type=int, default=100000,
+                   help="routes loaded into one VNI with --window calls in flight "
+                        "(default 100000)")
+    c.add_argument("--sequential", type=int, default=2000,
+                   help="calls of GetVersion, CreateRoute and DeleteRoute one at a time "
+                        "(default 2000)")
+    c.add_argument("--window", type=int, default=64,
+                   help="calls in flight when loading and deleting --routes (default 64)")
+    c.add_argument("--cycles", type=int, default=200,
+                   help="CreateInterface+DeleteInterface cycles (default 200)")
+    c.add_argument("--clients", type=int, default=16,
+                   help="concurrent clients doing mixed calls (default 16)")
+    c.add_argument("--calls", type=int, default=500,
+                   help="mixed calls per client (default 500)")
+    c.add_argument("--route-table-size", type=int, default=None,
+                   help="the service's --route-table-size (default: its own, raised to "
+                        "--routes plus the interface's /32 when that is more)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.scenario == "control":
+        for name in ("routes", "sequential", "window", "cycles", "clients", "calls"):
+            if getattr(args, name) < 1:
+                p.error(f"--{name} must be at least 1")
+        if args.routes >= 1 << 24:
+            p.error("--routes must be below 16777216")
+        return args
     if args.seconds < 1 or args.warmup < 0:
         p.error("--seconds must be at least 1 and --warmup at least 0")
     if not 1 <= args.rounds <= 100:
@@ -189,6 +217,8 @@ def summarize(rounds: list[dict[str, Outcome]]) -> dict[str, Any]:
             "worker_cpu_share_min": _round(min((x.cpu_share for x in results
                                                 if x.cpu_share is not None), default=None), 4),
         }
+    summary["dplane"]["node_cycles_per_obj"] = node_medians(
+        [r["dplane"].result for r in rounds])
     tp, dp = summary["testpmd"], summary["dplane"]
     summary["ratio"] = round(dp["mpps"] / tp["mpps"], 4)
     summary["added_ns_per_pkt"] = round(dp["ns_per_pkt"] - tp["ns_per_pkt"], 2)
@@ -196,6 +226,14 @@ def summarize(rounds: list[dict[str, Outcome]]) -> dict[str, Any]:
         summary["cpu_ratio"] = round(tp["cpu_ns_per_pkt"] / dp["cpu_ns_per_pkt"], 4)
         summary["added_cpu_ns_per_pkt"] = round(dp["cpu_ns_per_pkt"] - tp["cpu_ns_per_pkt"], 2)
     return summary
+
+
+def node_medians(results: list[Result]) -> dict[str, float]:
+    """Each graph node's median TSC cycles per object over the rounds, costliest first."""
+    names = {name for r in results for name in r.node_cycles}
+    medians = {name: median(r.node_cycles.get(name) for r in results) for name in names}
+    return {name: round(v, 1) for name, v in
+            sorted(medians.items(), key=lambda kv: -kv[1]) if v is not None}
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -282,6 +320,12 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         f"dplane adds : {s['added_ns_per_pkt']:+.1f} ns/pkt to io forwarding"
         + (f" (CPU time: {s['added_cpu_ns_per_pkt']:+.1f} ns/pkt, ratio {s['cpu_ratio']:.2f})"
            if "cpu_ratio" in s else ""),
+    ]
+    if dp.get("node_cycles_per_obj"):
+        lines.append("dplane nodes: " + ", ".join(
+            f"{name} {c:g}" for name, c in dp["node_cycles_per_obj"].items())
+            + " (TSC cycles per packet)")
+    lines += [
         "details:",
     ]
     for i, r in enumerate(rounds, 1):
@@ -422,7 +466,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+DEFAULT_ROUTE_TABLE = 100000  # the service's --route-table-size default
+
+
+def route_table_size(args: argparse.Namespace) -> int | None:
+    """The --route-table-size to start the service with; None: its default."""
+    if args.route_table_size is not None:
+        return args.route_table_size
+    needed = args.routes + 1  # and the interface's own /32
+    return needed if needed > DEFAULT_ROUTE_TABLE else None
+
+
+def main_control(args: argparse.Namespace) -> int:
+    """The control-plane scenario (control.py): the service on null PFs and TAP VFs in a
+    network namespace of the bench's own, driven over gRPC from this process."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    control.enter_private_netns()  # before any thread: gRPC's must live there too
+    mbufs, memory_mb = pool(4096)
+    size = route_table_size(args)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dplane-bench-") as tmp:
+        workdir = pathlib.Path(tmp)
+        try:
+            for _ in range(args.rounds):
+                port = free_tcp_port()
+                dplane = dut.Dplane(dut.Setup(
+                    workdir / "none.pcap", file_prefix("cp"), memory_mb, mbufs, port,
+                    "control", hugepages=args.hugepages, vfs=control.VFS,
+                    options={} if size is None else {"route-table-size": size}), workdir)
+                try:
+                    dplane.start(START_TIMEOUT)
+                    results.append(control.run(f"127.0.0.1:{port}", args))
+                finally:
+                    exit_code = dplane.stop()
+                results[-1]["exit"] = exit_code
+        except ChildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps({"scenario": "control", "route_table_size": size,
+                          "rounds": results}, indent=2))
+        return 0
+    print(f"dplane control plane: a Python gRPC client (grpcio {control.grpc.__version__}), "
+          f"{args.rounds} round(s), route table size "
+          f"{size if size is not None else 'default'}")
+    for i, r in enumerate(results, 1):
+        if len(results) > 1:
+            print(f"round {i}:")
+        for line in control.text_report(r, args):
+            print("  " + line)
+    return 0 if all(r["exit"] == 0 for r in results) else 1
+
+
 def main_scenario(args: argparse.Namespace) -> int:
+    if args.scenario == "control":
+        return main_control(args)
     if args.scenario == "newflow":
         return main_newflow(args)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
