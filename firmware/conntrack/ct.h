@@ -2,7 +2,7 @@
 /*
  * The conntrack table as the datapath uses it. Keys: rte_hash (lock-free readers; writers
  * — the worker adding, the control thread deleting — serialised by the hash's own writer
- * lock). Flows: a mempool sized to the table, so memory never moves and the control thread
+ * lock). Flows: an array sized to the table, so memory never moves and the control thread
  * can walk every flow without touching the hash. A flow is freed only after an RCU grace
  * period, so a worker may use one until the end of its graph walk.
  */
