@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The VNF table: underlay IPv6 address -> struct dp_vnf, lock-free for workers. */
+/*
+ * The VNF table: underlay IPv6 address -> struct dp_vnf, lock-free for workers, sized by
+ * configuration. An entry is freed after an RCU grace period.
+ */
 #include <string.h>
 
 #include <rte_errno.h>
@@ -7,6 +10,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include <dplane/core.h>
 #include <dplane/vnf.h>
 
 #include "ctl.h"
@@ -15,6 +19,30 @@
 #include "vnf_dp.h"
 
 static struct rte_hash *vnf_table;
+static uint32_t vnf_capacity = DP_VNF_DEFAULT_SIZE;
+
+static struct dp_table_usage vnf_usage = {
+	.name = "vnf_table",
+	.capacity = DP_VNF_DEFAULT_SIZE,
+	.count = dp_vnf_count,
+};
+
+int dp_vnf_conf_set(uint32_t entries)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	if (entries == 0 || entries > DP_VNF_MAX_SIZE)
+		return dp_errno(EINVAL);
+	vnf_capacity = entries;
+	vnf_usage.capacity = entries;
+	return 0;
+}
+
+uint32_t dp_vnf_capacity(void)
+{
+	return vnf_capacity;
+}
 
 int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 {
@@ -26,7 +54,7 @@ int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 		return dp_errno(ENODEV);
 	if (rte_hash_lookup(vnf_table, underlay) >= 0)
 		return dp_errno(EEXIST);
-	if (rte_hash_count(vnf_table) >= DP_VNF_TABLE_SIZE)
+	if (rte_hash_count(vnf_table) >= (int32_t)vnf_capacity)
 		return dp_errno(ENOSPC);
 	copy = rte_malloc("dp_vnf", sizeof(*copy), 0);
 	if (!copy)
@@ -70,11 +98,24 @@ unsigned int dp_vnf_count(void)
 	return vnf_table ? (unsigned int)rte_hash_count(vnf_table) : 0;
 }
 
+int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], struct dp_vnf *vnf)
+{
+	const void *key;
+	void *data;
+
+	DP_CTL_CHECK();
+	if (!vnf_table || rte_hash_iterate(vnf_table, &key, &data, iter) < 0)
+		return dp_errno(ENOENT);
+	memcpy(underlay, key, 16);
+	memcpy(vnf, data, sizeof(*vnf));
+	return 0;
+}
+
 static int vnf_init(void)
 {
 	struct rte_hash_parameters params = {
 		.name = "vnf_table",
-		.entries = DP_VNF_TABLE_SIZE + DP_VNF_TABLE_SIZE / 4,
+		.entries = vnf_capacity + vnf_capacity / 4,
 		.key_len = 16,
 		.hash_func = rte_jhash,
 		.hash_func_init_val = 0xfee1900d,
@@ -83,7 +124,12 @@ static int vnf_init(void)
 	};
 
 	vnf_table = rte_hash_create(&params);
-	return vnf_table ? 0 : -rte_errno;
+	if (!vnf_table) {
+		DP_LOG(ERR, "vnf: no memory for a table of %u entries (--vnf-table-size)",
+		       vnf_capacity);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void vnf_fini(void)
@@ -103,11 +149,6 @@ static void vnf_fini(void)
 static struct dp_module vnf_module = {.name = "vnf", .init = vnf_init, .fini = vnf_fini};
 DP_MODULE_REGISTER(vnf_module);
 
-static struct dp_table_usage vnf_usage = {
-	.name = "vnf_table",
-	.capacity = DP_VNF_TABLE_SIZE,
-	.count = dp_vnf_count,
-};
 DP_TABLE_USAGE_REGISTER(vnf_usage);
 
 const struct dp_vnf *dp_vnf_lookup(const uint8_t underlay[16])

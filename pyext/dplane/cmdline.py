@@ -143,6 +143,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("flow-table-size", "KEYS", "connection tracking table size in keys, two per flow "
            "(16 - 16777216; dpservice's fixed size is the default)",
            _int_range(16, 1 << 24), 850000),
+    Option("route-table-size", "ROUTES", "routes each VNI holds per family, a VNI's "
+           "interfaces and prefixes included (1 - 16777216; memory follows the routes held)",
+           _int_range(1, 1 << 24), 100000),
+    Option("vnf-table-size", "ENTRIES", "underlay addresses the host answers for: "
+           "interfaces, prefixes, virtual IPs, NAT, load balancers (1 - 16777216)",
+           _int_range(1, 1 << 24), 131072),
+    Option("prefixes-per-interface", "N", "alias prefixes one interface may hold, so that "
+           "one tenant cannot fill the VNF table (0 - 16777216)", _int_range(0, 1 << 24),
+           1024),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
@@ -299,6 +308,9 @@ class Config:
     sync_tap: str = ""
     debug_coredumps: bool = False
     flow_table_size: int = 850000
+    route_table_size: int = 100000
+    vnf_table_size: int = 131072
+    prefixes_per_interface: int = 1024
 
 
 def _check_consistency(cfg: Config) -> None:

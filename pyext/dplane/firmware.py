@@ -158,6 +158,12 @@ def iface_vm_mac(port_id: int) -> str:
 # -- VNIs and routes -----------------------------------------------------------------------
 
 VNI_MAX = _fw.VNI_MAX
+VNI_DEFAULT_ROUTES = _fw.VNI_DEFAULT_ROUTES  # routes per VNI and family unless configured
+
+
+def vni_conf_set(routes_per_table: int) -> None:
+    """Before start(): routes per VNI and family (--route-table-size)."""
+    _fw.vni_conf_set(routes_per_table)
 
 
 def vni_create(vni: int) -> None:
@@ -189,9 +195,31 @@ def route_list(vni: int, family: int) -> list[tuple[bytes, int, int, int, bytes]
     return _fw.route_list(vni, family)
 
 
+def route_get(vni: int, prefix: bytes, prefix_len: int
+              ) -> tuple[bytes, int, int, int, bytes] | None:
+    """The route of exactly prefix/prefix_len (as route_list() gives it), or None."""
+    return _fw.route_get(vni, prefix, prefix_len)
+
+
+def route_count(vni: int, family: int) -> int:
+    return _fw.route_count(vni, family)
+
+
+def route_lookup(vni: int, addr: bytes) -> tuple[int, int, int, bytes] | None:
+    """Longest-prefix match in the tables the workers read: (port_id, prefix length,
+    nh_vni, nh_ipv6), or None."""
+    return _fw.route_lookup(vni, addr)
+
+
 # -- the VNF table (underlay addresses) -------------------------------------------------
 
 VNF_INTERFACE_IP, VNF_VIP, VNF_NAT, VNF_LB, VNF_LB_ALIAS_PFX, VNF_ALIAS_PFX = range(1, 7)
+VNF_DEFAULT_SIZE = _fw.VNF_DEFAULT_SIZE
+
+
+def vnf_conf_set(entries: int) -> None:
+    """Before start(): the VNF table's size (--vnf-table-size)."""
+    _fw.vnf_conf_set(entries)
 
 
 def vnf_add(underlay: bytes, vnf_type: int, port_id: int, vni: int, prefix: bytes = b"",

@@ -4,7 +4,10 @@
 A prefix is a route in the interface's VNI to its VF plus an underlay address of its own
 (VNF type ALIAS_PFX) through which other hosts reach it. Unlike dpservice, prefixes belong
 to their interface: deleting the interface removes them, and resetting the VNI (ResetVni,
-Initialize) puts their routes back, as it does the interface's own. Control thread only.
+Initialize) puts their routes back, as it does the interface's own. An interface holds at
+most `per_interface` prefixes (--prefixes-per-interface), so that one tenant cannot fill the
+VNF table every interface needs; beyond that CreatePrefix is ROUTE_INSERT, as for a full
+routing table. Control thread only.
 """
 from __future__ import annotations
 
@@ -47,10 +50,11 @@ class Prefix:
 
 
 class Prefixes:
-    def __init__(self, interfaces: Interfaces, vnis: Vnis,
-                 underlays: UnderlayGenerator) -> None:
+    def __init__(self, interfaces: Interfaces, vnis: Vnis, underlays: UnderlayGenerator,
+                 per_interface: int = 1024) -> None:
         self._interfaces = interfaces
         self._underlays = underlays
+        self.per_interface = per_interface
         # interface id -> its prefixes in creation order
         self._by_iface: dict[str, dict[tuple[bytes, int], Prefix]] = {}
         # called with (vni, prefix, length) of every prefix removed: flows to it go
@@ -72,6 +76,10 @@ class Prefixes:
         if length > max_length(prefix):  # dpservice's table refuses such a depth
             raise ServiceError(ErrorCode.ROUTE_INSERT, f"length {length}")
         pfx = Prefix(iface.vni, iface.port.port_id, masked(prefix, length), length, b"")
+        held = self._by_iface.get(iface_id, {})
+        if len(held) >= self.per_interface and pfx.key not in held:  # an existing one: 301
+            raise ServiceError(ErrorCode.ROUTE_INSERT,
+                               f"{iface_id} holds {len(held)} prefixes, the most it may")
         try:
             firmware.route_add(pfx.vni, pfx.prefix, length, pfx.port_id)
         except OSError as exc:
@@ -108,13 +116,12 @@ class Prefixes:
     def _missing(self, iface: Interface, prefix: bytes, length: int) -> ServiceError:
         """What dpservice reports for a prefix the interface does not have, found without
         removing anything."""
-        family = 4 if len(prefix) == 4 else 6
-        for entry in firmware.route_list(iface.vni, family):
-            if entry[:2] == (prefix, length):
-                if entry[2] != iface.port.port_id:
-                    return ServiceError(ErrorCode.ROUTE_BAD_PORT, "route leads elsewhere")
-                return ServiceError(ErrorCode.NOT_FOUND, "not a prefix")
-        return ServiceError(ErrorCode.ROUTE_NOT_FOUND, "no such route")
+        entry = firmware.route_get(iface.vni, prefix, length)
+        if entry is None:
+            return ServiceError(ErrorCode.ROUTE_NOT_FOUND, "no such route")
+        if entry[2] != iface.port.port_id:
+            return ServiceError(ErrorCode.ROUTE_BAD_PORT, "route leads elsewhere")
+        return ServiceError(ErrorCode.NOT_FOUND, "not a prefix")
 
     def _remove(self, pfx: Prefix) -> None:
         """Route and underlay address both go, whatever fails."""

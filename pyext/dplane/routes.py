@@ -89,8 +89,9 @@ class Routes:
             firmware.route_add(vni, prefix, length, self._pf0, nh_vni, nh_ipv6)
         except OSError as exc:
             raise add_error(exc) from None
-        log.debug("route %s/%d in vni %d via vni %d %s", ipaddress.ip_address(prefix),
-                  length, vni, nh_vni, ipaddress.IPv6Address(nh_ipv6))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("route %s/%d in vni %d via vni %d %s", ipaddress.ip_address(prefix),
+                      length, vni, nh_vni, ipaddress.IPv6Address(nh_ipv6))
 
     def delete(self, vni: int, prefix: bytes, length: int) -> None:
         """Only a route of ours (to PF0) goes: an interface's or prefix's route is
@@ -99,7 +100,9 @@ class Routes:
             firmware.route_del(vni, prefix, length, self._pf0)
         except OSError as exc:
             raise del_error(exc) from None
-        log.debug("route %s/%d in vni %d deleted", ipaddress.ip_address(prefix), length, vni)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("route %s/%d in vni %d deleted", ipaddress.ip_address(prefix), length,
+                      vni)
         for hook in self.on_remove:
             hook(vni, masked(prefix, length), length)
 

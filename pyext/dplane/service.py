@@ -166,7 +166,8 @@ class Service:
                                       cfg.nic_type)
             self.interfaces = Interfaces(self.ports, self.vnis, self.underlays)
             self.routes = Routes(self.ports, self.vnis)
-            self.prefixes = Prefixes(self.interfaces, self.vnis, self.underlays)
+            self.prefixes = Prefixes(self.interfaces, self.vnis, self.underlays,
+                                     cfg.prefixes_per_interface)
             announce.install(self)
             self._connect_flows()
             firmware.service_conf_set(
@@ -174,6 +175,8 @@ class Service:
                 [ipaddress.IPv6Address(a).packed for a in cfg.dhcpv6_dns],
                 cfg.enable_ipv6_overlay, cfg.wcmp)
             self.flows.configure()
+            firmware.vni_conf_set(cfg.route_table_size)
+            firmware.vnf_conf_set(cfg.vnf_table_size)
             xconnect = cfg.board.xconnects() if cfg.board is not None else {}
             mbufs = cfg.board.mbufs if cfg.board is not None else boards.DEFAULT_MBUFS
             try:

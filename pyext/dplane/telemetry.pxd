@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Mirrors firmware/include/dplane/telemetry.h.
-from libc.stdint cimport uint8_t, uint32_t, uint64_t
-
-from dplane.vnf cimport dp_vnf
+from libc.stdint cimport uint64_t
 
 cdef extern from "dplane/telemetry.h" nogil:
     enum:
@@ -17,5 +15,3 @@ cdef extern from "dplane/telemetry.h" nogil:
 
     int dp_graph_stats_get(dp_node_stats *stats, unsigned int max)
     const char *dp_runtime_dir()
-    int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], dp_vnf *vnf)
-    int dp_vni_next(uint32_t *iter, uint32_t *vni)

@@ -4,7 +4,8 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
 cdef extern from "dplane/vnf.h" nogil:
     enum:
-        DP_VNF_TABLE_SIZE
+        DP_VNF_DEFAULT_SIZE
+        DP_VNF_MAX_SIZE
 
     struct dp_vnf:
         uint8_t type
@@ -14,7 +15,10 @@ cdef extern from "dplane/vnf.h" nogil:
         uint32_t vni
         uint8_t prefix[16]
 
+    int dp_vnf_conf_set(uint32_t entries)
+    uint32_t dp_vnf_capacity()
     int dp_vnf_add(const uint8_t underlay[16], const dp_vnf *vnf)
     int dp_vnf_del(const uint8_t underlay[16])
     int dp_vnf_get(const uint8_t underlay[16], dp_vnf *vnf)
     unsigned int dp_vnf_count()
+    int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], dp_vnf *vnf)

@@ -2,11 +2,24 @@
 # Bindings for dplane/vnf.h (included by _firmware.pyx).
 from dplane.vnf cimport *
 
+VNF_DEFAULT_SIZE = DP_VNF_DEFAULT_SIZE
+VNF_MAX_SIZE = DP_VNF_MAX_SIZE
+
+
+def vnf_conf_set(uint32_t entries):
+    """Before start(): the VNF table's size."""
+    _check(dp_vnf_conf_set(entries))
+
+
+def vnf_capacity():
+    return dp_vnf_capacity()
+
 
 def vnf_add(bytes underlay, int vnf_type, int port_id, uint32_t vni, bytes prefix=b'',
             unsigned int prefix_len=0):
     cdef dp_vnf v
     cdef uint8_t ul[16]
+    cdef int rc
     memset(&v, 0, sizeof(v))
     _copy_addr(ul, underlay, 16)
     v.type = vnf_type
@@ -16,7 +29,9 @@ def vnf_add(bytes underlay, int vnf_type, int port_id, uint32_t vni, bytes prefi
         v.family = 4 if len(prefix) == 4 else 6
         _copy_addr(v.prefix, prefix, len(prefix))
         v.prefix_len = prefix_len
-    _check(dp_vnf_add(ul, &v))
+    with nogil:
+        rc = dp_vnf_add(ul, &v)
+    _check(rc)
 
 
 def vnf_del(bytes underlay):
@@ -41,3 +56,21 @@ def vnf_get(bytes underlay):
 
 def vnf_count():
     return dp_vnf_count()
+
+
+def vnf_list():
+    """[(underlay bytes, type, port_id, vni, prefix bytes, prefix_len)] of the VNF table."""
+    cdef uint32_t it = 0
+    cdef uint8_t underlay[16]
+    cdef dp_vnf v
+    cdef int rc
+    out = []
+    while True:
+        with nogil:
+            rc = dp_vnf_next(&it, underlay, &v)
+        if rc == -_errno.ENOENT:
+            return out
+        _check(rc)
+        size = 4 if v.family == 4 else (16 if v.family == 6 else 0)
+        out.append(((<char *>underlay)[:16], v.type, v.port_id, v.vni,
+                    (<char *>v.prefix)[:size], v.prefix_len))

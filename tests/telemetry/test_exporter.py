@@ -102,7 +102,7 @@ def test_own_metrics(exporter):
     samples = scrape(exporter)
     assert value(samples, "dplane_drops_total", reason="cls_unknown_ethertype") is not None
     assert value(samples, "dplane_table_fill_ratio", table="interface_table") == len(VMS) / 128
-    assert value(samples, "dplane_table_capacity", table="vnf_table") == 1000
+    assert value(samples, "dplane_table_capacity", table="vnf_table") == 131072  # default
     assert value(samples, "dplane_table_entries", table="vnf_table") == len(VMS)
     assert value(samples, "dplane_graph_objects_total", graph_node="cls") is not None
 

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Observability: statistics of the graph nodes, EAL's runtime directory (where the
- * telemetry socket lives), and read-only walks over tables for operators' inspection.
+ * Observability: statistics of the graph nodes and EAL's runtime directory (where the
+ * telemetry socket lives). The walks over tables for operators' inspection belong to the
+ * modules that own the tables (dp_vni_next(), dp_vnf_next()).
  *
- * Control functions: control thread only, 0 or a negative errno (errno set too). Walks are
- * safe while traffic flows: the control thread is the tables' only writer.
+ * Control functions: control thread only, 0 or a negative errno (errno set too).
  */
 #ifndef DPLANE_TELEMETRY_H
 #define DPLANE_TELEMETRY_H
 
 #include <stdint.h>
-
-#include <dplane/vnf.h>
 
 #define DP_NODE_NAME_LEN 64 /* RTE_NODE_NAMESIZE */
 
@@ -31,12 +29,5 @@ int dp_graph_stats_get(struct dp_node_stats *stats, unsigned int max);
 
 /* EAL's runtime directory, e.g. /var/run/dpdk/<file-prefix>; "" before EAL init. */
 const char *dp_runtime_dir(void);
-
-/* Walk the VNF table: *iter starts at 0; returns 0 with the next entry, or -ENOENT at the
- * end (or when the dataplane is not running). */
-int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], struct dp_vnf *vnf);
-
-/* Walk the VNI table, as dp_vnf_next. */
-int dp_vni_next(uint32_t *iter, uint32_t *vni);
 
 #endif

@@ -9,7 +9,9 @@
 
 #include <stdint.h>
 
-#define DP_VNF_TABLE_SIZE 1000
+/* Entries unless configured: room for a VNI's worth of alias prefixes and every interface */
+#define DP_VNF_DEFAULT_SIZE 131072
+#define DP_VNF_MAX_SIZE (1u << 24)
 
 enum dp_vnf_type {
 	DP_VNF_UNDEFINED = 0,
@@ -30,6 +32,12 @@ struct dp_vnf {
 	uint8_t prefix[16]; /* network order */
 };
 
+/* Before dp_core_start(): the table's size in entries. -EBUSY: running; -EINVAL: 0 or more
+ * than DP_VNF_MAX_SIZE. */
+int dp_vnf_conf_set(uint32_t entries);
+/* The configured size. */
+uint32_t dp_vnf_capacity(void);
+
 /* -EEXIST: the address is taken; -ENOSPC: the table is full */
 int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf);
 /* -ENOENT */
@@ -37,5 +45,8 @@ int dp_vnf_del(const uint8_t underlay[16]);
 /* -ENOENT */
 int dp_vnf_get(const uint8_t underlay[16], struct dp_vnf *vnf);
 unsigned int dp_vnf_count(void);
+/* Walk the table: *iter starts at 0; 0 with the next entry, -ENOENT at the end (or when the
+ * dataplane is not running). */
+int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], struct dp_vnf *vnf);
 
 #endif

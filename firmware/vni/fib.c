@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Changing a routing table (fib.h) on the control thread: copy the chunk a route goes into
+ * or leaves, publish the copy with one pointer store, and retire the old one. A full chunk
+ * is split in two and an emptied or small one dropped or merged with a neighbour, which
+ * takes a new index for the group; a new or vanished prefix length takes a new root. So a
+ * change costs one chunk (at most DP_FIB_CHUNK routes), now and then the group's index (a
+ * pointer and a key per chunk) and rarely the root (one entry per prefix length), whatever
+ * the size of the table. Lookups, listing and exact matches of the control thread read the
+ * same structure.
+ *
+ * Retired memory waits in a queue, each entry with the RCU token of its retirement, and is
+ * freed once the token is passed: no change of a table waits for the workers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include <dplane/core.h>
+
+#include "ctl.h"
+#include "fib.h"
+#include "worker.h"
+
+const struct dp_fib dp_fib_empty;
+
+/* -- deferred frees ---------------------------------------------------------------------- */
+
+#define RETIRED_MAX 65536 /* beyond this, the oldest are waited for */
+
+struct retired {
+	uint64_t token;
+	void *p;
+	void (*free_fn)(void *p, void *arg);
+	void *arg;
+};
+
+static struct {
+	struct retired *q;
+	size_t head, len, cap; /* the queue is q[head .. head + len) */
+} retired;
+
+static void release(const struct retired *r)
+{
+	if (r->free_fn)
+		r->free_fn(r->p, r->arg);
+	else
+		rte_free(r->p);
+}
+
+void dp_fib_reclaim(bool wait)
+{
+	while (retired.len) {
+		const struct retired *r = &retired.q[retired.head];
+
+		if (dp_rcu && rte_rcu_qsbr_check(dp_rcu, r->token, wait) != 1)
+			break;
+		release(r);
+		retired.head++;
+		retired.len--;
+	}
+	if (!retired.len)
+		retired.head = 0;
+}
+
+static bool retired_room(void)
+{
+	struct retired *bigger;
+	size_t cap;
+
+	if (retired.head + retired.len < retired.cap)
+		return true;
+	if (retired.head) { /* slide the queue down */
+		memmove(retired.q, &retired.q[retired.head], retired.len * sizeof(*retired.q));
+		retired.head = 0;
+		return true;
+	}
+	cap = retired.cap ? retired.cap * 2 : 256;
+	bigger = realloc(retired.q, cap * sizeof(*retired.q));
+	if (!bigger)
+		return false;
+	retired.q = bigger;
+	retired.cap = cap;
+	return true;
+}
+
+void dp_fib_retire(void *p, void (*free_fn)(void *p, void *arg), void *arg)
+{
+	struct retired r = {.p = p, .free_fn = free_fn, .arg = arg};
+
+	if (!dp_rcu) { /* no worker runs */
+		release(&r);
+		return;
+	}
+	if (retired.len >= RETIRED_MAX) {
+		/* the workers are slower than the changes: let them catch up with the oldest */
+		const struct retired *oldest = &retired.q[retired.head];
+
+		rte_rcu_qsbr_check(dp_rcu, oldest->token, true);
+		dp_fib_reclaim(false);
+	}
+	r.token = rte_rcu_qsbr_start(dp_rcu);
+	if (!retired_room()) {
+		rte_rcu_qsbr_check(dp_rcu, r.token, true);
+		release(&r);
+		return;
+	}
+	retired.q[retired.head + retired.len++] = r;
+}
+
+/* -- keys, chunks, indexes ---------------------------------------------------------------- */
+
+void dp_fib_masks(uint8_t depth, bool v6, uint64_t *hi, uint64_t *lo)
+{
+	if (!v6) {
+		*hi = 0;
+		*lo = depth ? (UINT32_MAX << (32 - depth)) & UINT32_MAX : 0;
+		return;
+	}
+	*hi = depth == 0 ? 0 : depth >= 64 ? UINT64_MAX : UINT64_MAX << (64 - depth);
+	*lo = depth <= 64 ? 0 : depth == 128 ? UINT64_MAX : UINT64_MAX << (128 - depth);
+}
+
+static void key_load(const void *keys, uint32_t i, bool v6, struct dp_fib_key *k)
+{
+	if (v6) {
+		*k = ((const struct dp_fib_key *)keys)[i];
+	} else {
+		k->hi = 0;
+		k->lo = ((const uint32_t *)keys)[i];
+	}
+}
+
+static void key_store(void *keys, uint32_t i, bool v6, const struct dp_fib_key *k)
+{
+	if (v6)
+		((struct dp_fib_key *)keys)[i] = *k;
+	else
+		((uint32_t *)keys)[i] = (uint32_t)k->lo;
+}
+
+static struct dp_nexthop *chunk_nh(struct dp_fib_chunk *ch, bool v6)
+{
+	return (struct dp_nexthop *)(uintptr_t)dp_fib_chunk_nexthops(ch, v6);
+}
+
+static struct dp_fib_chunk *chunk_alloc(uint32_t count, bool v6)
+{
+	struct dp_fib_chunk *ch;
+	size_t sz = sizeof(*ch) + RTE_ALIGN_CEIL(count * dp_fib_key_size(v6), 8) +
+		    count * sizeof(struct dp_nexthop);
+
+	ch = rte_malloc("dp_fib_chunk", sz, 0);
+	if (ch)
+		ch->count = count;
+	return ch;
+}
+
+/* n routes of src from `from` to dst at `at` */
+static void chunk_copy(struct dp_fib_chunk *dst, uint32_t at, const struct dp_fib_chunk *src,
+		       uint32_t from, uint32_t n, bool v6)
+{
+	size_t ksz = dp_fib_key_size(v6);
+
+	memcpy(dst->data + at * ksz, src->data + from * ksz, n * ksz);
+	memcpy(chunk_nh(dst, v6) + at, dp_fib_chunk_nexthops(src, v6) + from,
+	       n * sizeof(struct dp_nexthop));
+}
+
+static void chunk_set(struct dp_fib_chunk *ch, uint32_t at, bool v6, const struct dp_fib_key *k,
+		      const struct dp_nexthop *nh)
+{
+	key_store(ch->data, at, v6, k);
+	chunk_nh(ch, v6)[at] = *nh;
+}
+
+static struct dp_fib_index *index_alloc(uint32_t nb_chunks, bool v6)
+{
+	struct dp_fib_index *idx;
+	size_t sz = sizeof(*idx) + nb_chunks * sizeof(idx->chunks[0]) +
+		    (nb_chunks - 1) * dp_fib_key_size(v6);
+
+	idx = rte_malloc("dp_fib_index", sz, 0);
+	if (idx)
+		idx->nb_chunks = nb_chunks;
+	return idx;
+}
+
+static void *index_bounds(struct dp_fib_index *idx)
+{
+	return (void *)(uintptr_t)dp_fib_index_bounds(idx);
+}
+
+/* The lower bound of chunk c >= 1 */
+static void bound_load(const struct dp_fib_index *idx, uint32_t c, bool v6, struct dp_fib_key *k)
+{
+	key_load(dp_fib_index_bounds(idx), c - 1, v6, k);
+}
+
+/* A copy of idx whose chunks [c, c + drop) (drop >= 1) are replaced by the `add` chunks of
+ * `with`; bounds[] are the lower bounds of with[1 .. add) (with[0] keeps the bound of chunk
+ * c: when add is 0, the chunk after the dropped ones takes it over). NULL without memory. */
+static struct dp_fib_index *index_splice(const struct dp_fib_index *idx, uint32_t c, uint32_t drop,
+					 struct dp_fib_chunk *const *with, uint32_t add,
+					 const struct dp_fib_key *bounds, bool v6)
+{
+	uint32_t nb = idx->nb_chunks - drop + add, tail = idx->nb_chunks - c - drop;
+	struct dp_fib_index *out = index_alloc(nb, v6);
+	struct dp_fib_key k;
+
+	if (!out)
+		return NULL;
+	memcpy(out->chunks, idx->chunks, c * sizeof(out->chunks[0]));
+	memcpy(&out->chunks[c], with, add * sizeof(out->chunks[0]));
+	memcpy(&out->chunks[c + add], &idx->chunks[c + drop], tail * sizeof(out->chunks[0]));
+	for (uint32_t i = 1; i < nb; i++) {
+		if (i <= c)
+			bound_load(idx, i, v6, &k);
+		else if (i < c + add)
+			k = bounds[i - c - 1];
+		else
+			bound_load(idx, i - add + drop, v6, &k);
+		key_store(index_bounds(out), i - 1, v6, &k);
+	}
+	return out;
+}
+
+/* -- lookups -------------------------------------------------------------------------- */
+
+static int group_find(const struct dp_fib *fib, uint8_t depth)
+{
+	for (uint32_t g = 0; g < fib->nb_groups; g++)
+		if (fib->groups[g].depth == depth)
+			return (int)g;
+	return -1;
+}
+
+/* Where (depth, key) is or would go: group g (-1: no such length), chunk c, and pos, the
+ * number of routes of the chunk at or below the key. */
+struct place {
+	int g;
+	uint32_t c, pos;
+	struct dp_fib_index *idx;
+	struct dp_fib_chunk *ch;
+	bool found; /* the route is at pos - 1 */
+};
+
+static struct place locate(const struct dp_fib *fib, bool v6, uint8_t depth,
+			   const struct dp_fib_key *key)
+{
+	struct place p = {.g = group_find(fib, depth)};
+
+	if (p.g < 0)
+		return p;
+	p.idx = fib->groups[p.g].index;
+	if (p.idx->nb_chunks > 1)
+		p.c = dp_fib_count_le(dp_fib_index_bounds(p.idx), p.idx->nb_chunks - 1, key->hi,
+				      key->lo, v6);
+	p.ch = p.idx->chunks[p.c];
+	p.pos = dp_fib_count_le(p.ch->data, p.ch->count, key->hi, key->lo, v6);
+	p.found = p.pos && dp_fib_key_eq(p.ch->data, p.pos - 1, key->hi, key->lo, v6);
+	return p;
+}
+
+const struct dp_nexthop *dp_fib_find(const struct dp_fib *fib, bool v6, uint8_t depth,
+				     const struct dp_fib_key *key)
+{
+	struct place p = locate(fib, v6, depth, key);
+
+	return p.found ? &dp_fib_chunk_nexthops(p.ch, v6)[p.pos - 1] : NULL;
+}
+
+/* -- changes -------------------------------------------------------------------------- */
+
+static void retire_chunk(struct dp_fib_chunk *ch)
+{
+	dp_fib_retire(ch, NULL, NULL);
+}
+
+/* A root with group g taken out (add = false) or a group for depth put in (add = true),
+ * the other groups (their index pointers too) copied. */
+static struct dp_fib *root_copy(const struct dp_fib *fib, bool add, uint32_t g)
+{
+	uint32_t nb = add ? fib->nb_groups + 1 : fib->nb_groups - 1;
+	struct dp_fib *out = rte_zmalloc("dp_fib", sizeof(*out) + nb * sizeof(out->groups[0]), 0);
+
+	if (!out)
+		return NULL;
+	out->nb_groups = nb;
+	out->nb_routes = fib->nb_routes;
+	memcpy(out->groups, fib->groups, g * sizeof(out->groups[0]));
+	if (add)
+		memcpy(&out->groups[g + 1], &fib->groups[g],
+		       (fib->nb_groups - g) * sizeof(out->groups[0]));
+	else
+		memcpy(&out->groups[g], &fib->groups[g + 1],
+		       (fib->nb_groups - g - 1) * sizeof(out->groups[0]));
+	return out;
+}
+
+static void publish_root(const struct dp_fib **slot, struct dp_fib *fresh)
+{
+	const struct dp_fib *old = *slot;
+
+	__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
+	if (old != &dp_fib_empty)
+		dp_fib_retire((void *)(uintptr_t)old, NULL, NULL);
+}
+
+/* The first route of a new prefix length: a root with one more group. */
+static int group_add(const struct dp_fib **slot, bool v6, uint8_t depth,
+		     const struct dp_fib_key *key, const struct dp_nexthop *nh)
+{
+	const struct dp_fib *fib = *slot;
+	struct dp_fib_chunk *ch = chunk_alloc(1, v6);
+	struct dp_fib_index *idx = index_alloc(1, v6);
+	struct dp_fib *fresh;
+	uint32_t g = 0;
+
+	while (g < fib->nb_groups && fib->groups[g].depth > depth)
+		g++;
+	fresh = ch && idx ? root_copy(fib, true, g) : NULL;
+	if (!fresh) {
+		rte_free(ch);
+		rte_free(idx);
+		return -ENOMEM;
+	}
+	chunk_set(ch, 0, v6, key, nh);
+	idx->chunks[0] = ch;
+	fresh->groups[g].index = idx;
+	fresh->groups[g].depth = depth;
+	dp_fib_masks(depth, v6, &fresh->groups[g].mask_hi, &fresh->groups[g].mask_lo);
+	fresh->nb_routes++;
+	publish_root(slot, fresh);
+	return 0;
+}
+
+static void publish_index(struct dp_fib_group *grp, struct dp_fib_index *fresh)
+{
+	struct dp_fib_index *old = grp->index;
+
+	__atomic_store_n(&grp->index, fresh, __ATOMIC_RELEASE);
+	dp_fib_retire(old, NULL, NULL);
+}
+
+/* A full chunk and one more route: two chunks and a new index. Appending to the end of a
+ * chunk or putting a route before it keeps the chunk as it is (loading routes in order
+ * leaves full chunks behind); otherwise each half takes half of the routes. */
+static int chunk_split(struct dp_fib_group *grp, const struct place *p, bool v6,
+		       const struct dp_fib_key *key, const struct dp_nexthop *nh)
+{
+	const struct dp_fib_chunk *ch = p->ch;
+	struct dp_fib_chunk *halves[2] = {NULL, NULL};
+	struct dp_fib_key bound;
+	struct dp_fib_index *fresh;
+	uint32_t n = ch->count + 1, left;
+
+	if (p->pos == ch->count) {
+		halves[0] = p->ch;
+		halves[1] = chunk_alloc(1, v6);
+		if (halves[1])
+			chunk_set(halves[1], 0, v6, key, nh);
+		bound = *key;
+	} else if (p->pos == 0) {
+		halves[0] = chunk_alloc(1, v6);
+		halves[1] = p->ch;
+		if (halves[0])
+			chunk_set(halves[0], 0, v6, key, nh);
+		key_load(ch->data, 0, v6, &bound);
+	} else {
+		left = n / 2;
+		halves[0] = chunk_alloc(left, v6);
+		halves[1] = chunk_alloc(n - left, v6);
+		if (halves[0] && halves[1]) {
+			/* the n routes in order: ch[0 .. pos), key, ch[pos .. count) */
+			for (uint32_t i = 0, from = 0; i < n; i++) {
+				struct dp_fib_chunk *dst = i < left ? halves[0] : halves[1];
+				uint32_t at = i < left ? i : i - left;
+
+				if (i == p->pos)
+					chunk_set(dst, at, v6, key, nh);
+				else
+					chunk_copy(dst, at, ch, from++, 1, v6);
+			}
+			key_load(halves[1]->data, 0, v6, &bound);
+		}
+	}
+	fresh =
+	    halves[0] && halves[1] ? index_splice(p->idx, p->c, 1, halves, 2, &bound, v6) : NULL;
+	if (!fresh) {
+		for (int i = 0; i < 2; i++)
+			if (halves[i] != p->ch)
+				rte_free(halves[i]);
+		return -ENOMEM;
+	}
+	publish_index(grp, fresh);
+	if (halves[0] != p->ch && halves[1] != p->ch)
+		retire_chunk(p->ch);
+	return 0;
+}
+
+int dp_fib_insert(const struct dp_fib **slot, bool v6, uint8_t depth, const struct dp_fib_key *key,
+		  const struct dp_nexthop *nh_in)
+{
+	struct dp_fib *fib = (struct dp_fib *)(uintptr_t)*slot;
+	struct dp_nexthop nh = *nh_in;
+	struct place p = locate(fib, v6, depth, key);
+	struct dp_fib_chunk *fresh;
+	int ret;
+
+	nh.depth = depth;
+	if (p.found)
+		return -EEXIST;
+	if (p.g < 0)
+		return group_add(slot, v6, depth, key, &nh);
+	if (p.ch->count == DP_FIB_CHUNK) {
+		ret = chunk_split(&fib->groups[p.g], &p, v6, key, &nh);
+		if (ret < 0)
+			return ret;
+	} else {
+		fresh = chunk_alloc(p.ch->count + 1, v6);
+		if (!fresh)
+			return -ENOMEM;
+		chunk_copy(fresh, 0, p.ch, 0, p.pos, v6);
+		chunk_set(fresh, p.pos, v6, key, &nh);
+		chunk_copy(fresh, p.pos + 1, p.ch, p.pos, p.ch->count - p.pos, v6);
+		__atomic_store_n(&p.idx->chunks[p.c], fresh, __ATOMIC_RELEASE);
+		retire_chunk(p.ch);
+	}
+	fib->nb_routes++;
+	return 0;
+}
+
+/* The last route of a chunk goes: the chunk leaves the index, or the group the root. */
+static int chunk_drop(const struct dp_fib **slot, struct dp_fib *fib, const struct place *p,
+		      bool v6)
+{
+	struct dp_fib_index *fresh;
+	struct dp_fib *root;
+
+	if (p->idx->nb_chunks > 1) {
+		fresh = index_splice(p->idx, p->c, 1, NULL, 0, NULL, v6);
+		if (!fresh)
+			return -ENOMEM;
+		publish_index(&fib->groups[p->g], fresh);
+	} else if (fib->nb_groups > 1) {
+		root = root_copy(fib, false, (uint32_t)p->g);
+		if (!root)
+			return -ENOMEM;
+		publish_root(slot, root);
+		dp_fib_retire(p->idx, NULL, NULL);
+	} else {
+		publish_root(slot, (struct dp_fib *)(uintptr_t)&dp_fib_empty);
+		dp_fib_retire(p->idx, NULL, NULL);
+	}
+	retire_chunk(p->ch);
+	return 0;
+}
+
+/* A chunk left with few routes is merged with a neighbour when both fit in half a chunk:
+ * chunks stay at least a quarter full on average as routes go. */
+static int chunk_merge(struct dp_fib_group *grp, const struct place *p, uint32_t nbr, bool v6)
+{
+	uint32_t first = RTE_MIN(p->c, nbr), skip = p->pos - 1, at = 0;
+	struct dp_fib_chunk *parts[2] = {p->idx->chunks[first], p->idx->chunks[first + 1]};
+	struct dp_fib_chunk *merged = chunk_alloc(parts[0]->count + parts[1]->count - 1, v6);
+	struct dp_fib_index *fresh;
+
+	if (!merged)
+		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		if (parts[i] == p->ch) {
+			chunk_copy(merged, at, p->ch, 0, skip, v6);
+			chunk_copy(merged, at + skip, p->ch, skip + 1, p->ch->count - skip - 1, v6);
+			at += p->ch->count - 1;
+		} else {
+			chunk_copy(merged, at, parts[i], 0, parts[i]->count, v6);
+			at += parts[i]->count;
+		}
+	}
+	fresh = index_splice(p->idx, first, 2, &merged, 1, NULL, v6);
+	if (!fresh) {
+		rte_free(merged);
+		return -ENOMEM;
+	}
+	publish_index(grp, fresh);
+	retire_chunk(parts[0]);
+	retire_chunk(parts[1]);
+	return 0;
+}
+
+int dp_fib_remove(const struct dp_fib **slot, bool v6, uint8_t depth, const struct dp_fib_key *key)
+{
+	struct dp_fib *fib = (struct dp_fib *)(uintptr_t)*slot;
+	struct place p = locate(fib, v6, depth, key);
+	struct dp_fib_chunk *fresh;
+	uint32_t left, nbr;
+	int ret;
+
+	if (!p.found)
+		return -ENOENT;
+	left = p.ch->count - 1;
+	nbr = p.c + 1 < p.idx->nb_chunks ? p.c + 1 : p.c - 1; /* meaningful with > 1 chunk */
+	if (left == 0) {
+		ret = chunk_drop(slot, fib, &p, v6);
+	} else if (p.idx->nb_chunks > 1 && left <= DP_FIB_CHUNK / 4 &&
+		   left + p.idx->chunks[nbr]->count <= DP_FIB_CHUNK / 2) {
+		ret = chunk_merge(&fib->groups[p.g], &p, nbr, v6);
+	} else {
+		fresh = chunk_alloc(left, v6);
+		if (!fresh)
+			return -ENOMEM;
+		chunk_copy(fresh, 0, p.ch, 0, p.pos - 1, v6);
+		chunk_copy(fresh, p.pos - 1, p.ch, p.pos, p.ch->count - p.pos, v6);
+		__atomic_store_n(&p.idx->chunks[p.c], fresh, __ATOMIC_RELEASE);
+		retire_chunk(p.ch);
+		ret = 0;
+	}
+	if (ret < 0)
+		return ret;
+	/* the root may be a new copy (of the old count), or the empty table */
+	if (*slot != &dp_fib_empty)
+		((struct dp_fib *)(uintptr_t)*slot)->nb_routes--;
+	return 0;
+}
+
+void dp_fib_clear(const struct dp_fib **slot, bool v6)
+{
+	const struct dp_fib *fib = *slot;
+
+	RTE_SET_USED(v6);
+	if (fib == &dp_fib_empty)
+		return;
+	__atomic_store_n(slot, &dp_fib_empty, __ATOMIC_RELEASE);
+	for (uint32_t g = 0; g < fib->nb_groups; g++) {
+		struct dp_fib_index *idx = fib->groups[g].index;
+
+		for (uint32_t c = 0; c < idx->nb_chunks; c++)
+			retire_chunk(idx->chunks[c]);
+		dp_fib_retire(idx, NULL, NULL);
+	}
+	dp_fib_retire((void *)(uintptr_t)fib, NULL, NULL);
+}
+
+/* -- listing -------------------------------------------------------------------------- */
+
+struct cursor {
+	const struct dp_fib_index *idx;
+	uint32_t c, pos;
+	struct dp_fib_key end; /* last address the current route covers */
+	uint64_t not_hi, not_lo;
+};
+
+static bool cursor_load(struct cursor *cur, bool v6)
+{
+	const struct dp_fib_chunk *ch;
+
+	if (cur->c >= cur->idx->nb_chunks)
+		return false;
+	ch = cur->idx->chunks[cur->c];
+	key_load(ch->data, cur->pos, v6, &cur->end);
+	cur->end.hi |= cur->not_hi;
+	cur->end.lo |= cur->not_lo;
+	return true;
+}
+
+static const struct dp_nexthop *cursor_route(const struct cursor *cur, bool v6,
+					     struct dp_fib_key *key)
+{
+	const struct dp_fib_chunk *ch = cur->idx->chunks[cur->c];
+
+	key_load(ch->data, cur->pos, v6, key);
+	return &dp_fib_chunk_nexthops(ch, v6)[cur->pos];
+}
+
+static bool cursor_next(struct cursor *cur, bool v6)
+{
+	if (++cur->pos == cur->idx->chunks[cur->c]->count) {
+		cur->pos = 0;
+		cur->c++;
+	}
+	return cursor_load(cur, v6);
+}
+
+int dp_fib_walk(const struct dp_fib *fib, bool v6, dp_fib_walk_fn fn, void *arg)
+{
+	struct cursor cur[129];
+	bool live[129];
+	uint32_t nb = fib->nb_groups;
+	struct dp_fib_key key;
+
+	/* the default route first: rte_rib's walk leaves it out, dpservice lists it first */
+	if (nb && fib->groups[nb - 1].depth == 0) {
+		cur[0].idx = fib->groups[nb - 1].index;
+		cur[0].c = cur[0].pos = 0;
+		if (!fn(0, &key, cursor_route(&cur[0], v6, &key), arg))
+			return 0;
+		nb--;
+	}
+	for (uint32_t g = 0; g < nb; g++) {
+		uint64_t mhi, mlo;
+
+		dp_fib_masks(fib->groups[g].depth, v6, &mhi, &mlo);
+		cur[g] = (struct cursor){.idx = fib->groups[g].index,
+					 .not_hi = v6 ? ~mhi : 0,
+					 .not_lo = v6 ? ~mlo : ~mlo & UINT32_MAX};
+		live[g] = cursor_load(&cur[g], v6);
+	}
+	for (;;) {
+		int best = -1;
+
+		/* the smallest end; on a tie the longer prefix (groups go longest first) */
+		for (uint32_t g = 0; g < nb; g++) {
+			if (!live[g])
+				continue;
+			if (best < 0 || cur[g].end.hi < cur[best].end.hi ||
+			    (cur[g].end.hi == cur[best].end.hi && cur[g].end.lo < cur[best].end.lo))
+				best = (int)g;
+		}
+		if (best < 0)
+			return 0;
+		if (!fn(fib->groups[best].depth, &key, cursor_route(&cur[best], v6, &key), arg))
+			return 0;
+		live[best] = cursor_next(&cur[best], v6);
+	}
+}
