@@ -193,38 +193,68 @@ static void *index_bounds(struct dp_fib_index *idx)
 	return (void *)(uintptr_t)dp_fib_index_bounds(idx);
 }
 
-/* The lower bound of chunk c >= 1 */
-static void bound_load(const struct dp_fib_index *idx, uint32_t c, bool v6, struct dp_fib_key *k)
+/* A group's chunks as the control thread sees them: one, or an index of several. */
+struct gview {
+	struct dp_fib_index *idx; /* NULL: one chunk */
+	struct dp_fib_chunk *one;
+	uint32_t nb;
+};
+
+static struct gview gview_of(const struct dp_fib_group *grp)
 {
-	key_load(dp_fib_index_bounds(idx), c - 1, v6, k);
+	struct gview v = {.nb = 1};
+
+	if (grp->ref & DP_FIB_REF_INDEX) {
+		v.idx = (struct dp_fib_index *)(grp->ref - DP_FIB_REF_INDEX);
+		v.nb = v.idx->nb_chunks;
+	} else {
+		v.one = (struct dp_fib_chunk *)grp->ref;
+	}
+	return v;
 }
 
-/* A copy of idx whose chunks [c, c + drop) (drop >= 1) are replaced by the `add` chunks of
- * `with`; bounds[] are the lower bounds of with[1 .. add) (with[0] keeps the bound of chunk
- * c: when add is 0, the chunk after the dropped ones takes it over). NULL without memory. */
-static struct dp_fib_index *index_splice(const struct dp_fib_index *idx, uint32_t c, uint32_t drop,
-					 struct dp_fib_chunk *const *with, uint32_t add,
-					 const struct dp_fib_key *bounds, bool v6)
+static struct dp_fib_chunk *gv_chunk(const struct gview *v, uint32_t c)
 {
-	uint32_t nb = idx->nb_chunks - drop + add, tail = idx->nb_chunks - c - drop;
-	struct dp_fib_index *out = index_alloc(nb, v6);
+	return v->idx ? v->idx->chunks[c] : v->one;
+}
+
+/* The lower bound of chunk c >= 1 (of a group with an index) */
+static void bound_load(const struct gview *v, uint32_t c, bool v6, struct dp_fib_key *k)
+{
+	key_load(dp_fib_index_bounds(v->idx), c - 1, v6, k);
+}
+
+/* What the group refers to after chunks [c, c + drop) (drop >= 1) are replaced by the
+ * `add` chunks of `with`: the one chunk left, or a new index; bounds[] are the lower bounds
+ * of with[1 .. add) (with[0] keeps the bound of chunk c: when add is 0, the chunk after the
+ * dropped ones takes it over). 0 without memory. */
+static uintptr_t group_splice(const struct gview *v, uint32_t c, uint32_t drop,
+			      struct dp_fib_chunk *const *with, uint32_t add,
+			      const struct dp_fib_key *bounds, bool v6)
+{
+	uint32_t nb = v->nb - drop + add;
+	struct dp_fib_index *out;
 	struct dp_fib_key k;
 
+	if (nb == 1)
+		return (uintptr_t)(add ? with[0] : gv_chunk(v, c ? 0 : drop));
+	out = index_alloc(nb, v6);
 	if (!out)
-		return NULL;
-	memcpy(out->chunks, idx->chunks, c * sizeof(out->chunks[0]));
-	memcpy(&out->chunks[c], with, add * sizeof(out->chunks[0]));
-	memcpy(&out->chunks[c + add], &idx->chunks[c + drop], tail * sizeof(out->chunks[0]));
+		return 0;
+	for (uint32_t i = 0; i < nb; i++)
+		out->chunks[i] = i < c	       ? gv_chunk(v, i)
+				 : i < c + add ? with[i - c]
+					       : gv_chunk(v, i - add + drop);
 	for (uint32_t i = 1; i < nb; i++) {
 		if (i <= c)
-			bound_load(idx, i, v6, &k);
+			bound_load(v, i, v6, &k);
 		else if (i < c + add)
 			k = bounds[i - c - 1];
 		else
-			bound_load(idx, i - add + drop, v6, &k);
+			bound_load(v, i - add + drop, v6, &k);
 		key_store(index_bounds(out), i - 1, v6, &k);
 	}
-	return out;
+	return (uintptr_t)out | DP_FIB_REF_INDEX;
 }
 
 /* -- lookups -------------------------------------------------------------------------- */
@@ -237,12 +267,12 @@ static int group_find(const struct dp_fib *fib, uint8_t depth)
 	return -1;
 }
 
-/* Where (depth, key) is or would go: group g (-1: no such length), chunk c, and pos, the
- * number of routes of the chunk at or below the key. */
+/* Where (depth, key) is or would go: group g (-1: no such length), its chunks, chunk c,
+ * and pos, the number of routes of the chunk at or below the key. */
 struct place {
 	int g;
+	struct gview v;
 	uint32_t c, pos;
-	struct dp_fib_index *idx;
 	struct dp_fib_chunk *ch;
 	bool found; /* the route is at pos - 1 */
 };
@@ -254,11 +284,11 @@ static struct place locate(const struct dp_fib *fib, bool v6, uint8_t depth,
 
 	if (p.g < 0)
 		return p;
-	p.idx = fib->groups[p.g].index;
-	if (p.idx->nb_chunks > 1)
-		p.c = dp_fib_count_le(dp_fib_index_bounds(p.idx), p.idx->nb_chunks - 1, key->hi,
-				      key->lo, v6);
-	p.ch = p.idx->chunks[p.c];
+	p.v = gview_of(&fib->groups[p.g]);
+	if (p.v.nb > 1)
+		p.c =
+		    dp_fib_count_le(dp_fib_index_bounds(p.v.idx), p.v.nb - 1, key->hi, key->lo, v6);
+	p.ch = gv_chunk(&p.v, p.c);
 	p.pos = dp_fib_count_le(p.ch->data, p.ch->count, key->hi, key->lo, v6);
 	p.found = p.pos && dp_fib_key_eq(p.ch->data, p.pos - 1, key->hi, key->lo, v6);
 	return p;
@@ -280,7 +310,7 @@ static void retire_chunk(struct dp_fib_chunk *ch)
 }
 
 /* A root with group g taken out (add = false) or a group for depth put in (add = true),
- * the other groups (their index pointers too) copied. */
+ * the other groups (their references too) copied. */
 static struct dp_fib *root_copy(const struct dp_fib *fib, bool add, uint32_t g)
 {
 	uint32_t nb = add ? fib->nb_groups + 1 : fib->nb_groups - 1;
@@ -315,21 +345,18 @@ static int group_add(const struct dp_fib **slot, bool v6, uint8_t depth,
 {
 	const struct dp_fib *fib = *slot;
 	struct dp_fib_chunk *ch = chunk_alloc(1, v6);
-	struct dp_fib_index *idx = index_alloc(1, v6);
 	struct dp_fib *fresh;
 	uint32_t g = 0;
 
 	while (g < fib->nb_groups && fib->groups[g].depth > depth)
 		g++;
-	fresh = ch && idx ? root_copy(fib, true, g) : NULL;
+	fresh = ch ? root_copy(fib, true, g) : NULL;
 	if (!fresh) {
 		rte_free(ch);
-		rte_free(idx);
 		return -ENOMEM;
 	}
 	chunk_set(ch, 0, v6, key, nh);
-	idx->chunks[0] = ch;
-	fresh->groups[g].index = idx;
+	fresh->groups[g].ref = (uintptr_t)ch;
 	fresh->groups[g].depth = depth;
 	dp_fib_masks(depth, v6, &fresh->groups[g].mask_hi, &fresh->groups[g].mask_lo);
 	fresh->nb_routes++;
@@ -337,25 +364,36 @@ static int group_add(const struct dp_fib **slot, bool v6, uint8_t depth,
 	return 0;
 }
 
-static void publish_index(struct dp_fib_group *grp, struct dp_fib_index *fresh)
+/* A copy of chunk c replaces it: in its index slot, or as the group's only chunk. */
+static void publish_chunk(struct dp_fib_group *grp, const struct place *p,
+			  struct dp_fib_chunk *fresh)
 {
-	struct dp_fib_index *old = grp->index;
-
-	__atomic_store_n(&grp->index, fresh, __ATOMIC_RELEASE);
-	dp_fib_retire(old, NULL, NULL);
+	if (p->v.idx)
+		__atomic_store_n(&p->v.idx->chunks[p->c], fresh, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&grp->ref, (uintptr_t)fresh, __ATOMIC_RELEASE);
+	retire_chunk(p->ch);
 }
 
-/* A full chunk and one more route: two chunks and a new index. Appending to the end of a
- * chunk or putting a route before it keeps the chunk as it is (loading routes in order
- * leaves full chunks behind); otherwise each half takes half of the routes. */
+/* The group refers to something new (from group_splice()); its old index goes. */
+static void publish_group(struct dp_fib_group *grp, const struct gview *old, uintptr_t ref)
+{
+	__atomic_store_n(&grp->ref, ref, __ATOMIC_RELEASE);
+	if (old->idx)
+		dp_fib_retire(old->idx, NULL, NULL);
+}
+
+/* A full chunk and one more route: two chunks. Appending to the end of a chunk or putting
+ * a route before it keeps the chunk as it is (loading routes in order leaves full chunks
+ * behind); otherwise each half takes half of the routes. */
 static int chunk_split(struct dp_fib_group *grp, const struct place *p, bool v6,
 		       const struct dp_fib_key *key, const struct dp_nexthop *nh)
 {
 	const struct dp_fib_chunk *ch = p->ch;
 	struct dp_fib_chunk *halves[2] = {NULL, NULL};
 	struct dp_fib_key bound;
-	struct dp_fib_index *fresh;
 	uint32_t n = ch->count + 1, left;
+	uintptr_t ref;
 
 	if (p->pos == ch->count) {
 		halves[0] = p->ch;
@@ -387,15 +425,14 @@ static int chunk_split(struct dp_fib_group *grp, const struct place *p, bool v6,
 			key_load(halves[1]->data, 0, v6, &bound);
 		}
 	}
-	fresh =
-	    halves[0] && halves[1] ? index_splice(p->idx, p->c, 1, halves, 2, &bound, v6) : NULL;
-	if (!fresh) {
+	ref = halves[0] && halves[1] ? group_splice(&p->v, p->c, 1, halves, 2, &bound, v6) : 0;
+	if (!ref) {
 		for (int i = 0; i < 2; i++)
 			if (halves[i] != p->ch)
 				rte_free(halves[i]);
 		return -ENOMEM;
 	}
-	publish_index(grp, fresh);
+	publish_group(grp, &p->v, ref);
 	if (halves[0] != p->ch && halves[1] != p->ch)
 		retire_chunk(p->ch);
 	return 0;
@@ -426,34 +463,31 @@ int dp_fib_insert(const struct dp_fib **slot, bool v6, uint8_t depth, const stru
 		chunk_copy(fresh, 0, p.ch, 0, p.pos, v6);
 		chunk_set(fresh, p.pos, v6, key, &nh);
 		chunk_copy(fresh, p.pos + 1, p.ch, p.pos, p.ch->count - p.pos, v6);
-		__atomic_store_n(&p.idx->chunks[p.c], fresh, __ATOMIC_RELEASE);
-		retire_chunk(p.ch);
+		publish_chunk(&fib->groups[p.g], &p, fresh);
 	}
 	fib->nb_routes++;
 	return 0;
 }
 
-/* The last route of a chunk goes: the chunk leaves the index, or the group the root. */
+/* The last route of a chunk goes: the chunk leaves its group, or the group the root. */
 static int chunk_drop(const struct dp_fib **slot, struct dp_fib *fib, const struct place *p,
 		      bool v6)
 {
-	struct dp_fib_index *fresh;
 	struct dp_fib *root;
+	uintptr_t ref;
 
-	if (p->idx->nb_chunks > 1) {
-		fresh = index_splice(p->idx, p->c, 1, NULL, 0, NULL, v6);
-		if (!fresh)
+	if (p->v.nb > 1) {
+		ref = group_splice(&p->v, p->c, 1, NULL, 0, NULL, v6);
+		if (!ref)
 			return -ENOMEM;
-		publish_index(&fib->groups[p->g], fresh);
+		publish_group(&fib->groups[p->g], &p->v, ref);
 	} else if (fib->nb_groups > 1) {
 		root = root_copy(fib, false, (uint32_t)p->g);
 		if (!root)
 			return -ENOMEM;
 		publish_root(slot, root);
-		dp_fib_retire(p->idx, NULL, NULL);
 	} else {
 		publish_root(slot, (struct dp_fib *)(uintptr_t)&dp_fib_empty);
-		dp_fib_retire(p->idx, NULL, NULL);
 	}
 	retire_chunk(p->ch);
 	return 0;
@@ -464,9 +498,9 @@ static int chunk_drop(const struct dp_fib **slot, struct dp_fib *fib, const stru
 static int chunk_merge(struct dp_fib_group *grp, const struct place *p, uint32_t nbr, bool v6)
 {
 	uint32_t first = RTE_MIN(p->c, nbr), skip = p->pos - 1, at = 0;
-	struct dp_fib_chunk *parts[2] = {p->idx->chunks[first], p->idx->chunks[first + 1]};
+	struct dp_fib_chunk *parts[2] = {gv_chunk(&p->v, first), gv_chunk(&p->v, first + 1)};
 	struct dp_fib_chunk *merged = chunk_alloc(parts[0]->count + parts[1]->count - 1, v6);
-	struct dp_fib_index *fresh;
+	uintptr_t ref;
 
 	if (!merged)
 		return -ENOMEM;
@@ -480,12 +514,12 @@ static int chunk_merge(struct dp_fib_group *grp, const struct place *p, uint32_t
 			at += parts[i]->count;
 		}
 	}
-	fresh = index_splice(p->idx, first, 2, &merged, 1, NULL, v6);
-	if (!fresh) {
+	ref = group_splice(&p->v, first, 2, &merged, 1, NULL, v6);
+	if (!ref) {
 		rte_free(merged);
 		return -ENOMEM;
 	}
-	publish_index(grp, fresh);
+	publish_group(grp, &p->v, ref);
 	retire_chunk(parts[0]);
 	retire_chunk(parts[1]);
 	return 0;
@@ -502,11 +536,11 @@ int dp_fib_remove(const struct dp_fib **slot, bool v6, uint8_t depth, const stru
 	if (!p.found)
 		return -ENOENT;
 	left = p.ch->count - 1;
-	nbr = p.c + 1 < p.idx->nb_chunks ? p.c + 1 : p.c - 1; /* meaningful with > 1 chunk */
+	nbr = p.c + 1 < p.v.nb ? p.c + 1 : p.c - 1; /* meaningful with > 1 chunk */
 	if (left == 0) {
 		ret = chunk_drop(slot, fib, &p, v6);
-	} else if (p.idx->nb_chunks > 1 && left <= DP_FIB_CHUNK / 4 &&
-		   left + p.idx->chunks[nbr]->count <= DP_FIB_CHUNK / 2) {
+	} else if (p.v.nb > 1 && left <= DP_FIB_CHUNK / 4 &&
+		   left + gv_chunk(&p.v, nbr)->count <= DP_FIB_CHUNK / 2) {
 		ret = chunk_merge(&fib->groups[p.g], &p, nbr, v6);
 	} else {
 		fresh = chunk_alloc(left, v6);
@@ -514,8 +548,7 @@ int dp_fib_remove(const struct dp_fib **slot, bool v6, uint8_t depth, const stru
 			return -ENOMEM;
 		chunk_copy(fresh, 0, p.ch, 0, p.pos - 1, v6);
 		chunk_copy(fresh, p.pos - 1, p.ch, p.pos, p.ch->count - p.pos, v6);
-		__atomic_store_n(&p.idx->chunks[p.c], fresh, __ATOMIC_RELEASE);
-		retire_chunk(p.ch);
+		publish_chunk(&fib->groups[p.g], &p, fresh);
 		ret = 0;
 	}
 	if (ret < 0)
@@ -535,11 +568,12 @@ void dp_fib_clear(const struct dp_fib **slot, bool v6)
 		return;
 	__atomic_store_n(slot, &dp_fib_empty, __ATOMIC_RELEASE);
 	for (uint32_t g = 0; g < fib->nb_groups; g++) {
-		struct dp_fib_index *idx = fib->groups[g].index;
+		struct gview v = gview_of(&fib->groups[g]);
 
-		for (uint32_t c = 0; c < idx->nb_chunks; c++)
-			retire_chunk(idx->chunks[c]);
-		dp_fib_retire(idx, NULL, NULL);
+		for (uint32_t c = 0; c < v.nb; c++)
+			retire_chunk(gv_chunk(&v, c));
+		if (v.idx)
+			dp_fib_retire(v.idx, NULL, NULL);
 	}
 	dp_fib_retire((void *)(uintptr_t)fib, NULL, NULL);
 }
@@ -547,7 +581,7 @@ void dp_fib_clear(const struct dp_fib **slot, bool v6)
 /* -- listing -------------------------------------------------------------------------- */
 
 struct cursor {
-	const struct dp_fib_index *idx;
+	struct gview v;
 	uint32_t c, pos;
 	struct dp_fib_key end; /* last address the current route covers */
 	uint64_t not_hi, not_lo;
@@ -557,9 +591,9 @@ static bool cursor_load(struct cursor *cur, bool v6)
 {
 	const struct dp_fib_chunk *ch;
 
-	if (cur->c >= cur->idx->nb_chunks)
+	if (cur->c >= cur->v.nb)
 		return false;
-	ch = cur->idx->chunks[cur->c];
+	ch = gv_chunk(&cur->v, cur->c);
 	key_load(ch->data, cur->pos, v6, &cur->end);
 	cur->end.hi |= cur->not_hi;
 	cur->end.lo |= cur->not_lo;
@@ -569,7 +603,7 @@ static bool cursor_load(struct cursor *cur, bool v6)
 static const struct dp_nexthop *cursor_route(const struct cursor *cur, bool v6,
 					     struct dp_fib_key *key)
 {
-	const struct dp_fib_chunk *ch = cur->idx->chunks[cur->c];
+	const struct dp_fib_chunk *ch = gv_chunk(&cur->v, cur->c);
 
 	key_load(ch->data, cur->pos, v6, key);
 	return &dp_fib_chunk_nexthops(ch, v6)[cur->pos];
@@ -577,7 +611,7 @@ static const struct dp_nexthop *cursor_route(const struct cursor *cur, bool v6,
 
 static bool cursor_next(struct cursor *cur, bool v6)
 {
-	if (++cur->pos == cur->idx->chunks[cur->c]->count) {
+	if (++cur->pos == gv_chunk(&cur->v, cur->c)->count) {
 		cur->pos = 0;
 		cur->c++;
 	}
@@ -593,7 +627,7 @@ int dp_fib_walk(const struct dp_fib *fib, bool v6, dp_fib_walk_fn fn, void *arg)
 
 	/* the default route first: rte_rib's walk leaves it out, dpservice lists it first */
 	if (nb && fib->groups[nb - 1].depth == 0) {
-		cur[0].idx = fib->groups[nb - 1].index;
+		cur[0].v = gview_of(&fib->groups[nb - 1]);
 		cur[0].c = cur[0].pos = 0;
 		if (!fn(0, &key, cursor_route(&cur[0], v6, &key), arg))
 			return 0;
@@ -603,7 +637,7 @@ int dp_fib_walk(const struct dp_fib *fib, bool v6, dp_fib_walk_fn fn, void *arg)
 		uint64_t mhi, mlo;
 
 		dp_fib_masks(fib->groups[g].depth, v6, &mhi, &mlo);
-		cur[g] = (struct cursor){.idx = fib->groups[g].index,
+		cur[g] = (struct cursor){.v = gview_of(&fib->groups[g]),
 					 .not_hi = v6 ? ~mhi : 0,
 					 .not_lo = v6 ? ~mlo : ~mlo & UINT32_MAX};
 		live[g] = cursor_load(&cur[g], v6);

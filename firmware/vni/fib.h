@@ -6,16 +6,18 @@
  * Routes are grouped by prefix length, longest first. A lookup masks the address for each
  * length present and looks for an exact match in that group, so the first hit is the
  * longest match. A group's routes are sorted by prefix and cut into chunks of at most
- * DP_FIB_CHUNK; the group's index holds the chunks and, for every chunk but the first, a
- * lower bound of its keys (a key belongs to the last chunk whose bound it reaches).
+ * DP_FIB_CHUNK. A group of one chunk (every group of a VNI with a few host routes and a
+ * default route) refers to it directly; a larger one to an index that holds the chunks
+ * and, for every chunk but the first, a lower bound of its keys (a key belongs to the last
+ * chunk whose bound it reaches).
  *
- *   struct dp_fib (root) --groups[g].index--> struct dp_fib_index --chunks[c]-->
- *   struct dp_fib_chunk: count, keys (ascending), next hops (same order)
+ *   struct dp_fib (root) --groups[g].ref--> struct dp_fib_chunk: count, keys (ascending),
+ *                                  or --> struct dp_fib_index --chunks[c]-->  next hops
  *
  * What a worker reads is immutable once published, except two kinds of pointer, each
- * changed by one atomic store: a chunk slot of an index (a route added to or removed from
- * that chunk: a new copy of the chunk) and the index of a group (a chunk split or dropped:
- * a new index). A prefix length that appears or goes takes a new root, stored in the VNI.
+ * changed by one atomic store: a group's reference (a chunk copied, split or dropped) and
+ * a chunk slot of an index (a route added to or removed from that chunk: a new copy of
+ * the chunk). A prefix length that appears or goes takes a new root, stored in the VNI.
  * Bounds never move while an index is published, so a worker that reads a slot before or
  * after its store finds every route that existed before and after the change. Old copies
  * are freed after an RCU grace period (fib.c), without the control thread waiting for it.
@@ -59,17 +61,19 @@ struct dp_fib_chunk {
 	uint8_t data[] __rte_aligned(8); /* keys, then next hops (8-byte aligned) */
 };
 
-/* A group's chunks: chunks[nb_chunks], then nb_chunks - 1 lower bounds (keys) of chunks
- * 1..nb_chunks-1. Only the chunk slots change once published. */
+/* The chunks of a group of more than one: chunks[nb_chunks], then nb_chunks - 1 lower
+ * bounds (keys) of chunks 1..nb_chunks-1. Only the chunk slots change once published. */
 struct dp_fib_index {
 	uint32_t nb_chunks;
 	uint32_t pad;
 	struct dp_fib_chunk *chunks[]; /* RCU: each replaced by one store */
 };
 
+#define DP_FIB_REF_INDEX 1 /* a group's ref with this bit set is an index, else a chunk */
+
 struct dp_fib_group {
-	struct dp_fib_index *index; /* RCU: replaced by one store */
-	uint64_t mask_hi, mask_lo;  /* IPv4: mask_lo */
+	uintptr_t ref;		   /* RCU: a chunk, or an index | DP_FIB_REF_INDEX; one store */
+	uint64_t mask_hi, mask_lo; /* IPv4: mask_lo */
 	uint8_t depth;
 };
 
@@ -148,12 +152,16 @@ static __rte_always_inline bool dp_fib_key_eq(const void *keys, uint32_t i, uint
 
 /* The chunk of the group that holds (hi, lo) if any route does. */
 static __rte_always_inline const struct dp_fib_chunk *
-dp_fib_index_chunk(const struct dp_fib_index *idx, uint64_t hi, uint64_t lo, bool v6)
+dp_fib_group_chunk(const struct dp_fib_group *grp, uint64_t hi, uint64_t lo, bool v6)
 {
-	uint32_t c = 0;
+	uintptr_t ref = __atomic_load_n(&grp->ref, __ATOMIC_ACQUIRE);
+	const struct dp_fib_index *idx;
+	uint32_t c;
 
-	if (unlikely(idx->nb_chunks > 1))
-		c = dp_fib_count_le(dp_fib_index_bounds(idx), idx->nb_chunks - 1, hi, lo, v6);
+	if (likely(!(ref & DP_FIB_REF_INDEX)))
+		return (const struct dp_fib_chunk *)ref;
+	idx = (const struct dp_fib_index *)(ref - DP_FIB_REF_INDEX);
+	c = dp_fib_count_le(dp_fib_index_bounds(idx), idx->nb_chunks - 1, hi, lo, v6);
 	return __atomic_load_n(&idx->chunks[c], __ATOMIC_ACQUIRE);
 }
 
@@ -166,8 +174,7 @@ static __rte_always_inline const struct dp_nexthop *dp_fib_lookup(const struct d
 	for (uint32_t g = 0; g < fib->nb_groups; g++) {
 		const struct dp_fib_group *grp = &fib->groups[g];
 		uint64_t khi = hi & grp->mask_hi, klo = lo & grp->mask_lo;
-		const struct dp_fib_index *idx = __atomic_load_n(&grp->index, __ATOMIC_ACQUIRE);
-		const struct dp_fib_chunk *ch = dp_fib_index_chunk(idx, khi, klo, v6);
+		const struct dp_fib_chunk *ch = dp_fib_group_chunk(grp, khi, klo, v6);
 		const void *keys = dp_fib_chunk_keys(ch);
 		uint32_t pos = dp_fib_count_le(keys, ch->count, khi, klo, v6);
 
