@@ -218,7 +218,44 @@ SCRIPT = textwrap.dedent('''
             check(model, probes_for(model, rnd, []))
 
 
+    def chunk_edges():
+        """Every way a group's chunks change, one by one, checked after each: a full chunk
+        split by a route before it, after it and inside it; the first, a middle and the last
+        chunk emptied; chunks merged with the neighbour on either side; back to one chunk."""
+        rnd = random.Random(11)
+        for fam in (4, 6):
+            fw.vni_reset(VNI)
+            model = Model(CAPACITY)
+            bits, base = BITS[fam], BASES[fam][1]
+
+            def add(n):
+                apply(model, ("add", fam, base + n * 4, bits, n))
+                check(model, probes_for(model, rnd, []))
+
+            def delete(n):
+                apply(model, ("del", fam, base + n * 4, bits, 0))
+                check(model, probes_for(model, rnd, []))
+
+            for n in range(100, 164):  # one full chunk
+                apply(model, ("add", fam, base + n * 4, bits, n))
+            add(10)        # before it: {10} {100..163}
+            delete(10)     # the first chunk emptied: one chunk again
+            add(500)       # after it: {100..163} {500}
+            delete(500)    # the last chunk emptied
+            add(131)       # inside it: two halves
+            for n in (1, 2, 3, 600, 601):
+                add(n)     # more chunks on both sides
+            for n in range(100, 131):
+                delete(n)  # the left half shrinks: merged with a neighbour
+            for n in range(131, 164):
+                delete(n)
+            for n in (600, 1, 2, 601, 3):
+                delete(n)  # down to nothing
+            assert fw.route_count(VNI, fam) == 0
+
+
     random_changes()
+    chunk_edges()
     many_in_one_group()
     fw.vni_destroy(VNI)
     fw.stop()
