@@ -21,6 +21,7 @@ import collections
 import ctypes
 import dataclasses
 import ipaddress
+import os
 import statistics
 import subprocess
 import threading
@@ -95,6 +96,29 @@ def create_interface(iface: str, vni: int, vf: int, ipv4: str, ipv6: str
 # ---------------------------------------------------------------------------------------
 # Calling
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default), all its threads."""
+    with open(f"/proc/{pid or 'self'}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time the client (this process) and the service spent over a stretch of calls."""
+
+    service_pid: int | None = None
+
+    def __enter__(self) -> CpuMeter:
+        self.client0 = cpu_seconds()
+        self.service0 = cpu_seconds(self.service_pid) if self.service_pid else 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = cpu_seconds() - self.client0
+        self.service = (cpu_seconds(self.service_pid) - self.service0
+                        if self.service_pid else 0.0)
+
+
 @dataclasses.dataclass
 class Calls:
     """What a run of calls did."""
@@ -104,6 +128,8 @@ class Calls:
     first_error: str | None = None
     seconds: float = 0.0
     latencies: list[float] = dataclasses.field(default_factory=list)  # seconds, per call
+    client_cpu: float | None = None   # seconds
+    service_cpu: float | None = None  # seconds (the service's threads, worker included)
 
     def reply(self, name: str, reply: Any) -> bool:
         self.calls += 1
@@ -124,6 +150,9 @@ class Calls:
                                "seconds": round(self.seconds, 4), "per_s": round(self.per_s)}
         if self.first_error:
             out["first_error"] = self.first_error
+        if self.client_cpu is not None and self.calls:
+            out["client_cpu_us_per_call"] = round(self.client_cpu / self.calls * 1e6, 1)
+            out["service_cpu_us_per_call"] = round(self.service_cpu / self.calls * 1e6, 1)
         if self.latencies:
             ms = sorted(x * 1e3 for x in self.latencies)
             out["latency_ms"] = {"mean": round(statistics.fmean(ms), 3),
@@ -143,14 +172,16 @@ def sequential(name: str, call: grpc.UnaryUnaryMultiCallable, requests: Iterable
                stop_on_error: bool = False) -> Calls:
     """One call at a time: the next is sent once the previous one answered."""
     out = Calls()
-    started = time.perf_counter()
-    for request in requests:
-        t0 = time.perf_counter()
-        reply = call(request, timeout=RPC_TIMEOUT)
-        out.latencies.append(time.perf_counter() - t0)
-        if not out.reply(name, reply) and stop_on_error:
-            break
-    out.seconds = time.perf_counter() - started
+    with CpuMeter() as cpu:
+        started = time.perf_counter()
+        for request in requests:
+            t0 = time.perf_counter()
+            reply = call(request, timeout=RPC_TIMEOUT)
+            out.latencies.append(time.perf_counter() - t0)
+            if not out.reply(name, reply) and stop_on_error:
+                break
+        out.seconds = time.perf_counter() - started
+    out.client_cpu, out.service_cpu = cpu.client, cpu.service
     return out
 
 
@@ -161,17 +192,19 @@ def pipelined(name: str, call: grpc.UnaryUnaryMultiCallable, requests: Iterable[
     out = Calls()
     in_flight: collections.deque = collections.deque()
     stopping = False
-    started = time.perf_counter()
-    for request in requests:
-        if len(in_flight) >= window:
-            if not out.reply(name, in_flight.popleft().result()) and stop_on_error:
-                stopping = True
-        if stopping:
-            break
-        in_flight.append(call.future(request, timeout=RPC_TIMEOUT))
-    while in_flight:
-        out.reply(name, in_flight.popleft().result())
-    out.seconds = time.perf_counter() - started
+    with CpuMeter() as cpu:
+        started = time.perf_counter()
+        for request in requests:
+            if len(in_flight) >= window:
+                if not out.reply(name, in_flight.popleft().result()) and stop_on_error:
+                    stopping = True
+            if stopping:
+                break
+            in_flight.append(call.future(request, timeout=RPC_TIMEOUT))
+        while in_flight:
+            out.reply(name, in_flight.popleft().result())
+        out.seconds = time.perf_counter() - started
+    out.client_cpu, out.service_cpu = cpu.client, cpu.service
     return out
 
 
@@ -209,6 +242,12 @@ class ControlBench:
         return sequential("GetVersion", self.api.GetVersion,
                           [GET_VERSION] * self.args.sequential)
 
+    def get_version_pipelined(self) -> Calls:
+        """The same with --window calls in flight: the service's RPC path alone (GetVersion
+        never leaves the gRPC thread), as far as this client can drive it."""
+        return pipelined("GetVersion", self.api.GetVersion,
+                         [GET_VERSION] * (self.args.sequential * 5), self.args.window)
+
     def routes_sequential(self) -> tuple[Calls, Calls]:
         texts = [host(12, i) for i in range(self.args.sequential)]
         created = sequential("CreateRoute", self.api.CreateRoute,
@@ -236,6 +275,7 @@ class ControlBench:
         create = create_interface("bench-cycle", CYCLE_VNI, VFS - 1, "10.3.0.1", "fd00:3::1")
         delete = pb.DeleteInterfaceRequest(interface_id=b"bench-cycle")
         created, deleted = Calls(), Calls()
+        meter = CpuMeter().__enter__()
         started = time.perf_counter()
         for _ in range(self.args.cycles):
             t0 = time.perf_counter()
@@ -249,6 +289,8 @@ class ControlBench:
                                                                       timeout=RPC_TIMEOUT))
             deleted.latencies.append(time.perf_counter() - t1)
         seconds = time.perf_counter() - started
+        meter.__exit__()
+        created.client_cpu, created.service_cpu = meter.client, meter.service
         created.seconds = sum(created.latencies)
         deleted.seconds = sum(deleted.latencies)
         return created, deleted, seconds
@@ -292,8 +334,9 @@ class ControlBench:
             barrier.wait()
         except threading.BrokenBarrierError:
             pass
-        for t in threads:
-            t.join()
+        with CpuMeter() as cpu:
+            for t in threads:
+                t.join()
         if failures:
             raise RuntimeError(f"a mixed client failed: {failures[0]!r}") from failures[0]
         total = Calls()
@@ -306,6 +349,7 @@ class ControlBench:
             by_name[name].latencies.append(t1 - t0)
         if flat:
             total.seconds = max(r[2] for r in flat) - min(r[1] for r in flat)
+        total.client_cpu, total.service_cpu = cpu.client, cpu.service
         return total, dict(by_name)
 
 
@@ -340,13 +384,15 @@ def mixed_calls(api: dpdk_pb2_grpc.DPDKironcoreStub, c: int, iface: bytes, vni: 
     return cycle
 
 
-def run(address: str, args: Any) -> dict[str, Any]:
+def run(address: str, args: Any, service_pid: int) -> dict[str, Any]:
     """Every measurement, in order, against the service at `address` (set up from scratch:
     Initialize, the interfaces)."""
+    CpuMeter.service_pid = service_pid
     bench = ControlBench(address, args)
     try:
         bench.setup()
-        out: dict[str, Any] = {"get_version": bench.get_version().to_dict()}
+        out: dict[str, Any] = {"get_version": bench.get_version().to_dict(),
+                               "get_version_pipelined": bench.get_version_pipelined().to_dict()}
         created, deleted = bench.routes_sequential()
         out["create_route"] = created.to_dict()
         out["delete_route"] = deleted.to_dict()
@@ -368,31 +414,42 @@ def run(address: str, args: Any) -> dict[str, Any]:
 
 
 def text_report(r: dict[str, Any], args: Any) -> list[str]:
-    def lat(d: dict[str, Any]) -> str:
+    """Two lines per measurement: the rate (and latencies), then the CPU time per call of
+    the client and of the service, and the first error if any."""
+    out: list[str] = []
+
+    def line(label: str, d: dict[str, Any], rate: str, what: str = "") -> None:
         ms = d.get("latency_ms")
-        return (f"  (p50 {ms['p50']:.2f} ms, p99 {ms['p99']:.2f} ms)" if ms else "")
+        text = f"{label:<28}: {rate}{what}"
+        if ms:
+            text += f"  (p50 {ms['p50']:.2f} ms, p99 {ms['p99']:.2f} ms)"
+        out.append(text)
+        extra = []
+        if "client_cpu_us_per_call" in d:
+            extra.append(f"CPU per call: client {d['client_cpu_us_per_call']:.0f} us, "
+                         f"service {d['service_cpu_us_per_call']:.0f} us")
+        if d.get("errors"):
+            extra.append(f"{d['errors']} errors, first: {d['first_error']}")
+        if extra:
+            out.append(" " * 30 + "; ".join(extra))
 
-    def errs(d: dict[str, Any]) -> str:
-        return (f"  [{d['errors']} errors; first: {d['first_error']}]"
-                if d.get("errors") else "")
-
-    gv, cr, dr = r["get_version"], r["create_route"], r["delete_route"]
-    ld, dl, ic, mx = (r["load_routes"], r["delete_loaded_routes"], r["interface_cycles"],
-                      r["mixed"])
-    loaded = ld["calls"] - ld["errors"]
-    return [
-        f"GetVersion, one at a time   : {gv['per_s']:>7} calls/s" + lat(gv),
-        f"CreateRoute, one at a time  : {cr['per_s']:>7} calls/s" + lat(cr) + errs(cr),
-        f"DeleteRoute, one at a time  : {dr['per_s']:>7} calls/s" + lat(dr) + errs(dr),
-        f"{f'CreateRoute, {args.window} in flight':<28}: {ld['per_s']:>7} calls/s: {loaded} routes "
-        f"into one VNI in {ld['seconds']:.2f} s" + errs(ld),
-        f"ListRoutes of them          : {r['list_loaded_routes_s']:.2f} s",
-        f"{f'DeleteRoute, {args.window} in flight':<28}: {dl['per_s']:>7} calls/s: "
-        f"{dl['calls'] - dl['errors']} routes in {dl['seconds']:.2f} s" + errs(dl),
-        f"CreateInterface+Delete      : {ic['per_s']:>7} cycles/s (create "
-        f"{ic['create']['latency_ms']['mean']:.2f} ms, delete "
-        f"{ic['delete'].get('latency_ms', {}).get('mean', 0):.2f} ms on average)"
-        + errs(ic["create"]) + errs(ic["delete"]),
-        f"{f'{args.clients} clients x {args.calls} mixed':<28}: {mx['per_s']:>7} calls/s" + lat(mx)
-        + errs(mx),
-    ]
+    w = args.window
+    ld, dl, ic = r["load_routes"], r["delete_loaded_routes"], r["interface_cycles"]
+    line("GetVersion, one at a time", r["get_version"], f"{r['get_version']['per_s']:>6} calls/s")
+    line(f"GetVersion, {w} in flight", r["get_version_pipelined"],
+         f"{r['get_version_pipelined']['per_s']:>6} calls/s")
+    line("CreateRoute, one at a time", r["create_route"],
+         f"{r['create_route']['per_s']:>6} calls/s")
+    line("DeleteRoute, one at a time", r["delete_route"],
+         f"{r['delete_route']['per_s']:>6} calls/s")
+    line(f"CreateRoute, {w} in flight", ld, f"{ld['per_s']:>6} calls/s",
+         f": {ld['calls'] - ld['errors']} routes into one VNI in {ld['seconds']:.2f} s")
+    out.append(f"{'ListRoutes of them':<28}: {r['list_loaded_routes_s']:.2f} s")
+    line(f"DeleteRoute, {w} in flight", dl, f"{dl['per_s']:>6} calls/s",
+         f": {dl['calls'] - dl['errors']} routes in {dl['seconds']:.2f} s")
+    line("CreateInterface+Delete", ic["create"], f"{ic['per_s']:>6} cycles/s",
+         f" (create {ic['create']['latency_ms']['mean']:.2f} ms, delete "
+         f"{ic['delete'].get('latency_ms', {}).get('mean', 0):.2f} ms on average)")
+    line(f"{args.clients} clients x {args.calls} mixed", r["mixed"],
+         f"{r['mixed']['per_s']:>6} calls/s")
+    return out

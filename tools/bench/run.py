@@ -496,7 +496,7 @@ def main_control(args: argparse.Namespace) -> int:
                     options={} if size is None else {"route-table-size": size}), workdir)
                 try:
                     dplane.start(START_TIMEOUT)
-                    results.append(control.run(f"127.0.0.1:{port}", args))
+                    results.append(control.run(f"127.0.0.1:{port}", args, dplane.child.pid))
                 finally:
                     exit_code = dplane.stop()
                 results[-1]["exit"] = exit_code
