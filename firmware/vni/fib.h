@@ -37,7 +37,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 
-#define DP_FIB_CHUNK 64 /* routes per chunk: a copy on every change, a split when full */
+#define DP_FIB_CHUNK 256 /* routes per chunk: a copy on every change, a split when full */
 
 struct dp_nexthop {
 	uint16_t port_id; /* a VF, or PF0 for routes to the underlay */
@@ -109,7 +109,20 @@ static __rte_always_inline const void *dp_fib_index_bounds(const struct dp_fib_i
 	return &idx->chunks[idx->nb_chunks];
 }
 
-/* How many of the n ascending keys at `keys` are <= (hi, lo). Branch-free steps. */
+/* keys[i] <= (hi, lo) */
+static __rte_always_inline bool dp_fib_key_le(const void *keys, uint32_t i, uint64_t hi,
+					      uint64_t lo, bool v6)
+{
+	const struct dp_fib_key *k;
+
+	if (!v6)
+		return ((const uint32_t *)keys)[i] <= (uint32_t)lo;
+	k = &((const struct dp_fib_key *)keys)[i];
+	return k->hi < hi || (k->hi == hi && k->lo <= lo);
+}
+
+/* How many of the n ascending keys at `keys` are <= (hi, lo). Branch-free steps: their
+ * number depends on n only. */
 static __rte_always_inline uint32_t dp_fib_count_le(const void *keys, uint32_t n, uint64_t hi,
 						    uint64_t lo, bool v6)
 {
@@ -117,28 +130,13 @@ static __rte_always_inline uint32_t dp_fib_count_le(const void *keys, uint32_t n
 
 	if (n == 0)
 		return 0;
-	if (!v6) {
-		const uint32_t *k = keys;
-		uint32_t key = (uint32_t)lo;
-
-		while (n > 1) {
-			uint32_t half = n / 2;
-
-			base = k[base + half] <= key ? base + half : base;
-			n -= half;
-		}
-		return base + (k[base] <= key);
-	}
-	const struct dp_fib_key *k = keys;
-
 	while (n > 1) {
 		uint32_t half = n / 2;
-		const struct dp_fib_key *m = &k[base + half];
 
-		base = (m->hi < hi || (m->hi == hi && m->lo <= lo)) ? base + half : base;
+		base = dp_fib_key_le(keys, base + half, hi, lo, v6) ? base + half : base;
 		n -= half;
 	}
-	return base + (k[base].hi < hi || (k[base].hi == hi && k[base].lo <= lo));
+	return base + dp_fib_key_le(keys, base, hi, lo, v6);
 }
 
 static __rte_always_inline bool dp_fib_key_eq(const void *keys, uint32_t i, uint64_t hi,
@@ -176,7 +174,13 @@ static __rte_always_inline const struct dp_nexthop *dp_fib_lookup(const struct d
 		uint64_t khi = hi & grp->mask_hi, klo = lo & grp->mask_lo;
 		const struct dp_fib_chunk *ch = dp_fib_group_chunk(grp, khi, klo, v6);
 		const void *keys = dp_fib_chunk_keys(ch);
-		uint32_t pos = dp_fib_count_le(keys, ch->count, khi, klo, v6);
+		uint32_t n = ch->count, pos;
+
+		/* one route (a VM's host route, the default route): no search */
+		if (likely(n == 1))
+			pos = dp_fib_key_le(keys, 0, khi, klo, v6);
+		else
+			pos = dp_fib_count_le(keys, n, khi, klo, v6);
 
 		if (pos && dp_fib_key_eq(keys, pos - 1, khi, klo, v6))
 			return &dp_fib_chunk_nexthops(ch, v6)[pos - 1];

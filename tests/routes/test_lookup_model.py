@@ -18,6 +18,7 @@ SCRIPT = textwrap.dedent('''
     from dplane import firmware as fw
 
     CAPACITY = 1000
+    CHUNK = 256  # fib.h's DP_FIB_CHUNK: routes of a group per chunk
     fw.eal_init(["t", "-l", "0,1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
                  "--no-telemetry", "--file-prefix=dptlpm%d" % os.getpid(),
                  "--log-level=lib.eal:crit", "--vdev=net_null0,no-rx=1",
@@ -236,20 +237,22 @@ SCRIPT = textwrap.dedent('''
                 apply(model, ("del", fam, base + n * 4, bits, 0))
                 check(model, probes_for(model, rnd, []))
 
-            for n in range(100, 164):  # one full chunk
+            first, last = 100, 100 + CHUNK - 1
+            for n in range(first, last + 1):  # one full chunk
                 apply(model, ("add", fam, base + n * 4, bits, n))
-            add(10)        # before it: {10} {100..163}
+            add(10)        # before it: {10} {first..last}
             delete(10)     # the first chunk emptied: one chunk again
-            add(500)       # after it: {100..163} {500}
-            delete(500)    # the last chunk emptied
-            add(131)       # inside it: two halves
-            for n in (1, 2, 3, 600, 601):
+            add(5000)      # after it: {first..last} {5000}
+            delete(5000)   # the last chunk emptied
+            middle = first + CHUNK // 2
+            add(middle)    # inside it: two halves
+            for n in (1, 2, 3, 6000, 6001):
                 add(n)     # more chunks on both sides
-            for n in range(100, 131):
+            for n in range(first, middle):
                 delete(n)  # the left half shrinks: merged with a neighbour
-            for n in range(131, 164):
+            for n in range(middle, last + 1):
                 delete(n)
-            for n in (600, 1, 2, 601, 3):
+            for n in (6000, 1, 2, 6001, 3):
                 delete(n)  # down to nothing
             assert fw.route_count(VNI, fam) == 0
 
