@@ -115,7 +115,7 @@ static int vnf_init(void)
 {
 	struct rte_hash_parameters params = {
 		.name = "vnf_table",
-		.entries = vnf_capacity + vnf_capacity / 4,
+		.entries = RTE_MAX(vnf_capacity + vnf_capacity / 4, 64u), /* rte_hash's least */
 		.key_len = 16,
 		.hash_func = rte_jhash,
 		.hash_func_init_val = 0xfee1900d,

@@ -72,7 +72,7 @@ static bool retired_room(void)
 
 	if (retired.head + retired.len < retired.cap)
 		return true;
-	if (retired.head) { /* slide the queue down */
+	if (retired.cap && retired.head >= retired.cap / 2) { /* half of it free: slide down */
 		memmove(retired.q, &retired.q[retired.head], retired.len * sizeof(*retired.q));
 		retired.head = 0;
 		return true;

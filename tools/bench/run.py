@@ -30,6 +30,7 @@ from typing import Any
 
 import control
 import dut
+import grpc
 import hugepages
 import machine
 import testpmd
@@ -496,7 +497,11 @@ def main_control(args: argparse.Namespace) -> int:
                     options={} if size is None else {"route-table-size": size}), workdir)
                 try:
                     dplane.start(START_TIMEOUT)
-                    results.append(control.run(f"127.0.0.1:{port}", args, dplane.child.pid))
+                    try:
+                        results.append(control.run(f"127.0.0.1:{port}", args,
+                                                   dplane.child.pid))
+                    except (grpc.RpcError, RuntimeError) as exc:
+                        raise dplane.child.fail(f"control scenario: {exc!r}") from None
                 finally:
                     exit_code = dplane.stop()
                 results[-1]["exit"] = exit_code
