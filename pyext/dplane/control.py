@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """The control thread: the only thread that changes dataplane state.
 
-gRPC handler threads validate requests and then `call()` a function here; it runs on the
-control thread (the process's main thread, which also initialised EAL) one at a time, and the
-caller waits for its result. Periodic work is scheduled on the same thread.
+Other threads `call()` a function here; it runs on the control thread (the process's main
+thread, which also initialised EAL) one at a time, and the caller waits for its result.
+Periodic work is scheduled on the same thread. The API's RPC handlers run on it as a whole
+(`executor`): a call then costs no hand-over between threads, and the GIL is not passed
+around a pool of handler threads for every call.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import heapq
 import itertools
 import queue
@@ -19,12 +22,36 @@ from typing import Any
 _WAKE = object()
 
 
+class _Executor(concurrent.futures.ThreadPoolExecutor):
+    """What gRPC hands a thread pool, run on the control thread instead (gRPC takes any
+    ThreadPoolExecutor as a method's `experimental_thread_pool`; this one starts no thread)."""
+
+    def __init__(self, control: ControlThread) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="unused")
+        self._control = control
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+               ) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        if self._control.stopped:
+            future.set_exception(RuntimeError("service is shutting down"))
+            return future
+        self._control._queue.put((functools.partial(fn, *args, **kwargs), (), future))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass  # the control thread's run() refuses what is left when it ends
+
+
 class ControlThread:
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._timers: list[tuple[float, int, float, Callable[[], Any]]] = []
         self._seq = itertools.count()
+        self.stopped = False
+        # for gRPC: runs a method's handlers on this thread
+        self.executor: concurrent.futures.ThreadPoolExecutor = _Executor(self)
 
     @property
     def is_current(self) -> bool:
@@ -69,6 +96,7 @@ class ControlThread:
                 self._execute(*item)
             self._run_timers()
         # refuse what is still queued: the dataplane is going away
+        self.stopped = True
         while True:
             try:
                 item = self._queue.get_nowait()

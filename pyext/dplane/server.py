@@ -30,7 +30,9 @@ class Server:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        self._grpc.add_generic_rpc_handlers((api.generic_handler(service),))
+        # the API's handlers run on the control thread; diagnostics and health in the pool
+        self._grpc.add_generic_rpc_handlers((api.generic_handler(service,
+                                                                 service.control.executor),))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
         dplane_pb2_grpc.add_DiagnosticsServicer_to_server(
             diagnostics.Diagnostics(service), self._grpc)

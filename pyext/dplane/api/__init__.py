@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor as Executor
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -46,7 +47,8 @@ def ok(response: Any) -> Any:
     return response
 
 
-def _dispatch(service: Service, name: str, response_cls: type) -> Callable:
+def _dispatch(service: Service, name: str, response_cls: type,
+              executor: Executor | None = None) -> Callable:
     handler = _handlers.get(name)
 
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
@@ -66,11 +68,15 @@ def _dispatch(service: Service, name: str, response_cls: type) -> Callable:
             return response
         except RuntimeError as exc:  # the control thread is gone: shutting down
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+    if executor is not None:
+        unary.experimental_thread_pool = executor  # type: ignore[attr-defined]
     return unary
 
 
-def generic_handler(service: Service) -> grpc.GenericRpcHandler:
-    """Handlers for every RPC of the service, implemented or not."""
+def generic_handler(service: Service, executor: Executor | None = None
+                    ) -> grpc.GenericRpcHandler:
+    """Handlers for every RPC of the service, implemented or not; run by `executor` (a
+    ThreadPoolExecutor) when given, else by the server's thread pool."""
     from . import init, interface, prefix, route, vni  # noqa: F401  (they register their RPCs)
 
     methods = {}
@@ -78,7 +84,7 @@ def generic_handler(service: Service) -> grpc.GenericRpcHandler:
         request_cls = getattr(dpdk_pb2, method.input_type.name)
         response_cls = getattr(dpdk_pb2, method.output_type.name)
         methods[method.name] = grpc.unary_unary_rpc_method_handler(
-            _dispatch(service, method.name, response_cls),
+            _dispatch(service, method.name, response_cls, executor),
             request_deserializer=request_cls.FromString,
             response_serializer=response_cls.SerializeToString,
         )
