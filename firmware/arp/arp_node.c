@@ -104,13 +104,7 @@ static inline rte_edge_t arp_handle(struct rte_mbuf *m)
 	return arp_tx[m->port];
 }
 
-static uint16_t arp_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			    uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, arp_handle);
-}
-
-DP_NODE_REGISTER(arp_node, "arp", 0, arp_process, NULL, ARP_EDGE_COUNT,
+DP_NODE(arp_node, "arp", arp_handle, ARP_EDGE_COUNT,
 		 [ARP_DROP] = "drop",
 		 [ARP_MALFORMED] = "arp_malformed",
 		 [ARP_NO_INTERFACE] = "arp_no_interface",

@@ -125,7 +125,10 @@ def service_conf_set(dhcp_mtu: int, dns4: list[bytes], dns6: list[bytes],
                      ipv6_overlay: bool, wcmp: int = 100) -> None:
     """Before start(): what DHCP/DHCPv6/ND answers with (addresses packed), and the share of
     IPv4 underlay traffic for PF0 (--wcmp)."""
-    _fw.service_conf_set(dhcp_mtu, dns4, dns6, ipv6_overlay, wcmp)
+    _fw.dhcp_conf_set(dhcp_mtu, dns4)
+    _fw.dhcpv6_conf_set(dns6)
+    _fw.nd_conf_set(ipv6_overlay)
+    _fw.overlay_conf_set(wcmp)
 
 
 def tables() -> list[tuple[str, int, int]]:
@@ -191,7 +194,8 @@ def route_list(vni: int, family: int) -> list[tuple[bytes, int, int, int, bytes]
 
 # -- the VNF table (underlay addresses) -------------------------------------------------
 
-VNF_INTERFACE_IP, VNF_VIP, VNF_NAT, VNF_LB, VNF_LB_ALIAS_PFX, VNF_ALIAS_PFX = range(1, 7)
+VNF_INTERFACE_IP, VNF_VIP, VNF_NAT, VNF_LB, VNF_LB_ALIAS_PFX, VNF_ALIAS_PFX = (
+    _fw.VNF_INTERFACE_IP, _fw.VNF_VIP, _fw.VNF_NAT, _fw.VNF_LB, _fw.VNF_LB_ALIAS_PFX, _fw.VNF_ALIAS_PFX)
 
 
 def vnf_add(underlay: bytes, vnf_type: int, port_id: int, vni: int, prefix: bytes = b"",
