@@ -100,7 +100,7 @@ class _Undo:
 
 class Interfaces:
     def __init__(self, ports: list[Port], vnis: Vnis, underlays: UnderlayGenerator) -> None:
-        self._vfs = [p for p in ports if p.role == "vf"]
+        self._ports = list(ports)
         self._vnis = vnis
         self._underlays = underlays
         self._by_id: dict[str, Interface] = {}
@@ -126,24 +126,22 @@ class Interfaces:
     def find(self, iface_id: str) -> Interface | None:
         return self._by_id.get(iface_id)
 
-    def on_port(self, port_id: int) -> Interface | None:
-        return self._by_port.get(port_id)
-
-    def _device(self, name: str) -> Port:
-        for port in self._vfs:
+    def _free_vf(self, name: str) -> Port:
+        """The VF called `name` (DPDK or kernel name), if no interface holds it. A PF is a
+        device that is always in use, as in dpservice."""
+        for port in self._ports:
             if name in (port.dev.name, port.dev.ifname):
+                if port.role != "vf" or port.port_id in self._by_port:
+                    raise ServiceError(ErrorCode.ALREADY_EXISTS, f"{name} is in use")
                 return port
-        raise ServiceError(ErrorCode.NOT_FOUND, f"no VF called {name}")
+        raise ServiceError(ErrorCode.NOT_FOUND, f"no device called {name}")
 
     def create(self, spec: InterfaceSpec) -> Interface:
-        if spec.id in self._by_id:
-            raise ServiceError(ErrorCode.VM_HANDLE, f"interface {spec.id} exists")
-        port = self._device(spec.device)
-        if port.port_id in self._by_port:
-            raise ServiceError(ErrorCode.ALREADY_EXISTS, f"{spec.device} is in use")
-        if len(self._by_id) >= MAX_INTERFACES:
-            raise ServiceError(ErrorCode.OUT_OF_MEMORY, "interface table full")
-
+        """Checks and steps in dpservice's order (contract 5), so that the code a client
+        gets names the first problem: device (201, 202), underlay (401), id (402), VNI tables
+        (361), routes (301, 303), port start (381). Re-sending the create of an existing
+        interface therefore answers 202."""
+        port = self._free_vf(spec.device)
         undo = _Undo()
         try:
             address = spec.preferred_underlay or self._underlays.generate()
@@ -152,6 +150,11 @@ class Interfaces:
             except OSError as exc:
                 raise ServiceError(ErrorCode.VNF_INSERT, str(exc)) from None
             undo.push(lambda: firmware.vnf_del(address))
+
+            if spec.id in self._by_id:
+                raise ServiceError(ErrorCode.VM_HANDLE, f"interface {spec.id} exists")
+            if len(self._by_id) >= MAX_INTERFACES:
+                raise ServiceError(ErrorCode.VM_HANDLE, "interface table full")
 
             self._vnis.ref(spec.vni)
             undo.push(lambda: self._vnis.unref(spec.vni))

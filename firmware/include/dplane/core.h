@@ -71,7 +71,8 @@ struct dp_table_info {
 /* EAL. argv is copied; the copy lives as long as the process, as EAL requires. Returns the
  * number of arguments EAL consumed. Records the calling thread as the control thread. */
 int dp_eal_init(int argc, char *const argv[]);
-/* Release everything EAL holds; after it no other function may be called. */
+/* Release everything EAL holds, and remove EAL's runtime directory unless another process
+ * (a secondary) still uses it; after it no other function may be called. */
 int dp_eal_cleanup(void);
 
 unsigned int dp_lcore_count(void);
