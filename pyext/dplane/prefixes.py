@@ -12,10 +12,10 @@ import dataclasses
 import ipaddress
 import logging
 
-from . import firmware, underlay
-from .errors import ErrorCode, ServiceError
+from . import _firmware, underlay
+from .errors import ErrorCode, ServiceError, failing_as
 from .interfaces import Interface, Interfaces
-from .routes import RemoveHook, add_error, masked, max_length
+from .routes import RemoveHook, masked, max_length
 from .underlay import UnderlayGenerator
 from .vnis import Vnis
 
@@ -72,17 +72,16 @@ class Prefixes:
         if length > max_length(prefix):  # dpservice's table refuses such a depth
             raise ServiceError(ErrorCode.ROUTE_INSERT, f"length {length}")
         pfx = Prefix(iface.vni, iface.port.port_id, masked(prefix, length), length, b"")
-        try:
-            firmware.route_add(pfx.vni, pfx.prefix, length, pfx.port_id)
-        except OSError as exc:
-            raise add_error(exc) from None
+        with failing_as(ErrorCode.ROUTE_INSERT):
+            _firmware.route_add(pfx.vni, pfx.prefix, length, pfx.port_id)
         address = preferred_underlay or self._underlays.generate()
         try:
-            firmware.vnf_add(address, firmware.VNF_ALIAS_PFX, pfx.port_id, pfx.vni,
-                             pfx.prefix, length)
-        except OSError as exc:
-            firmware.route_del(pfx.vni, pfx.prefix, length, pfx.port_id)
-            raise ServiceError(ErrorCode.VNF_INSERT, str(exc)) from None
+            with failing_as(ErrorCode.VNF_INSERT):
+                _firmware.vnf_add(address, _firmware.VNF_ALIAS_PFX, pfx.port_id, pfx.vni,
+                                  pfx.prefix, length)
+        except ServiceError:
+            _firmware.route_del(pfx.vni, pfx.prefix, length, pfx.port_id)
+            raise
         pfx = dataclasses.replace(pfx, underlay=address)
         self._by_iface.setdefault(iface_id, {})[pfx.key] = pfx
         log.info("prefix %s on %s (vni %d), underlay %s", pfx, iface_id, pfx.vni,
@@ -109,7 +108,7 @@ class Prefixes:
         """What dpservice reports for a prefix the interface does not have, found without
         removing anything."""
         family = 4 if len(prefix) == 4 else 6
-        for entry in firmware.route_list(iface.vni, family):
+        for entry in _firmware.route_list(iface.vni, family):
             if entry[:2] == (prefix, length):
                 if entry[2] != iface.port.port_id:
                     return ServiceError(ErrorCode.ROUTE_BAD_PORT, "route leads elsewhere")
@@ -119,11 +118,11 @@ class Prefixes:
     def _remove(self, pfx: Prefix) -> None:
         """Route and underlay address both go, whatever fails."""
         try:
-            firmware.route_del(pfx.vni, pfx.prefix, pfx.length, pfx.port_id)
+            _firmware.route_del(pfx.vni, pfx.prefix, pfx.length, pfx.port_id)
         except OSError as exc:
             log.warning("prefix %s: route was missing (%s)", pfx, exc)
         try:
-            firmware.vnf_del(pfx.underlay)
+            _firmware.vnf_del(pfx.underlay)
         except OSError as exc:
             log.warning("prefix %s: underlay %s was missing (%s)", pfx, pfx.underlay_text,
                         exc)
@@ -148,7 +147,7 @@ class Prefixes:
                 if pfx.vni != vni:
                     continue
                 try:
-                    firmware.route_add(vni, pfx.prefix, pfx.length, pfx.port_id)
+                    _firmware.route_add(vni, pfx.prefix, pfx.length, pfx.port_id)
                 except OSError as exc:
                     log.error("prefix %s: route not restored (%s)", pfx, exc)
                     failed = failed or exc

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 import harness
-from dplane import firmware
+from dplane import _firmware as firmware
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"

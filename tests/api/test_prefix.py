@@ -308,7 +308,8 @@ def test_removals_are_reported(monkeypatch):
     """on_remove hears of every prefix that goes: deleted, or with its interface."""
     from types import SimpleNamespace
 
-    from dplane import firmware
+    from dplane import _firmware as firmware
+    from dplane.lifecycle import Lifecycle
     from dplane.prefixes import Prefixes
     from dplane.underlay import UnderlayGenerator
     from dplane.vnis import Vnis
@@ -318,7 +319,7 @@ def test_removals_are_reported(monkeypatch):
         monkeypatch.setattr(firmware, name, getattr(fake, name))
     iface = SimpleNamespace(id="vm1", vni=100, port=SimpleNamespace(port_id=2))
     interfaces = SimpleNamespace(find={"vm1": iface}.get, on_delete=[])
-    prefixes = Prefixes(interfaces, Vnis(), UnderlayGenerator("fc00:1::1"))
+    prefixes = Prefixes(interfaces, Vnis(Lifecycle()), UnderlayGenerator("fc00:1::1"))
     removed = []
     prefixes.on_remove.append(lambda *args: removed.append(args))
 
