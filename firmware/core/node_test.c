@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dp_node_test(): a node's classification on a crafted packet (see dplane/core.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,8 +12,16 @@
 #include "graph.h"
 #include "inject.h"
 #include "mbuf.h"
+#include "port.h"
 
 _Static_assert(DP_NODE_TEST_ROOM <= 1558, "a test frame fits the data room of the pool's mbufs");
+_Static_assert(DP_NODE_TEST_OUT_ROOM >= RTE_PKTMBUF_HEADROOM + 1558,
+	       "whatever the nodes make of a frame fits the report");
+
+static bool configured(uint16_t port_id)
+{
+	return port_id < DP_MAX_PORTS && dp_ports[port_id].configured;
+}
 
 static void meta_to_priv(const struct dp_pkt_meta *meta, struct dp_mbuf_priv *priv)
 {
@@ -58,6 +67,10 @@ int dp_node_test(const char *node, struct dp_node_test_pkt *pkt, unsigned int ma
 	if (pkt->len > DP_NODE_TEST_ROOM || max_steps == 0 ||
 	    max_steps > DP_NODE_TEST_MAX_STEPS)
 		return dp_errno(EINVAL);
+	/* nodes index their port tables with these: no packet of the graph has others */
+	if (!configured(pkt->port) || !configured(pkt->meta.out_port) ||
+	    !configured(pkt->meta.tun_port))
+		return dp_errno(EINVAL);
 	if (!dp_node_classifier(node))
 		return dp_errno(ENOENT);
 	m = dp_pkt_alloc_len(pkt->len, &data);
@@ -83,7 +96,7 @@ int dp_node_test(const char *node, struct dp_node_test_pkt *pkt, unsigned int ma
 		steps++;
 	}
 
-	pkt->len = (uint16_t)RTE_MIN(rte_pktmbuf_data_len(m), (uint16_t)DP_NODE_TEST_ROOM);
+	pkt->len = (uint16_t)RTE_MIN(rte_pktmbuf_data_len(m), (uint16_t)DP_NODE_TEST_OUT_ROOM);
 	memcpy(pkt->data, rte_pktmbuf_mtod(m, const uint8_t *), pkt->len);
 	priv_to_meta(dp_mbuf_priv(m), &pkt->meta);
 	rte_pktmbuf_free(m);

@@ -85,13 +85,14 @@ cdef extern from "dplane/core.h" nogil:
 
     enum:
         DP_NODE_TEST_ROOM
+        DP_NODE_TEST_OUT_ROOM
         DP_NODE_TEST_MAX_STEPS
 
     struct dp_node_test_pkt:
         uint16_t port
         uint16_t len
         uint8_t parse
-        uint8_t data[DP_NODE_TEST_ROOM]
+        uint8_t data[DP_NODE_TEST_OUT_ROOM]
         dp_pkt_meta meta
         char path[DP_NODE_TEST_MAX_STEPS][DP_NAME_LEN]
 

@@ -129,22 +129,24 @@ struct dp_pkt_meta {
 	uint8_t nh_ipv6[16];
 };
 
-#define DP_NODE_TEST_ROOM 1536
+#define DP_NODE_TEST_ROOM 1536     /* the longest frame in */
+#define DP_NODE_TEST_OUT_ROOM 2048 /* the longest frame out: nodes grow frames (ipip_encap) */
 #define DP_NODE_TEST_MAX_STEPS 32
 
 struct dp_node_test_pkt {
 	uint16_t port;  /* in: where the packet came in */
 	uint16_t len;   /* in/out: bytes in data */
 	uint8_t parse;  /* in: 1 = fill meta.parse from the frame first, as cls does */
-	uint8_t data[DP_NODE_TEST_ROOM];
+	uint8_t data[DP_NODE_TEST_OUT_ROOM];
 	struct dp_pkt_meta meta;  /* in/out */
 	/* out: the node each step sent the packet to */
 	char path[DP_NODE_TEST_MAX_STEPS][DP_NAME_LEN];
 };
 
 /* Runs up to max_steps nodes from `node` on the packet; returns how many ran. -ENOENT: `node`
- * does not classify (or does not exist), -ENODEV: the dataplane is not running, -EINVAL: len
- * or max_steps out of range, -ENOBUFS: no mbuf. */
+ * does not classify (or does not exist), -ENODEV: the dataplane is not running, -EINVAL: len or
+ * max_steps out of range, or port, meta.out_port or meta.tun_port not a configured port,
+ * -ENOBUFS: no mbuf. */
 int dp_node_test(const char *node, struct dp_node_test_pkt *pkt, unsigned int max_steps);
 
 #endif
