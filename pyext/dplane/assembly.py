@@ -58,6 +58,8 @@ class Assembly:
         """The one instance of cls, built (with what it needs) on first request."""
         if cls in self._objects:
             return self._objects[cls]
+        if cls.__module__ == "builtins":
+            raise AssemblyError(f"nobody provides {cls.__name__}")
         if cls in self._building:
             chain = " -> ".join(c.__name__ for c in [*self._building, cls])
             raise AssemblyError(f"dependency cycle: {chain}")
