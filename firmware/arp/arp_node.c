@@ -3,11 +3,13 @@
  * arp: ARP from a VM (class DP_CLS_VF_ARP: a VF with an interface).
  *
  * A request for the gateway 169.254.0.1 is turned into the reply in place and sent back out
- * of the VF it came from: Ethernet to the requester's hardware address from the VF's MAC,
- * sender = VF MAC / 169.254.0.1, target = the requester. While the port's ARP cycle is
- * pending (set when its interface was created), the VM's reply for its own address teaches
- * us its MAC (the Ethernet source) and ends the cycle; the reply itself is consumed. Every
- * other ARP packet is dropped under its reason.
+ * of the VF it came from, whatever its sender fields say (a zero hardware address, a 0.0.0.0
+ * probe): Ethernet back to the frame's source from the VF's MAC, sender = VF MAC /
+ * 169.254.0.1, target = the request's sender hardware and IP addresses. A frame from a group
+ * (or zero) Ethernet address has nobody to go back to and is dropped. While the port's ARP
+ * cycle is pending (set when its interface was created), the VM's reply for its own address
+ * teaches us its MAC (the Ethernet source) and ends the cycle; the reply itself is consumed.
+ * Every other ARP packet is dropped under its reason.
  */
 #include <string.h>
 
@@ -26,7 +28,7 @@ enum {
 	ARP_NO_INTERFACE, /* the interface went away since cls */
 	ARP_NOT_REQUEST,  /* a reply outside the ARP cycle, or another operation */
 	ARP_NOT_GATEWAY,  /* a request for another address than 169.254.0.1 */
-	ARP_BAD_SENDER,   /* group or zero MAC: nothing to answer to or to learn */
+	ARP_BAD_SENDER,   /* group or zero Ethernet source: nothing to answer to or to learn */
 	ARP_LEARNED,      /* the VM's answer during the ARP cycle: consumed */
 	ARP_EDGE_COUNT,
 };
@@ -88,12 +90,13 @@ static inline rte_edge_t arp_handle(struct rte_mbuf *m)
 		return ARP_NOT_REQUEST;
 	if (memcmp(arp.tip, gateway_ipv4, sizeof(gateway_ipv4)) != 0)
 		return ARP_NOT_GATEWAY;
-	if (!mac_is_unicast(arp.sha))
+	if (!mac_is_unicast(frame + 6))
 		return ARP_BAD_SENDER;
 
-	/* the request becomes the reply: from the gateway at the VF's MAC to the requester */
+	/* the request becomes the reply: from the gateway at the VF's MAC back to the frame's
+	 * source; the ARP target is whatever the request's sender fields say */
 	own_mac = dp_ports[m->port].mac.addr_bytes;
-	memcpy(frame, arp.sha, 6);
+	memcpy(frame, frame + 6, 6);
 	memcpy(frame + 6, own_mac, 6);
 	pkt[6] = 0;
 	pkt[7] = DP_ARP_OP_REPLY;
@@ -104,13 +107,7 @@ static inline rte_edge_t arp_handle(struct rte_mbuf *m)
 	return arp_tx[m->port];
 }
 
-static uint16_t arp_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			    uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, arp_handle);
-}
-
-DP_NODE_REGISTER(arp_node, "arp", 0, arp_process, NULL, ARP_EDGE_COUNT,
+DP_NODE(arp_node, "arp", arp_handle, ARP_EDGE_COUNT,
 		 [ARP_DROP] = "drop",
 		 [ARP_MALFORMED] = "arp_malformed",
 		 [ARP_NO_INTERFACE] = "arp_no_interface",

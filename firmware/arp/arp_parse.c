@@ -29,16 +29,5 @@ enum dp_arp_status dp_arp_parse(const uint8_t *arp, uint32_t len, struct dp_arp_
 	return DP_ARP_OK;
 }
 
-const char *dp_arp_status_name(enum dp_arp_status status)
-{
-	static const char *const names[DP_ARP_STATUS_COUNT] = {
-		[DP_ARP_OK] = "ok",
-		[DP_ARP_TRUNCATED] = "truncated",
-		[DP_ARP_BAD_HARDWARE] = "bad_hardware",
-		[DP_ARP_BAD_PROTOCOL] = "bad_protocol",
-	};
-
-	if ((unsigned int)status >= DP_ARP_STATUS_COUNT)
-		return "unknown";
-	return names[status];
-}
+DP_ENUM_NAME_FN(dp_arp_status_name, enum dp_arp_status, DP_ARP_STATUS_LIST,
+		DP_ARP_STATUS_COUNT)

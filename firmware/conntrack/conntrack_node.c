@@ -2,8 +2,8 @@
 /*
  * conntrack: keys every IP packet of the overlay (from a VM, or decapsulated from the
  * underlay), finds or creates its flow, keeps the TCP state and the idle time, and sends it
- * on: traffic from VMs to the route lookup of its family, traffic from the underlay to the
- * forwarding stage when it came for an interface or an alias prefix.
+ * on (path.h): traffic from VMs into the PREROUTE chain, traffic from the underlay to the
+ * handler of the type of underlay address it came through (the VNF dispatch).
  */
 #include <netinet/in.h>
 
@@ -20,13 +20,11 @@
 #include "flow_key_inline.h"
 #include "mbuf.h"
 #include "node.h"
+#include "path.h"
 #include "port.h"
 
 enum {
 	CT_DROP = 0,
-	CT_IPV4_LOOKUP,
-	CT_IPV6_LOOKUP,
-	CT_FIREWALL,
 	CT_NOT_IP,
 	CT_UNSUPPORTED_PROTO,
 	CT_ICMP_UNTRACKED,
@@ -46,18 +44,15 @@ static const rte_edge_t key_error_edge[] = {
 
 #define TCP_FLAGS_OFF 13
 
+DP_CHAIN_ENTRY(ct_from_vm, DP_CHAIN_PREROUTE, "conntrack");
+DP_VNF_DISPATCH(ct_from_underlay, "conntrack", CT_VNF_UNSUPPORTED);
+
 /* Where a packet goes once conntrack is done with it. */
 static inline rte_edge_t forward(const struct rte_mbuf *m, const struct dp_mbuf_priv *priv)
 {
 	if (dp_ports[m->port].role != DP_PORT_PF)
-		return priv->parse.l3_type == DP_L3_IPV4 ? CT_IPV4_LOOKUP : CT_IPV6_LOOKUP;
-	switch (priv->vnf_type) {
-	case DP_VNF_INTERFACE_IP:
-	case DP_VNF_ALIAS_PFX:
-		return CT_FIREWALL;
-	default:
-		return CT_VNF_UNSUPPORTED;
-	}
+		return dp_chain_entry_next(&ct_from_vm, m);
+	return dp_vnf_dispatch_next(&ct_from_underlay, priv->vnf_type, m);
 }
 
 /*
@@ -247,25 +242,17 @@ static void track_chunk(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *
 	}
 }
 
-static uint16_t conntrack_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-				  uint16_t nb_objs)
+static void conntrack_classify(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n)
 {
-	rte_edge_t nexts[RTE_GRAPH_BURST_SIZE];
 	struct ct_chunk chunk;
 	uint64_t now = rte_rdtsc();
 
-	for (uint16_t i = 0; i < nb_objs; i += CT_BULK)
-		track_chunk(&chunk, (struct rte_mbuf **)&objs[i], &nexts[i],
-			    RTE_MIN(CT_BULK, nb_objs - i), now);
-	dp_enqueue_burst(graph, node, objs, nexts, nb_objs);
-	return nb_objs;
+	for (uint16_t i = 0; i < n; i += CT_BULK)
+		track_chunk(&chunk, &pkts[i], &nexts[i], RTE_MIN(CT_BULK, n - i), now);
 }
 
-DP_NODE_REGISTER(conntrack_node, "conntrack", 0, conntrack_process, NULL, CT_EDGE_COUNT,
+DP_NODE_BURST(conntrack_node, "conntrack", conntrack_classify, CT_EDGE_COUNT,
 		 [CT_DROP] = "drop",
-		 [CT_IPV4_LOOKUP] = "ipv4_lookup",
-		 [CT_IPV6_LOOKUP] = "ipv6_lookup",
-		 [CT_FIREWALL] = "firewall",
 		 [CT_NOT_IP] = "conntrack_not_ip",
 		 [CT_UNSUPPORTED_PROTO] = "conntrack_unsupported_proto",
 		 [CT_ICMP_UNTRACKED] = "conntrack_icmp_untracked",

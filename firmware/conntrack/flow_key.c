@@ -21,3 +21,8 @@ uint8_t dp_ct_tcp_next(uint8_t state, uint8_t dir, uint8_t flags)
 {
 	return dp_ct_tcp_next_inline(state, dir, flags);
 }
+
+DP_ENUM_NAME_FN(dp_flow_key_status_name, enum dp_flow_key_status, DP_FLOW_KEY_STATUS_LIST,
+		DP_FLOW_KEY_STATUS_COUNT)
+DP_ENUM_NAME_FN(dp_ct_tcp_state_name, enum dp_ct_tcp_state, DP_CT_TCP_STATE_LIST,
+		DP_CT_TCP_STATE_COUNT)

@@ -15,6 +15,7 @@
 #include "cls.h"
 #include "ctl.h"
 #include "mbuf.h"
+#include "module.h"
 #include "node.h"
 #include "parse_inline.h"
 #include "port.h"
@@ -75,7 +76,8 @@ void dp_cls_register_udp(enum dp_cls_class cls, uint16_t port, const char *node)
 	nb_udp_handlers++;
 }
 
-int dp_cls_setup_edges(void)
+/* The registered classes and ports as cls edges, when the graph is built. */
+static int cls_edges(const struct dp_core_conf *conf)
 {
 	int edge;
 
@@ -131,7 +133,7 @@ static inline rte_edge_t class_next(enum dp_cls_class cls, const uint8_t *data,
 	return class_edge[cls];
 }
 
-static inline rte_edge_t classify(struct rte_mbuf *m)
+static inline rte_edge_t cls_next(struct rte_mbuf *m)
 {
 	struct dp_parse *p = &dp_mbuf_priv(m)->parse;
 	const struct dp_port *port = &dp_ports[m->port];
@@ -177,13 +179,7 @@ static inline rte_edge_t classify(struct rte_mbuf *m)
 	}
 }
 
-static uint16_t cls_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			    uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, classify);
-}
-
-DP_NODE_REGISTER(cls_node, "cls", 0, cls_process, NULL, CLS_EDGE_COUNT,
+DP_NODE(cls_node, "cls", cls_next, CLS_EDGE_COUNT,
 		 [CLS_DROP] = "drop",
 		 [CLS_BAD_ETHER] = "cls_bad_ether",
 		 [CLS_BAD_VLAN] = "cls_bad_vlan",
@@ -212,3 +208,6 @@ DP_DROP_REGISTER(cls_pf_not_tunnel);
 DP_DROP_REGISTER(cls_no_interface);
 DP_DROP_REGISTER(cls_no_handler);
 DP_DROP_REGISTER(cls_multicast);
+
+static struct dp_module cls_module = {.name = "cls", .edges = cls_edges};
+DP_MODULE_REGISTER(cls_module);

@@ -22,7 +22,4 @@ void dp_cls_register(enum dp_cls_class cls, const char *node);
 /* UDP to this destination port within a class goes to node instead (e.g. DHCP: 67). */
 void dp_cls_register_udp(enum dp_cls_class cls, uint16_t port, const char *node);
 
-/* Resolve the registered classes into cls edges; called by the graph builder. */
-int dp_cls_setup_edges(void);
-
 #endif

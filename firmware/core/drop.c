@@ -41,7 +41,7 @@ void dp_drop_register(struct rte_node_register *reg)
 		abort();
 	}
 	drop_reasons[nb_drop_reasons++] = reg->name;
-	dp_node_register(reg);
+	dp_node_register(reg, NULL);
 }
 
 /* Edge 0 of every node. Nothing should reach it: every failure has a reason of its own. */

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Builds the worker graph: one rx/tx clone per port, per-port edges, class edges. */
+/*
+ * Builds the worker graph: one rx/tx clone per port, then every module's edges (attach
+ * points, per-port edges), then the graph itself. Also the registry of node classifications
+ * that dp_node_test() runs.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,15 +11,24 @@
 #include <rte_graph.h>
 #include <rte_lcore.h>
 
-#include "cls.h"
 #include "ctl.h"
+#include "graph.h"
+#include "module.h"
 #include "node.h"
 #include "port.h"
 #include "worker.h"
 
 static struct dp_port_edges *port_edges;
 
-void dp_node_register(struct rte_node_register *reg)
+#define DP_MAX_CLASSIFIERS 128
+
+static struct {
+	const char *name;
+	dp_node_classify_fn classify;
+} classifiers[DP_MAX_CLASSIFIERS];
+static unsigned int nb_classifiers;
+
+void dp_node_register(struct rte_node_register *reg, dp_node_classify_fn classify)
 {
 	for (rte_edge_t i = 0; i < reg->nb_edges; i++) {
 		if (!reg->next_nodes[i]) {
@@ -29,6 +42,23 @@ void dp_node_register(struct rte_node_register *reg)
 		fprintf(stderr, "node %s: registration failed\n", reg->name);
 		abort();
 	}
+	if (!classify)
+		return;
+	if (nb_classifiers == DP_MAX_CLASSIFIERS) {
+		fprintf(stderr, "node %s: too many nodes\n", reg->name);
+		abort();
+	}
+	classifiers[nb_classifiers].name = reg->name;
+	classifiers[nb_classifiers].classify = classify;
+	nb_classifiers++;
+}
+
+dp_node_classify_fn dp_node_classifier(const char *name)
+{
+	for (unsigned int i = 0; i < nb_classifiers; i++)
+		if (strcmp(classifiers[i].name, name) == 0)
+			return classifiers[i].classify;
+	return NULL;
 }
 
 void dp_port_edges_register(struct dp_port_edges *reg)
@@ -75,6 +105,26 @@ int dp_node_edge_by_name(const char *from, const char *to)
 	return node_edge(id, to);
 }
 
+int dp_node_edge_name(const char *node, rte_edge_t edge, char *name, size_t size)
+{
+	rte_node_t id = rte_node_from_name(node);
+	rte_edge_t count;
+	char **names;
+
+	if (id == RTE_NODE_ID_INVALID)
+		return -ENOENT;
+	count = rte_node_edge_count(id);
+	if (count == RTE_EDGE_ID_INVALID || edge >= count)
+		return -ENOENT;
+	names = calloc(count, sizeof(char *));
+	if (!names)
+		return -ENOMEM;
+	rte_node_edge_get(id, names);
+	snprintf(name, size, "%s", names[edge]);
+	free(names);
+	return 0;
+}
+
 /* Clone `parent` as "<parent>-<suffix>" unless it exists (clones outlive graphs). */
 static int node_clone(const char *parent, const char *suffix)
 {
@@ -92,11 +142,39 @@ static int node_clone(const char *parent, const char *suffix)
 	return 0;
 }
 
+/* Every node that transmits gets one edge per configured port. */
+static int tx_edges(const struct dp_core_conf *conf)
+{
+	char tx_name[RTE_NODE_NAMESIZE];
+	int ret;
+
+	for (struct dp_port_edges *pe = port_edges; pe; pe = pe->next) {
+		rte_node_t id = rte_node_from_name(pe->node);
+
+		if (id == RTE_NODE_ID_INVALID)
+			return -ENOENT;
+		for (uint16_t p = 0; p < DP_MAX_PORTS; p++)
+			pe->edges[p] = 0; /* drop */
+		for (uint16_t i = 0; i < conf->nb_ports; i++) {
+			uint16_t port_id = conf->ports[i].port_id;
+
+			snprintf(tx_name, sizeof(tx_name), "tx-%u", port_id);
+			ret = node_edge(id, tx_name);
+			if (ret < 0)
+				return ret;
+			pe->edges[port_id] = (rte_edge_t)ret;
+		}
+	}
+	return 0;
+}
+
+static struct dp_module tx_edges_module = {.name = "tx_edges", .edges = tx_edges};
+DP_MODULE_REGISTER(tx_edges_module);
+
 int dp_graph_setup(const struct dp_core_conf *conf, struct dp_worker *w)
 {
 	const char *patterns[DP_MAX_PORTS + 1];
 	char rx_names[DP_MAX_PORTS][RTE_NODE_NAMESIZE];
-	char tx_name[RTE_NODE_NAMESIZE];
 	char suffix[16];
 	struct rte_graph_param prm = {0};
 	int ret;
@@ -117,26 +195,7 @@ int dp_graph_setup(const struct dp_core_conf *conf, struct dp_worker *w)
 			return ret;
 	}
 
-	/* every node that transmits gets one edge per configured port */
-	for (struct dp_port_edges *pe = port_edges; pe; pe = pe->next) {
-		rte_node_t id = rte_node_from_name(pe->node);
-
-		if (id == RTE_NODE_ID_INVALID)
-			return -ENOENT;
-		for (uint16_t p = 0; p < DP_MAX_PORTS; p++)
-			pe->edges[p] = 0; /* drop */
-		for (uint16_t i = 0; i < conf->nb_ports; i++) {
-			uint16_t port_id = conf->ports[i].port_id;
-
-			snprintf(tx_name, sizeof(tx_name), "tx-%u", port_id);
-			ret = node_edge(id, tx_name);
-			if (ret < 0)
-				return ret;
-			pe->edges[port_id] = (rte_edge_t)ret;
-		}
-	}
-
-	ret = dp_cls_setup_edges();
+	ret = dp_modules_edges(conf);
 	if (ret < 0)
 		return ret;
 

@@ -48,5 +48,5 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 	return n;
 }
 
-DP_NODE_REGISTER(rx_node, "rx", RTE_NODE_SOURCE_F, rx_process, rx_init, RX_EDGE_COUNT,
+DP_NODE_SOURCE(rx_node, "rx", rx_process, rx_init, RX_EDGE_COUNT,
 		 [RX_DROP] = "drop", [RX_CLS] = "cls");

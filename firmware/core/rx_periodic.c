@@ -76,9 +76,9 @@ static uint16_t rx_periodic_process(struct rte_graph *graph, struct rte_node *no
 	return (uint16_t)n;
 }
 
-DP_NODE_REGISTER(rx_periodic_node, "rx_periodic", RTE_NODE_SOURCE_F, rx_periodic_process, NULL,
-		 RX_PERIODIC_EDGE_COUNT, [RX_PERIODIC_DROP] = "drop",
-		 [RX_PERIODIC_BAD_PORT] = "rx_periodic_bad_port");
+DP_NODE_SOURCE(rx_periodic_node, "rx_periodic", rx_periodic_process, NULL,
+	       RX_PERIODIC_EDGE_COUNT, [RX_PERIODIC_DROP] = "drop",
+	       [RX_PERIODIC_BAD_PORT] = "rx_periodic_bad_port");
 
 DP_DROP_REGISTER(rx_periodic_bad_port);
 

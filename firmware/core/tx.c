@@ -46,7 +46,7 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	return nb_objs;
 }
 
-DP_NODE_REGISTER(tx_node, "tx", 0, tx_process, tx_init, TX_EDGE_COUNT,
+DP_NODE_SINK(tx_node, "tx", tx_process, tx_init, TX_EDGE_COUNT,
 		 [TX_DROP] = "drop", [TX_QUEUE_FULL] = "tx_queue_full",
 		 [TX_PORT_DOWN] = "tx_port_down");
 

@@ -20,7 +20,7 @@
 #include <dplane/dhcp.h>
 #include <dplane/iface.h>
 
-#include "conf.h"
+#include "ctl.h"
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
@@ -91,6 +91,28 @@ static inline uint8_t *put_option(uint8_t *p, uint8_t code, const void *value, u
 	return p + 2 + len;
 }
 
+/* What every reply carries (--dhcp-mtu, --dhcp-dns): written before the graph starts, read
+ * by the worker. */
+static struct {
+	uint16_t mtu;
+	uint8_t nb_dns;
+	uint8_t dns[DP_DHCP_MAX_DNS][4];
+} conf = {.mtu = 1500};
+
+int dp_dhcp_conf_set(uint16_t mtu, const uint8_t (*dns)[4], unsigned int nb_dns)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	if (mtu < DP_DHCP_MTU_MIN || mtu > DP_DHCP_MTU_MAX || nb_dns > DP_DHCP_MAX_DNS)
+		return dp_errno(EINVAL);
+	conf.mtu = mtu;
+	conf.nb_dns = (uint8_t)nb_dns;
+	if (nb_dns)
+		memcpy(conf.dns, dns, 4 * nb_dns);
+	return 0;
+}
+
 /* Exact size of the options put_options() writes. */
 static inline uint32_t options_size(bool pxe, uint32_t hostname_len)
 {
@@ -99,8 +121,8 @@ static inline uint32_t options_size(bool pxe, uint32_t hostname_len)
 
 	if (pxe)
 		n += 2 + 4;
-	if (dp_service_conf.nb_dns4)
-		n += 2 + 4u * dp_service_conf.nb_dns4;
+	if (conf.nb_dns)
+		n += 2 + 4u * conf.nb_dns;
 	if (hostname_len)
 		n += 2 + hostname_len;
 	return n;
@@ -112,7 +134,7 @@ static inline void put_options(uint8_t *p, uint8_t type, bool pxe,
 	static const uint8_t infinite_lease[4] = {0xff, 0xff, 0xff, 0xff};
 	uint8_t mtu[2];
 
-	wr16(mtu, dp_service_conf.dhcp_mtu);
+	wr16(mtu, conf.mtu);
 	p = put_option(p, OPT_MSG_TYPE, &type, 1);
 	p = put_option(p, OPT_LEASE_TIME, infinite_lease, 4);
 	p = put_option(p, OPT_SERVER_ID, server_ip, 4);
@@ -121,9 +143,9 @@ static inline void put_options(uint8_t *p, uint8_t type, bool pxe,
 	p = put_option(p, OPT_MTU, mtu, 2);
 	if (pxe)
 		p = put_option(p, OPT_ROUTER, server_ip, 4);
-	if (dp_service_conf.nb_dns4)
-		p = put_option(p, OPT_DNS, dp_service_conf.dns4,
-			       (uint8_t)(4u * dp_service_conf.nb_dns4));
+	if (conf.nb_dns)
+		p = put_option(p, OPT_DNS, conf.dns,
+			       (uint8_t)(4u * conf.nb_dns));
 	if (hostname_len)
 		p = put_option(p, OPT_HOSTNAME, iface->hostname, (uint8_t)hostname_len);
 	*p = OPT_END;
@@ -256,13 +278,7 @@ static inline rte_edge_t dhcp_reply(struct rte_mbuf *m)
 	return dhcp_tx[m->port];
 }
 
-static uint16_t dhcp_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			     uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, dhcp_reply);
-}
-
-DP_NODE_REGISTER(dhcp_node, "dhcp", 0, dhcp_process, NULL, DHCP_EDGE_COUNT,
+DP_NODE(dhcp_node, "dhcp", dhcp_reply, DHCP_EDGE_COUNT,
 		 [DHCP_DROP] = "drop",
 		 [DHCP_NO_INTERFACE] = "dhcp_no_interface",
 		 [DHCP_NO_IPV4] = "dhcp_no_ipv4",

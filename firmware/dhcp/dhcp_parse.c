@@ -76,18 +76,5 @@ enum dp_dhcp_status dp_dhcp_parse(const uint8_t *msg, uint32_t len, struct dp_dh
 	return DP_DHCP_OK;
 }
 
-const char *dp_dhcp_status_name(enum dp_dhcp_status status)
-{
-	static const char *const names[DP_DHCP_STATUS_COUNT] = {
-		[DP_DHCP_OK] = "ok",
-		[DP_DHCP_TRUNCATED] = "truncated",
-		[DP_DHCP_NOT_REQUEST] = "not_request",
-		[DP_DHCP_BAD_MAGIC] = "bad_magic",
-		[DP_DHCP_BAD_OPTION] = "bad_option",
-		[DP_DHCP_NO_MSG_TYPE] = "no_msg_type",
-	};
-
-	if ((unsigned int)status >= DP_DHCP_STATUS_COUNT)
-		return "unknown";
-	return names[status];
-}
+DP_ENUM_NAME_FN(dp_dhcp_status_name, enum dp_dhcp_status, DP_DHCP_STATUS_LIST,
+		DP_DHCP_STATUS_COUNT)

@@ -30,7 +30,7 @@
 #include <dplane/iface.h>
 
 #include "cls.h"
-#include "conf.h"
+#include "ctl.h"
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
@@ -70,9 +70,29 @@ DP_TX_EDGES("dhcpv6", dhcpv6_tx);
 
 static const uint8_t server_ip6[16] = {0xfe, 0x80, [15] = 1};
 
+/* The DNS servers every reply carries (--dhcpv6-dns): written before the graph starts, read by
+ * the worker. */
+static struct {
+	uint8_t nb_dns;
+	uint8_t dns[DP_DHCPV6_MAX_DNS][16];
+} conf;
+
+int dp_dhcpv6_conf_set(const uint8_t (*dns)[16], unsigned int nb_dns)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	if (nb_dns > DP_DHCPV6_MAX_DNS)
+		return dp_errno(EINVAL);
+	conf.nb_dns = (uint8_t)nb_dns;
+	if (nb_dns)
+		memcpy(conf.dns, dns, 16 * nb_dns);
+	return 0;
+}
+
 /* The largest option set: SERVERID 14, CLIENTID 4 + 130, IA_NA 50, RAPID_COMMIT 4,
  * DNS_SERVERS 4 + 15 * 16, BOOT_FILE_URL 4 + "http://[" 46 "]/" 31 */
-#define MAX_OPTIONS (14 + 4 + DP_DHCPV6_MAX_DUID + 50 + 4 + 4 + 16 * DP_MAX_DNS6 + 4 + 8 + \
+#define MAX_OPTIONS (14 + 4 + DP_DHCPV6_MAX_DUID + 50 + 4 + 4 + 16 * DP_DHCPV6_MAX_DNS + 4 + 8 + \
 		     INET6_ADDRSTRLEN + 2 + DP_BOOT_FILE_LEN)
 
 enum reply_kind {
@@ -178,9 +198,9 @@ static inline uint32_t put_options(uint8_t *buf, enum reply_kind kind, const uin
 	if (info->flags & DP_DHCPV6_F_RAPID_COMMIT)
 		p = put_header(p, DP_DHCPV6_OPT_RAPID_COMMIT, 0);
 
-	p = put_header(p, DP_DHCPV6_OPT_DNS_SERVERS, 16u * dp_service_conf.nb_dns6);
-	memcpy(p, dp_service_conf.dns6, 16u * dp_service_conf.nb_dns6);
-	p += 16u * dp_service_conf.nb_dns6;
+	p = put_header(p, DP_DHCPV6_OPT_DNS_SERVERS, 16u * conf.nb_dns);
+	memcpy(p, conf.dns, 16u * conf.nb_dns);
+	p += 16u * conf.nb_dns;
 
 	if (info->pxe != DP_DHCP_PXE_NONE && iface->pxe_family == DP_PXE_IPV6)
 		p = put_boot_url(p, (enum dp_dhcp_pxe)info->pxe, iface);
@@ -288,13 +308,7 @@ static inline rte_edge_t dhcpv6_reply(struct rte_mbuf *m)
 	return dhcpv6_tx[m->port];
 }
 
-static uint16_t dhcpv6_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			       uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, dhcpv6_reply);
-}
-
-DP_NODE_REGISTER(dhcpv6_node, "dhcpv6", 0, dhcpv6_process, NULL, DHCPV6_EDGE_COUNT,
+DP_NODE(dhcpv6_node, "dhcpv6", dhcpv6_reply, DHCPV6_EDGE_COUNT,
 		 [DHCPV6_DROP] = "drop",
 		 [DHCPV6_NO_INTERFACE] = "dhcpv6_no_interface",
 		 [DHCPV6_FRAGMENT] = "dhcpv6_fragment",

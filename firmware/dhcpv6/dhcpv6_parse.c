@@ -91,18 +91,5 @@ enum dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len,
 	return DP_DHCPV6_OK;
 }
 
-const char *dp_dhcpv6_status_name(enum dp_dhcpv6_status status)
-{
-	static const char *const names[DP_DHCPV6_STATUS_COUNT] = {
-		[DP_DHCPV6_OK] = "ok",
-		[DP_DHCPV6_TRUNCATED] = "truncated",
-		[DP_DHCPV6_BAD_OPTION] = "bad_option",
-		[DP_DHCPV6_BAD_CLIENT_ID] = "bad_client_id",
-		[DP_DHCPV6_BAD_IA_NA] = "bad_ia_na",
-		[DP_DHCPV6_BAD_RAPID_COMMIT] = "bad_rapid_commit",
-	};
-
-	if ((unsigned int)status >= DP_DHCPV6_STATUS_COUNT)
-		return "unknown";
-	return names[status];
-}
+DP_ENUM_NAME_FN(dp_dhcpv6_status_name, enum dp_dhcpv6_status, DP_DHCPV6_STATUS_LIST,
+		DP_DHCPV6_STATUS_COUNT)

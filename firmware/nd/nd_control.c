@@ -6,14 +6,25 @@
 
 #include <dplane/nd.h>
 
-#include "conf.h"
 #include "ctl.h"
 #include "inject.h"
+#include "nd_conf.h"
 #include "port.h"
 
 static const uint8_t gateway_ipv6[16] = DP_GATEWAY_IPV6_INIT;
 static const uint8_t all_nodes_ipv6[16] = DP_ALL_NODES_IPV6_INIT;
 static const uint8_t all_nodes_mac[6] = DP_ALL_NODES_MAC_INIT;
+
+uint8_t dp_nd_enabled;
+
+int dp_nd_conf_set(bool enabled)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	dp_nd_enabled = enabled;
+	return 0;
+}
 
 /* The VF port_id if it may be announced to, else -errno; its addressing in *f. */
 static int announce_port(uint16_t port_id, struct dp_nd_frame *f)
@@ -22,7 +33,7 @@ static int announce_port(uint16_t port_id, struct dp_nd_frame *f)
 	const struct dp_port *port;
 	uint8_t any = 0;
 
-	if (!dp_service_conf.ipv6_overlay)
+	if (!dp_nd_enabled)
 		return -EOPNOTSUPP;
 	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
 		return -ENODEV;

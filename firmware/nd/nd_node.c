@@ -21,8 +21,8 @@
 #include <dplane/nd.h>
 
 #include "cls.h"
-#include "conf.h"
 #include "mbuf.h"
+#include "nd_conf.h"
 #include "node.h"
 #include "port.h"
 
@@ -130,20 +130,15 @@ static inline rte_edge_t nd_handle(struct rte_mbuf *m)
 	return nd_tx[m->port];
 }
 
-static rte_edge_t nd_disabled(struct rte_mbuf *m)
+static void nd_classify(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n)
 {
-	return ND_DISABLED;
+	bool enabled = dp_nd_enabled;
+
+	for (uint16_t i = 0; i < n; i++)
+		nexts[i] = likely(enabled) ? nd_handle(pkts[i]) : ND_DISABLED;
 }
 
-static uint16_t nd_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-			   uint16_t nb_objs)
-{
-	if (unlikely(!dp_service_conf.ipv6_overlay))
-		return dp_node_each(graph, node, objs, nb_objs, nd_disabled);
-	return dp_node_each(graph, node, objs, nb_objs, nd_handle);
-}
-
-DP_NODE_REGISTER(nd_node, "ipv6_nd", 0, nd_process, NULL, ND_EDGE_COUNT,
+DP_NODE_BURST(nd_node, "ipv6_nd", nd_classify, ND_EDGE_COUNT,
 		 [ND_DROP] = "drop",
 		 [ND_DISABLED] = "ipv6_nd_disabled",
 		 [ND_NO_INTERFACE] = "ipv6_nd_no_interface",

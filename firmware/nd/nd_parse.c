@@ -63,20 +63,8 @@ enum dp_nd_status dp_nd_parse(const uint8_t *msg, uint32_t len, struct dp_nd_inf
 	return dp_nd_parse_options(msg + hlen, len - hlen, &out->opts);
 }
 
-const char *dp_nd_status_name(enum dp_nd_status status)
-{
-	static const char *const names[DP_ND_STATUS_COUNT] = {
-		[DP_ND_OK] = "ok",
-		[DP_ND_TRUNCATED] = "truncated",
-		[DP_ND_BAD_TYPE] = "bad_type",
-		[DP_ND_BAD_CODE] = "bad_code",
-		[DP_ND_BAD_OPTION] = "bad_option",
-	};
-
-	if ((unsigned int)status >= DP_ND_STATUS_COUNT)
-		return "unknown";
-	return names[status];
-}
+DP_ENUM_NAME_FN(dp_nd_status_name, enum dp_nd_status, DP_ND_STATUS_LIST,
+		DP_ND_STATUS_COUNT)
 
 /* Big-endian 16-bit words of p added to sum; an odd last byte is padded with zero. */
 static uint64_t sum_words(const uint8_t *p, uint32_t len, uint64_t sum)

@@ -76,13 +76,7 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	return DECAP_CONNTRACK;
 }
 
-static uint16_t ipip_decap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-				   uint16_t nb_objs)
-{
-	return dp_node_each(graph, node, objs, nb_objs, decap);
-}
-
-DP_NODE_REGISTER(ipip_decap_node, "ipip_decap", 0, ipip_decap_process, NULL, DECAP_EDGE_COUNT,
+DP_NODE(ipip_decap_node, "ipip_decap", decap, DECAP_EDGE_COUNT,
 		 [DECAP_DROP] = "drop",
 		 [DECAP_CONNTRACK] = "conntrack",
 		 [DECAP_UNKNOWN_UNDERLAY] = "ipip_decap_unknown_underlay",

@@ -60,9 +60,8 @@ static void tunnel_build(struct tunnel_cache *c, const struct dp_iface_conf *ifa
 	memcpy(c->dst_ip, priv->nh_ipv6, 16);
 }
 
-static inline rte_edge_t encap(struct rte_mbuf *m, void *cache)
+static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 {
-	struct tunnel_cache *c = cache;
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
 	uint16_t len = rte_pktmbuf_data_len(m);
@@ -80,15 +79,7 @@ static inline rte_edge_t encap(struct rte_mbuf *m, void *cache)
 	return encap_tx[priv->out_port];
 }
 
-static uint16_t ipip_encap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
-				   uint16_t nb_objs)
-{
-	struct tunnel_cache cache = {.iface = NULL};
-
-	return dp_node_each_ctx(graph, node, objs, nb_objs, encap, &cache);
-}
-
-DP_NODE_REGISTER(ipip_encap_node, "ipip_encap", 0, ipip_encap_process, NULL, ENCAP_EDGE_COUNT,
+DP_NODE_CTX(ipip_encap_node, "ipip_encap", struct tunnel_cache, encap, ENCAP_EDGE_COUNT,
 		 [ENCAP_DROP] = "drop",
 		 [ENCAP_NO_INTERFACE] = "ipip_encap_no_interface",
 		 [ENCAP_NO_HEADROOM] = "ipip_encap_no_headroom",

@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ipv4_lookup: the route of a VM's IPV4 packet in its VNI: another VM on this host, or an
- * underlay next hop (route.h does the work for both families). */
+ * underlay next hop (route.h does the work for both families), then the EGRESS chain. */
 #include <rte_mbuf.h>
 
 #include "node.h"
+#include "path.h"
 #include "route.h"
 
-static rte_edge_t ipv4_route(struct rte_mbuf *m, void *cache)
+DP_CHAIN_ENTRY(ipv4_egress, DP_CHAIN_EGRESS, "ipv4_lookup");
+
+static inline rte_edge_t ipv4_route(struct rte_mbuf *m, struct dp_vni_cache *cache)
 {
-	return dp_route_lookup(m, cache, true);
+	rte_edge_t edge = dp_route_lookup(m, cache, true);
+
+	return likely(edge == LOOKUP_OK) ? dp_chain_entry_next(&ipv4_egress, m) : edge;
 }
 
-static uint16_t ipv4_lookup_process(struct rte_graph *graph, struct rte_node *node,
-				    void **objs, uint16_t nb_objs)
-{
-	struct dp_vni_cache cache = {0};
-
-	return dp_node_each_ctx(graph, node, objs, nb_objs, ipv4_route, &cache);
-}
-
-DP_NODE_REGISTER(ipv4_lookup_node, "ipv4_lookup", 0, ipv4_lookup_process, NULL,
-		 LOOKUP_EDGE_COUNT,
-		 [LOOKUP_DROP] = "drop",
-		 [LOOKUP_FIREWALL] = "firewall",
-		 [LOOKUP_NO_VNI] = "ipv4_lookup_no_vni",
-		 [LOOKUP_NO_ROUTE] = "ipv4_lookup_no_route",
-		 [LOOKUP_BAD_NEXTHOP] = "ipv4_lookup_bad_nexthop");
+DP_NODE_CTX(ipv4_lookup_node, "ipv4_lookup", struct dp_vni_cache, ipv4_route,
+	    LOOKUP_EDGE_COUNT,
+	    [LOOKUP_DROP] = "drop",
+	    [LOOKUP_NO_VNI] = "ipv4_lookup_no_vni",
+	    [LOOKUP_NO_ROUTE] = "ipv4_lookup_no_route",
+	    [LOOKUP_BAD_NEXTHOP] = "ipv4_lookup_bad_nexthop");
 
 DP_DROP_REGISTER(ipv4_lookup_no_vni);
 DP_DROP_REGISTER(ipv4_lookup_no_route);

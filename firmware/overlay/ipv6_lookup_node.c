@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ipv6_lookup: the route of a VM's IPV6 packet in its VNI: another VM on this host, or an
- * underlay next hop (route.h does the work for both families). */
+ * underlay next hop (route.h does the work for both families), then the EGRESS chain. */
 #include <rte_mbuf.h>
 
 #include "node.h"
+#include "path.h"
 #include "route.h"
 
-static rte_edge_t ipv6_route(struct rte_mbuf *m, void *cache)
+DP_CHAIN_ENTRY(ipv6_egress, DP_CHAIN_EGRESS, "ipv6_lookup");
+
+static inline rte_edge_t ipv6_route(struct rte_mbuf *m, struct dp_vni_cache *cache)
 {
-	return dp_route_lookup(m, cache, false);
+	rte_edge_t edge = dp_route_lookup(m, cache, false);
+
+	return likely(edge == LOOKUP_OK) ? dp_chain_entry_next(&ipv6_egress, m) : edge;
 }
 
-static uint16_t ipv6_lookup_process(struct rte_graph *graph, struct rte_node *node,
-				    void **objs, uint16_t nb_objs)
-{
-	struct dp_vni_cache cache = {0};
-
-	return dp_node_each_ctx(graph, node, objs, nb_objs, ipv6_route, &cache);
-}
-
-DP_NODE_REGISTER(ipv6_lookup_node, "ipv6_lookup", 0, ipv6_lookup_process, NULL,
-		 LOOKUP_EDGE_COUNT,
-		 [LOOKUP_DROP] = "drop",
-		 [LOOKUP_FIREWALL] = "firewall",
-		 [LOOKUP_NO_VNI] = "ipv6_lookup_no_vni",
-		 [LOOKUP_NO_ROUTE] = "ipv6_lookup_no_route",
-		 [LOOKUP_BAD_NEXTHOP] = "ipv6_lookup_bad_nexthop");
+DP_NODE_CTX(ipv6_lookup_node, "ipv6_lookup", struct dp_vni_cache, ipv6_route,
+	    LOOKUP_EDGE_COUNT,
+	    [LOOKUP_DROP] = "drop",
+	    [LOOKUP_NO_VNI] = "ipv6_lookup_no_vni",
+	    [LOOKUP_NO_ROUTE] = "ipv6_lookup_no_route",
+	    [LOOKUP_BAD_NEXTHOP] = "ipv6_lookup_bad_nexthop");
 
 DP_DROP_REGISTER(ipv6_lookup_no_vni);
 DP_DROP_REGISTER(ipv6_lookup_no_route);

@@ -12,10 +12,12 @@
 #include <rte_graph.h>
 #include <rte_mbuf.h>
 
-#include "conf.h"
 #include "mbuf.h"
 #include "port.h"
 #include "vni_dp.h"
+
+/* --wcmp: the share of IPv4 underlay traffic for PF0, in %; 100 = no WCMP (overlay.c). */
+extern uint8_t dp_overlay_wcmp;
 
 /* The PF for IPv4 traffic to the underlay (dpservice's multipath): with --wcmp < 100, a
  * 10-slot table, round(wcmp / 10) slots for PF0 and the rest for PF1, indexed by the flow
@@ -25,7 +27,7 @@ static inline uint16_t dp_multipath_pf(uint32_t flow_hash)
 	unsigned int pf = 0;
 	uint16_t port, other;
 
-	if (dp_service_conf.wcmp < 100 && flow_hash % 10 >= (dp_service_conf.wcmp + 5u) / 10)
+	if (dp_overlay_wcmp < 100 && flow_hash % 10 >= (dp_overlay_wcmp + 5u) / 10)
 		pf = 1;
 	port = dp_pf_ports[pf];
 	other = dp_pf_ports[!pf];
@@ -58,14 +60,14 @@ static inline bool dp_route_apply(struct rte_mbuf *m, const struct dp_nexthop *n
 	return true;
 }
 
-/* The edges of both lookup nodes. */
+/* The edges of both lookup nodes (the way on is the EGRESS chain: LOOKUP_OK stands for it). */
 enum {
 	LOOKUP_DROP = 0,
-	LOOKUP_FIREWALL,
 	LOOKUP_NO_VNI,
 	LOOKUP_NO_ROUTE,
 	LOOKUP_BAD_NEXTHOP,
 	LOOKUP_EDGE_COUNT,
+	LOOKUP_OK = LOOKUP_EDGE_COUNT,
 };
 
 /* The VNI of the previous packet of the burst: usually the next one's too. */
@@ -104,7 +106,7 @@ static inline rte_edge_t dp_route_lookup(struct rte_mbuf *m, struct dp_vni_cache
 		return LOOKUP_NO_ROUTE;
 	if (unlikely(!dp_route_apply(m, nh, ipv4)))
 		return LOOKUP_BAD_NEXTHOP;
-	return LOOKUP_FIREWALL;
+	return LOOKUP_OK;
 }
 
 #endif

@@ -108,3 +108,6 @@ enum dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t d
 	*out_len = DP_ETHER_LEN + payload;
 	return DP_DECAP_OK;
 }
+
+DP_ENUM_NAME_FN(dp_decap_status_name, enum dp_decap_status, DP_DECAP_STATUS_LIST,
+		DP_DECAP_STATUS_COUNT)

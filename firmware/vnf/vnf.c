@@ -44,6 +44,8 @@ uint32_t dp_vnf_capacity(void)
 	return vnf_capacity;
 }
 
+DP_ENUM_NAME_FN(dp_vnf_type_name, enum dp_vnf_type, DP_VNF_TYPE_LIST, DP_VNF_TYPE_COUNT)
+
 int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 {
 	struct dp_vnf *copy;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 import sys
 
-from .service import main
+from .app import main
 
 sys.exit(main())

@@ -11,6 +11,13 @@ cdef extern from "dplane/conntrack.h" nogil:
 
     enum dp_flow_key_status:
         DP_FLOW_KEY_OK
+        DP_FLOW_KEY_STATUS_COUNT
+
+    enum dp_ct_tcp_state:
+        DP_CT_TCP_STATE_COUNT
+
+    const char *dp_flow_key_status_name(dp_flow_key_status status)
+    const char *dp_ct_tcp_state_name(dp_ct_tcp_state state)
 
     struct dp_flow_key:
         uint8_t l3_dst[16]

@@ -6,9 +6,10 @@ from dplane.conntrack cimport *
 CT_DEFAULT_CAPACITY = DP_CT_DEFAULT_CAPACITY
 CT_DEFAULT_TIMEOUT = DP_CT_DEFAULT_TIMEOUT
 CT_TCP_ESTABLISHED_TIMEOUT = DP_CT_TCP_ESTABLISHED_TIMEOUT
-FLOW_KEY_STATUS = ('ok', 'not_ip', 'unsupported', 'fragment', 'icmp_untracked',
-                   'bad_icmp_error')
-TCP_STATES = ('none', 'new_syn', 'new_synack', 'established', 'finwait', 'rst_fin')
+FLOW_KEY_STATUS = tuple(dp_flow_key_status_name(<dp_flow_key_status>i).decode()
+                        for i in range(DP_FLOW_KEY_STATUS_COUNT))
+TCP_STATES = tuple(dp_ct_tcp_state_name(<dp_ct_tcp_state>i).decode()
+                   for i in range(DP_CT_TCP_STATE_COUNT))
 
 
 def ct_conf_set(uint32_t capacity, uint32_t timeout_s):

@@ -44,9 +44,12 @@ class _Executor(concurrent.futures.ThreadPoolExecutor):
 
 
 class ControlThread:
+    """Made on the thread that becomes the control thread (the one that initialised EAL);
+    calls made on it run at once, also before run()."""
+
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.current_thread()
         self._timers: list[tuple[float, int, float, Callable[[], Any]]] = []
         self._seq = itertools.count()
         self.stopped = False
@@ -82,8 +85,9 @@ class ControlThread:
         self._queue.put(_WAKE)
 
     def run(self, stop: threading.Event) -> None:
-        """Serve calls and timers on the calling thread until `stop` is set."""
-        self._thread = threading.current_thread()
+        """Serve calls and timers until `stop` is set."""
+        if not self.is_current:
+            raise RuntimeError("ControlThread.run() on another thread than its own")
         while not stop.is_set():
             timeout = 0.5
             if self._timers:

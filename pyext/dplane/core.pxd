@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Mirrors firmware/include/dplane/core.h.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from dplane.parse cimport dp_parse
 
 cdef extern from "dplane/core.h" nogil:
     enum:
@@ -34,19 +35,6 @@ cdef extern from "dplane/core.h" nogil:
         uint16_t nb_ports
         dp_port_conf ports[DP_MAX_PORTS]
 
-    enum:
-        DP_MAX_DNS4
-        DP_MAX_DNS6
-
-    struct dp_service_conf:
-        uint16_t dhcp_mtu
-        uint8_t nb_dns4
-        uint8_t nb_dns6
-        uint8_t dns4[DP_MAX_DNS4][4]
-        uint8_t dns6[DP_MAX_DNS6][16]
-        bint ipv6_overlay
-        uint8_t wcmp
-
     struct dp_table_info:
         const char *name
         unsigned int capacity
@@ -76,10 +64,36 @@ cdef extern from "dplane/core.h" nogil:
     int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])
     int dp_port_link_update(uint16_t port_id)
     int dp_port_stats_get(uint16_t port_id, dp_port_stats *stats)
-    int dp_service_conf_set(const dp_service_conf *conf)
     unsigned int dp_table_count()
     int dp_table_get(unsigned int idx, dp_table_info *info)
     int dp_rcu_synchronize()
     unsigned int dp_drop_reason_count()
     const char *dp_drop_reason_name(unsigned int idx)
     int dp_drop_reason_packets(unsigned int idx, uint64_t *packets)
+
+    struct dp_pkt_meta:
+        dp_parse parse
+        uint32_t vni
+        uint16_t out_port
+        uint16_t tun_port
+        uint8_t vnf_type
+        uint8_t flow_dir
+        uint8_t route_depth
+        uint8_t has_flow
+        uint32_t flow_hash
+        uint8_t nh_ipv6[16]
+
+    enum:
+        DP_NODE_TEST_ROOM
+        DP_NODE_TEST_OUT_ROOM
+        DP_NODE_TEST_MAX_STEPS
+
+    struct dp_node_test_pkt:
+        uint16_t port
+        uint16_t len
+        uint8_t parse
+        uint8_t data[DP_NODE_TEST_OUT_ROOM]
+        dp_pkt_meta meta
+        char path[DP_NODE_TEST_MAX_STEPS][DP_NAME_LEN]
+
+    int dp_node_test(const char *node, dp_node_test_pkt *pkt, unsigned int max_steps)

@@ -139,27 +139,6 @@ def drop_counters():
     return out
 
 
-def service_conf_set(unsigned int dhcp_mtu, dns4, dns6, bint ipv6_overlay,
-                     unsigned int wcmp=100):
-    """dns4: packed 4-byte addresses, dns6: packed 16-byte addresses."""
-    cdef dp_service_conf conf
-    memset(&conf, 0, sizeof(conf))
-    if wcmp > 100:
-        raise ValueError('wcmp is a percentage')
-    conf.wcmp = wcmp
-    if len(dns4) > DP_MAX_DNS4 or len(dns6) > DP_MAX_DNS6:
-        raise ValueError('too many DNS servers')
-    conf.dhcp_mtu = dhcp_mtu
-    conf.ipv6_overlay = ipv6_overlay
-    conf.nb_dns4 = len(dns4)
-    conf.nb_dns6 = len(dns6)
-    for i, addr in enumerate(dns4):
-        _copy_addr(conf.dns4[i], addr, 4)
-    for i, addr in enumerate(dns6):
-        _copy_addr(conf.dns6[i], addr, 16)
-    _check(dp_service_conf_set(&conf))
-
-
 cdef _copy_addr(uint8_t *dst, bytes src, Py_ssize_t size):
     if len(src) != size:
         raise ValueError('address of %d bytes expected' % size)
@@ -186,3 +165,74 @@ def port_set_neigh_mac(uint16_t port_id, bytes mac):
 def port_link_update(uint16_t port_id):
     """Refresh the datapath's view of the port's link; True if it is up."""
     return bool(_check(dp_port_link_update(port_id)))
+
+
+NODE_TEST_MAX_STEPS = DP_NODE_TEST_MAX_STEPS
+
+
+cdef dict _meta_dict(const dp_pkt_meta *meta):
+    return {
+        'l3_type': meta.parse.l3_type, 'l4_proto': meta.parse.l4_proto,
+        'l3_off': meta.parse.l3_off, 'l4_off': meta.parse.l4_off,
+        'vni': meta.vni, 'out_port': meta.out_port, 'tun_port': meta.tun_port,
+        'vnf_type': meta.vnf_type, 'flow_dir': meta.flow_dir,
+        'route_depth': meta.route_depth, 'has_flow': bool(meta.has_flow),
+        'flow_hash': meta.flow_hash, 'nh_ipv6': (<char *>meta.nh_ipv6)[:16],
+    }
+
+
+_META_IN = ('vni', 'out_port', 'tun_port', 'vnf_type', 'flow_dir', 'route_depth',
+            'flow_hash', 'nh_ipv6')
+
+
+def node_test(str node, frame, uint16_t port, dict meta=None, unsigned int max_steps=1):
+    """Run node's classification on a frame that came in on port, as the worker would; with
+    max_steps > 1 follow the packet's edges through the graph. `meta` sets the packet's
+    metadata (keys of _META_IN); its parse is always the frame's, as cls made it. Returns
+    (path of next-node names, frame as the nodes left it, metadata dict)."""
+    cdef dp_node_test_pkt *pkt = <dp_node_test_pkt *>calloc(1, sizeof(dp_node_test_pkt))
+    cdef const unsigned char[:] view = frame
+    cdef bytes name = node.encode()
+    cdef const char *cname = name
+    cdef int rc
+    if pkt == NULL:
+        raise MemoryError()
+    try:
+        if view.shape[0] > DP_NODE_TEST_ROOM:
+            raise ValueError('frame longer than %d bytes' % DP_NODE_TEST_ROOM)
+        pkt.port = port
+        pkt.len = <uint16_t>view.shape[0]
+        pkt.parse = 1
+        if pkt.len:
+            memcpy(pkt.data, &view[0], pkt.len)
+        for key, value in (meta or {}).items():
+            if key not in _META_IN:
+                raise KeyError(key)
+            if key == 'nh_ipv6':
+                _copy_addr(pkt.meta.nh_ipv6, value, 16)
+            else:
+                setattr_meta(&pkt.meta, key, value)
+        with nogil:
+            rc = dp_node_test(cname, pkt, max_steps)
+        steps = _check(rc)
+        return ([pkt.path[i].decode() for i in range(steps)], (<char *>pkt.data)[:pkt.len],
+                _meta_dict(&pkt.meta))
+    finally:
+        free(pkt)
+
+
+cdef setattr_meta(dp_pkt_meta *meta, str key, value):
+    if key == 'vni':
+        meta.vni = value
+    elif key == 'out_port':
+        meta.out_port = value
+    elif key == 'tun_port':
+        meta.tun_port = value
+    elif key == 'vnf_type':
+        meta.vnf_type = value
+    elif key == 'flow_dir':
+        meta.flow_dir = value
+    elif key == 'route_depth':
+        meta.route_depth = value
+    elif key == 'flow_hash':
+        meta.flow_hash = value

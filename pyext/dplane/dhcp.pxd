@@ -1,8 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Mirrors firmware/include/dplane/dhcp.h.
-from libc.stdint cimport uint8_t, uint32_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
 cdef extern from "dplane/dhcp.h" nogil:
+    enum:
+        DP_DHCP_MAX_DNS
+        DP_DHCP_MTU_MIN
+        DP_DHCP_MTU_MAX
+
+    int dp_dhcp_conf_set(uint16_t mtu, const uint8_t (*dns)[4], unsigned int nb_dns)
+
     enum dp_dhcp_pxe:
         DP_DHCP_PXE_NONE
         DP_DHCP_PXE_TFTP

@@ -19,3 +19,17 @@ def dhcp_parse(data):
     if st != DP_DHCP_OK:
         return dp_dhcp_status_name(st).decode(), None
     return 'ok', {'options_end': out.options_end, 'msg_type': out.msg_type, 'pxe': out.pxe}
+
+
+DHCP_MAX_DNS = DP_DHCP_MAX_DNS
+
+
+def dhcp_conf_set(uint16_t mtu, dns):
+    """Before core_start(): the MTU and DNS servers (packed 4-byte addresses) every reply
+    carries."""
+    cdef uint8_t servers[DP_DHCP_MAX_DNS][4]
+    if len(dns) > DP_DHCP_MAX_DNS:
+        raise ValueError('at most %d DNS servers' % DP_DHCP_MAX_DNS)
+    for i, addr in enumerate(dns):
+        _copy_addr(servers[i], addr, 4)
+    _check(dp_dhcp_conf_set(mtu, servers, len(dns)))

@@ -4,6 +4,7 @@ from libc.stdint cimport uint8_t, uint32_t
 
 cdef extern from "dplane/dhcpv6.h" nogil:
     enum:
+        DP_DHCPV6_MAX_DNS
         DP_DHCPV6_F_CLIENT_ID
         DP_DHCPV6_F_IA_NA
         DP_DHCPV6_F_RAPID_COMMIT
@@ -23,3 +24,4 @@ cdef extern from "dplane/dhcpv6.h" nogil:
 
     dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len, dp_dhcpv6_info *out)
     const char *dp_dhcpv6_status_name(dp_dhcpv6_status status)
+    int dp_dhcpv6_conf_set(const uint8_t (*dns)[16], unsigned int nb_dns)

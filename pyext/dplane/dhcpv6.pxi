@@ -22,3 +22,16 @@ def dhcpv6_parse(data):
     return 'ok', {'msg_type': out.msg_type, 'flags': out.flags, 'pxe': out.pxe,
                   'client_id_off': out.client_id_off, 'client_id_len': out.client_id_len,
                   'iaid': bytes(out.iaid[:4])}
+
+
+DHCPV6_MAX_DNS = DP_DHCPV6_MAX_DNS
+
+
+def dhcpv6_conf_set(dns):
+    """Before core_start(): the DNS servers (packed 16-byte addresses) every reply carries."""
+    cdef uint8_t servers[DP_DHCPV6_MAX_DNS][16]
+    if len(dns) > DP_DHCPV6_MAX_DNS:
+        raise ValueError('at most %d DNS servers' % DP_DHCPV6_MAX_DNS)
+    for i, addr in enumerate(dns):
+        _copy_addr(servers[i], addr, 16)
+    _check(dp_dhcpv6_conf_set(servers, len(dns)))

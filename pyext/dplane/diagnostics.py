@@ -7,37 +7,37 @@ import ipaddress
 import re
 import struct
 import threading
-from typing import TYPE_CHECKING
 
 import grpc
 
-from . import firmware, graph_stats, tracing
+from . import _firmware, graph_stats, tracing
+from .control import ControlThread
+from .features.uplinks import Uplinks
+from .ports import Ports
 from .proto import dplane_pb2, dplane_pb2_grpc
-
-if TYPE_CHECKING:
-    from .service import Service
+from .tables import Tables
 
 SERVICE_NAME = "dplane.v1.Diagnostics"
 
 
-def collect(svc: Service) -> dplane_pb2.GetStatsResponse:
+def collect(ports: Ports, uplinks: Uplinks, tables: Tables) -> dplane_pb2.GetStatsResponse:
     """Runs on the control thread."""
-    response = dplane_pb2.GetStatsResponse(drops=firmware.drop_counters())
-    for port in svc.ports:
-        st = firmware.port_stats(port.port_id)
+    response = dplane_pb2.GetStatsResponse(drops=_firmware.drop_counters())
+    for port in ports:
+        st = _firmware.port_stats(port.port_id)
         response.ports.add(
             port_id=port.port_id, name=port.name, role=port.role,
             rx_packets=st["ipackets"], tx_packets=st["opackets"],
             rx_bytes=st["ibytes"], tx_bytes=st["obytes"],
             rx_missed=st["imissed"], rx_errors=st["ierrors"],
             tx_errors=st["oerrors"], rx_nombuf=st["rx_nombuf"],
-            vm_mac=firmware.iface_vm_mac(port.port_id) if port.role == "vf" else "",
+            vm_mac=_firmware.iface_vm_mac(port.port_id) if port.role == "vf" else "",
         )
-        if port.role != "vf" and hasattr(svc, "uplinks"):
-            mac = svc.uplinks.router_mac(port.port_id)
+        if port.role != "vf":
+            mac = uplinks.router_mac(port.port_id)
             response.ports[-1].router_mac = mac.hex(":") if mac else ""
-            response.ports[-1].link_up = bool(svc.uplinks.link_up(port.port_id))
-    for name, capacity, entries in svc.table_usage():
+            response.ports[-1].link_up = bool(uplinks.link_up(port.port_id))
+    for name, capacity, entries in tables.usage():
         response.tables.add(name=name, capacity=capacity, entries=entries)
     return response
 
@@ -63,7 +63,7 @@ def flow_key(raw: bytes) -> dplane_pb2.FlowKey:
 def list_flows() -> dplane_pb2.ListFlowsResponse:
     """Runs on the control thread."""
     response = dplane_pb2.ListFlowsResponse()
-    for f in firmware.ct_list():
+    for f in _firmware.ct_list():
         response.flows.add(key=flow_key(f["key"]), reply_key=flow_key(f["reply_key"]),
                            in_port=f["in_port"], tcp_state=f["tcp_state"],
                            idle_ms=f["idle_ms"], timeout_s=f["timeout_s"],
@@ -81,7 +81,7 @@ def graph_stats_response() -> dplane_pb2.GetGraphStatsResponse:
 def list_vnfs() -> dplane_pb2.ListVnfsResponse:
     """Runs on the control thread: the VNF table as the datapath reads it."""
     response = dplane_pb2.ListVnfsResponse()
-    for underlay, vnf_type, port_id, vni, prefix, prefix_len in firmware.vnf_list():
+    for underlay, vnf_type, port_id, vni, prefix, prefix_len in _firmware.vnf_list():
         response.vnfs.add(underlay=str(ipaddress.IPv6Address(underlay)), type=vnf_type,
                           vni=vni, port_id=port_id, prefix_len=prefix_len,
                           prefix=str(ipaddress.ip_address(prefix)) if prefix else "")
@@ -91,31 +91,35 @@ def list_vnfs() -> dplane_pb2.ListVnfsResponse:
 def list_vnis() -> dplane_pb2.ListVnisResponse:
     """Runs on the control thread: the VNI table and the size of each VNI's routing tables."""
     response = dplane_pb2.ListVnisResponse()
-    for vni in firmware.vni_list():
-        response.vnis.add(vni=vni, ipv4_routes=len(firmware.route_list(vni, 4)),
-                          ipv6_routes=len(firmware.route_list(vni, 6)))
+    for vni in _firmware.vni_list():
+        response.vnis.add(vni=vni, ipv4_routes=_firmware.route_count(vni, 4),
+                          ipv6_routes=_firmware.route_count(vni, 6))
     return response
 
 
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
-    def __init__(self, svc: Service) -> None:
-        self._svc = svc
-        self._traces = svc.traces  # one trace session at a time, shared with --graphtrace
+    def __init__(self, control: ControlThread, ports: Ports, uplinks: Uplinks, tables: Tables,
+                 traces: tracing.TraceSessions) -> None:
+        self._control = control
+        self._ports = ports
+        self._uplinks = uplinks
+        self._tables = tables
+        self._traces = traces  # one trace session at a time, shared with --graphtrace
 
     def GetStats(self, request, context):
-        return self._svc.control.call(collect, self._svc)
+        return self._control.call(collect, self._ports, self._uplinks, self._tables)
 
     def ListFlows(self, request, context):
-        return self._svc.control.call(list_flows)
+        return self._control.call(list_flows)
 
     def GetGraphStats(self, request, context):
-        return self._svc.control.call(graph_stats_response)
+        return self._control.call(graph_stats_response)
 
     def ListVnfs(self, request, context):
-        return self._svc.control.call(list_vnfs)
+        return self._control.call(list_vnfs)
 
     def ListVnis(self, request, context):
-        return self._svc.control.call(list_vnis)
+        return self._control.call(list_vnis)
 
     def Trace(self, request, context):
         gone = threading.Event()
@@ -129,4 +133,4 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"node_regex: {exc}")
 
     def StopTrace(self, request, context):
-        return dplane_pb2.StopTraceResponse(was_active=self._traces.stop())
+        return dplane_pb2.StopTraceResponse(was_active=self._traces.end())

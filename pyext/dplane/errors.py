@@ -3,13 +3,16 @@
 
 Service errors travel in the response `Status` with dpservice's numeric codes and their names
 as message (contract 3.6); request validation failures are gRPC INVALID_ARGUMENT with the
-contract's texts (3.5). Firmware calls raise OSError (errno); `from_oserror` maps the few
-errnos that mean something to a client onto a service error.
+contract's texts (3.5). Firmware calls raise OSError (errno); `from_oserror` (or `failing_as`)
+turns one into the service error of the operation that failed, through one table of what
+each errno means for that operation.
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import errno
+from collections.abc import Iterator
 
 
 class ErrorCode(enum.IntEnum):
@@ -78,15 +81,32 @@ class ConfigError(Exception):
     """Bad command line, config file or board: one line on stderr, exit status 1."""
 
 
-_ERRNO_TO_CODE = {
-    errno.ENOMEM: ErrorCode.OUT_OF_MEMORY,
-    errno.ENOSPC: ErrorCode.OUT_OF_MEMORY,
-    errno.ENOENT: ErrorCode.NOT_FOUND,
-    errno.ENODEV: ErrorCode.NOT_FOUND,
-    errno.EEXIST: ErrorCode.ALREADY_EXISTS,
-}
+# What a firmware errno means, per operation. An operation is named by the code dpservice
+# reports when it fails (ROUTE_INSERT for a route that cannot be added, VNF_INSERT for an
+# underlay address ...); its entry says which errnos stand for a more specific code (a route
+# that exists: ROUTE_EXISTS). The modules that own the operations fill it (meanings()).
+_MEANINGS: dict[ErrorCode, dict[int, ErrorCode]] = {}
 
 
-def from_oserror(exc: OSError, default: ErrorCode) -> ServiceError:
-    """The service error a failed firmware call stands for."""
-    return ServiceError(_ERRNO_TO_CODE.get(exc.errno or 0, default), str(exc))
+def meanings(operation: ErrorCode, **by_errno: ErrorCode) -> None:
+    """What errnos mean when `operation` fails, by errno name: meanings(ROUTE_INSERT,
+    EEXIST=ROUTE_EXISTS, ENODEV=NO_VNI)."""
+    table = _MEANINGS.setdefault(operation, {})
+    for name, code in by_errno.items():
+        table[getattr(errno, name)] = code
+
+
+def from_oserror(exc: OSError, operation: ErrorCode) -> ServiceError:
+    """The service error of a firmware call that failed with exc while carrying out
+    `operation`."""
+    code = _MEANINGS.get(operation, {}).get(exc.errno or 0, operation)
+    return ServiceError(code, str(exc))
+
+
+@contextlib.contextmanager
+def failing_as(operation: ErrorCode) -> Iterator[None]:
+    """Firmware calls in the body that fail raise the service error of `operation`."""
+    try:
+        yield
+    except OSError as exc:
+        raise from_oserror(exc, operation) from None

@@ -8,14 +8,14 @@ the port; any failure undoes what was done. Deleting undoes all of it. Control t
 from __future__ import annotations
 
 import dataclasses
-import errno
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from . import firmware, underlay
-from .errors import ErrorCode, ServiceError
-from .ports import Port
+from . import _firmware, underlay
+from .errors import ErrorCode, ServiceError, failing_as
+from .ports import Port, Ports
+from .tables import Tables
 from .underlay import UnderlayGenerator
 from .vnis import Vnis
 
@@ -35,7 +35,7 @@ class InterfaceSpec:
     ipv4: bytes  # packed, NO_IPV4 for none
     ipv6: bytes  # packed, NO_IPV6 for none
     device: str
-    pxe_family: int = firmware.PXE_NONE
+    pxe_family: int = _firmware.PXE_NONE
     pxe_server: bytes = b""  # packed
     boot_file: str = ""
     hostname: str = ""
@@ -99,8 +99,9 @@ class _Undo:
 
 
 class Interfaces:
-    def __init__(self, ports: list[Port], vnis: Vnis, underlays: UnderlayGenerator) -> None:
-        self._vfs = [p for p in ports if p.role == "vf"]
+    def __init__(self, ports: Ports, vnis: Vnis, underlays: UnderlayGenerator,
+                 tables: Tables) -> None:
+        self._ports = ports
         self._vnis = vnis
         self._underlays = underlays
         self._by_id: dict[str, Interface] = {}
@@ -110,11 +111,12 @@ class Interfaces:
         # called once it is gone from the datapath (nothing new can depend on it any more)
         self.after_delete: list[Callable[[Interface], None]] = []
         vnis.on_reset.append(self._restore_routes)
+        tables.register("interface_table", MAX_INTERFACES, self.__len__)
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Interface]:
         return iter(list(self._by_id.values()))
 
     def get(self, iface_id: str) -> Interface:
@@ -126,55 +128,54 @@ class Interfaces:
     def find(self, iface_id: str) -> Interface | None:
         return self._by_id.get(iface_id)
 
-    def on_port(self, port_id: int) -> Interface | None:
-        return self._by_port.get(port_id)
-
-    def _device(self, name: str) -> Port:
-        for port in self._vfs:
-            if name in (port.dev.name, port.dev.ifname):
-                return port
-        raise ServiceError(ErrorCode.NOT_FOUND, f"no VF called {name}")
+    def _free_vf(self, name: str) -> Port:
+        """The VF called `name` (DPDK or kernel name), if no interface holds it. A PF is a
+        device that is always in use, as in dpservice."""
+        port = self._ports.find(name)
+        if port is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no device called {name}")
+        if port.role != "vf" or port.port_id in self._by_port:
+            raise ServiceError(ErrorCode.ALREADY_EXISTS, f"{name} is in use")
+        return port
 
     def create(self, spec: InterfaceSpec) -> Interface:
-        if spec.id in self._by_id:
-            raise ServiceError(ErrorCode.VM_HANDLE, f"interface {spec.id} exists")
-        port = self._device(spec.device)
-        if port.port_id in self._by_port:
-            raise ServiceError(ErrorCode.ALREADY_EXISTS, f"{spec.device} is in use")
-        if len(self._by_id) >= MAX_INTERFACES:
-            raise ServiceError(ErrorCode.OUT_OF_MEMORY, "interface table full")
-
+        """Checks and steps in dpservice's order (contract 5), so that the code a client
+        gets names the first problem: device (201, 202), underlay (401), id (402), VNI tables
+        (361), routes (301, 303), port start (381). Re-sending the create of an existing
+        interface therefore answers 202."""
+        port = self._free_vf(spec.device)
         undo = _Undo()
         try:
             address = spec.preferred_underlay or self._underlays.generate()
-            try:
-                firmware.vnf_add(address, firmware.VNF_INTERFACE_IP, port.port_id, spec.vni)
-            except OSError as exc:
-                raise ServiceError(ErrorCode.VNF_INSERT, str(exc)) from None
-            undo.push(lambda: firmware.vnf_del(address))
+            with failing_as(ErrorCode.VNF_INSERT):
+                _firmware.vnf_add(address, _firmware.VNF_INTERFACE_IP, port.port_id, spec.vni)
+            undo.push(lambda: _firmware.vnf_del(address))
+
+            if spec.id in self._by_id:
+                raise ServiceError(ErrorCode.VM_HANDLE, f"interface {spec.id} exists")
+            if len(self._by_id) >= MAX_INTERFACES:
+                raise ServiceError(ErrorCode.VM_HANDLE, "interface table full")
 
             self._vnis.ref(spec.vni)
             undo.push(lambda: self._vnis.unref(spec.vni))
 
             iface = Interface(spec, port, address)
             for prefix, length in iface.routes():
-                _add_route(spec.vni, prefix, length, port.port_id)
-                undo.push(lambda p=prefix, n=length: firmware.route_del(spec.vni, p, n))
+                with failing_as(ErrorCode.ROUTE_INSERT):
+                    _firmware.route_add(spec.vni, prefix, length, port.port_id)
+                undo.push(lambda p=prefix, n=length: _firmware.route_del(spec.vni, p, n))
 
-            firmware.iface_attach(port.port_id, spec.vni, spec.ipv4, spec.ipv6,
-                                  spec.pxe_family, spec.pxe_server, spec.boot_file,
-                                  spec.hostname, address)
-            undo.push(lambda: firmware.iface_detach(port.port_id))
-            try:
-                firmware.port_start(port.port_id)
-            except OSError as exc:
-                raise ServiceError(ErrorCode.PORT_START, str(exc)) from None
+            with failing_as(ErrorCode.OUT_OF_MEMORY):
+                _firmware.iface_attach(port.port_id, spec.vni, spec.ipv4, spec.ipv6,
+                                       spec.pxe_family, spec.pxe_server,
+                                       spec.boot_file.encode(), spec.hostname.encode(),
+                                       address)
+            undo.push(lambda: _firmware.iface_detach(port.port_id))
+            with failing_as(ErrorCode.PORT_START):
+                _firmware.port_start(port.port_id)
         except ServiceError:
             undo.run()
             raise
-        except OSError as exc:
-            undo.run()
-            raise ServiceError(ErrorCode.OUT_OF_MEMORY, str(exc)) from None
 
         self._by_id[spec.id] = iface
         self._by_port[port.port_id] = iface
@@ -189,19 +190,19 @@ class Interfaces:
         for hook in self.on_delete:
             hook(iface)
         port_id = iface.port.port_id
-        firmware.iface_detach(port_id)
+        _firmware.iface_detach(port_id)
         stop_error = None
         try:
-            firmware.port_stop(port_id)
+            _firmware.port_stop(port_id)
         except OSError as exc:
             stop_error = exc
         for prefix, length in iface.routes():
             try:
-                firmware.route_del(iface.vni, prefix, length, port_id)
+                _firmware.route_del(iface.vni, prefix, length, port_id)
             except OSError:  # gone with a reset of the VNI? then re-added: log only
                 log.warning("interface %s: route %s/%d was missing", iface_id,
                             ipaddress.ip_address(prefix), length)
-        firmware.vnf_del(iface.underlay)
+        _firmware.vnf_del(iface.underlay)
         self._vnis.unref(iface.vni)
         del self._by_id[iface_id]
         del self._by_port[port_id]
@@ -215,12 +216,5 @@ class Interfaces:
         for iface in self._by_id.values():
             if iface.vni == vni:
                 for prefix, length in iface.routes():
-                    _add_route(vni, prefix, length, iface.port.port_id)
-
-
-def _add_route(vni: int, prefix: bytes, length: int, port_id: int) -> None:
-    try:
-        firmware.route_add(vni, prefix, length, port_id)
-    except OSError as exc:
-        code = ErrorCode.ROUTE_EXISTS if exc.errno == errno.EEXIST else ErrorCode.ROUTE_INSERT
-        raise ServiceError(code, str(exc)) from None
+                    with failing_as(ErrorCode.ROUTE_INSERT):
+                        _firmware.route_add(vni, prefix, length, iface.port.port_id)

@@ -51,3 +51,4 @@ cdef extern from "dplane/nd.h" nogil:
                             const uint8_t *slla)
     int dp_nd_send_unsolicited_na(uint16_t port_id)
     int dp_nd_send_ra(uint16_t port_id)
+    int dp_nd_conf_set(bint enabled)

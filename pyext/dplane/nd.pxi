@@ -90,3 +90,8 @@ def nd_send_ra(uint16_t port_id):
     with nogil:
         rc = dp_nd_send_ra(port_id)
     _check(rc)
+
+
+def nd_conf_set(bint enabled):
+    """Before core_start(): answer NS/RS and send periodic NA/RA (--enable-ipv6-overlay)."""
+    _check(dp_nd_conf_set(enabled))

@@ -15,7 +15,11 @@ cdef extern from "dplane/overlay.h" nogil:
 
     enum dp_decap_status:
         DP_DECAP_OK
+        DP_DECAP_STATUS_COUNT
+
+    const char *dp_decap_status_name(dp_decap_status status)
 
     int dp_ipip_encap(uint8_t *frame, uint32_t len, const dp_encap_params *e)
     dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t dst_mac[6],
                                   const uint8_t src_mac[6], uint32_t *out_len)
+    int dp_overlay_conf_set(uint8_t wcmp)

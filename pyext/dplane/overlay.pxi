@@ -4,7 +4,8 @@
 # _guarded_copy(): an over-read past the end faults at once.
 from dplane.overlay cimport *
 
-DECAP_STATUS = ('ok', 'truncated', 'not_tunnel', 'bad_length', 'inner_mismatch')
+DECAP_STATUS = tuple(dp_decap_status_name(<dp_decap_status>i).decode()
+                     for i in range(DP_DECAP_STATUS_COUNT))
 
 
 def ipip_encap(data, bytes src_ip, bytes dst_ip, bytes src_mac, bytes dst_mac):
@@ -35,3 +36,8 @@ def ipip_decap(data, bytes dst_mac, bytes src_mac):
     if st != DP_DECAP_OK:
         return DECAP_STATUS[st], None
     return 'ok', (<const char *>(buf + DP_IPV6_LEN))[:out_len]
+
+
+def overlay_conf_set(uint8_t wcmp):
+    """Before core_start(): --wcmp, the share of IPv4 underlay traffic for PF0 in %."""
+    _check(dp_overlay_conf_set(wcmp))

@@ -7,6 +7,18 @@ cdef extern from "dplane/parse.h" nogil:
         DP_PARSE_OK
         DP_PARSE_STATUS_COUNT
 
+    enum dp_l3_type:
+        DP_L3_NONE
+        DP_L3_ARP
+        DP_L3_IPV4
+        DP_L3_IPV6
+        DP_L3_OTHER
+
+    enum:
+        DP_PARSE_F_FRAGMENT
+        DP_PARSE_F_NO_L4
+        DP_PARSE_F_IPV6_EXT
+
     struct dp_parse:
         uint16_t ethertype
         uint16_t l3_off

@@ -8,6 +8,11 @@ from dplane.parse cimport *
 
 PARSE_STATUS = tuple(dp_parse_status_name(<dp_parse_status>i).decode()
                      for i in range(DP_PARSE_STATUS_COUNT))
+L3_NONE, L3_ARP, L3_IPV4, L3_IPV6, L3_OTHER = (DP_L3_NONE, DP_L3_ARP, DP_L3_IPV4, DP_L3_IPV6,
+                                               DP_L3_OTHER)
+PARSE_F_FRAGMENT = DP_PARSE_F_FRAGMENT
+PARSE_F_NO_L4 = DP_PARSE_F_NO_L4
+PARSE_F_IPV6_EXT = DP_PARSE_F_IPV6_EXT
 
 # Input is copied to the very end of a page followed by an inaccessible page, so a read
 # past the end of the frame faults at once instead of passing unnoticed.

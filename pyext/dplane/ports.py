@@ -5,12 +5,29 @@ matched by their DPDK name instead."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from . import _firmware
 from .errors import ConfigError
-from .firmware import PORT_PF, PORT_VF, EthDev, PortConf
 
 MAX_VFS = 126
+
+
+@dataclasses.dataclass(frozen=True)
+class EthDev:
+    """An ethdev as EAL found it."""
+
+    port_id: int
+    name: str      # DPDK device name, e.g. "net_tap2"
+    ifname: str    # kernel interface name, "" when there is none
+    driver: str
+    mac: str
+    if_index: int
+
+
+def ethdevs() -> list[EthDev]:
+    """Every ethdev EAL found (control thread, after EAL init)."""
+    return [EthDev(**d) for d in _firmware.ethdevs()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +53,35 @@ def _sriov_numvfs(pf: str) -> int:
             return int(f.read().strip())
     except (OSError, ValueError):
         raise ConfigError(f"Cannot read the VF count of '{pf}' ({path})") from None
+
+
+class Ports:
+    """The ports of this host, as assigned at start-up: PF0, PF1 if any, then the VFs."""
+
+    def __init__(self, ports: Sequence[Port]) -> None:
+        self._ports = tuple(ports)
+
+    def __iter__(self) -> Iterator[Port]:
+        return iter(self._ports)
+
+    def __len__(self) -> int:
+        return len(self._ports)
+
+    def pf(self, index: int) -> Port | None:
+        role = f"pf{index}"
+        return next((p for p in self._ports if p.role == role), None)
+
+    @property
+    def vfs(self) -> list[Port]:
+        return [p for p in self._ports if p.role == "vf"]
+
+    @property
+    def uplinks(self) -> list[Port]:
+        return [p for p in self._ports if p.role != "vf"]
+
+    def find(self, name: str) -> Port | None:
+        """The port with this DPDK or kernel name."""
+        return next((p for p in self._ports if name in (p.dev.name, p.dev.ifname)), None)
 
 
 def assign(devs: Sequence[EthDev], pf0: str, pf1: str, vf_pattern: str,
@@ -68,20 +114,20 @@ def assign(devs: Sequence[EthDev], pf0: str, pf1: str, vf_pattern: str,
     return ports
 
 
+PortConf = tuple[int, int, int, "int | None", bool]  # as _firmware.core_start takes it
+
+
 def port_confs(ports: Sequence[Port], xconnect: dict[str, str] | None = None
                ) -> list[PortConf]:
-    """What the firmware is told. PFs start now; a VF starts when an interface is created on
-    it and stops when it is deleted (its link is down in between), as in dpservice."""
+    """What the firmware is told: (port_id, role, pf_index, xconnect port or None, start).
+    PFs start now; a VF starts when an interface is created on it and stops when it is
+    deleted (its link is down in between), as in dpservice."""
     by_role = {p.role: p.port_id for p in ports if p.role != "vf"}
     xconnect = xconnect or {}
     out = []
     for p in ports:
         peer = xconnect.get(p.role)
-        out.append(PortConf(
-            port_id=p.port_id,
-            role=PORT_VF if p.role == "vf" else PORT_PF,
-            pf_index=1 if p.role == "pf1" else 0,
-            xconnect=by_role.get(peer) if peer else None,
-            start=p.role != "vf",
-        ))
+        out.append((p.port_id, _firmware.PORT_VF if p.role == "vf" else _firmware.PORT_PF,
+                    1 if p.role == "pf1" else 0, by_role.get(peer) if peer else None,
+                    p.role != "vf"))
     return out

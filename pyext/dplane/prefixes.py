@@ -15,10 +15,11 @@ import dataclasses
 import ipaddress
 import logging
 
-from . import firmware, underlay
-from .errors import ErrorCode, ServiceError
+from . import _firmware, underlay
+from .cmdline import Config
+from .errors import ErrorCode, ServiceError, failing_as
 from .interfaces import Interface, Interfaces
-from .routes import RemoveHook, add_error, masked, max_length
+from .routes import RemoveHook, masked, max_length
 from .underlay import UnderlayGenerator
 from .vnis import Vnis
 
@@ -50,11 +51,11 @@ class Prefix:
 
 
 class Prefixes:
-    def __init__(self, interfaces: Interfaces, vnis: Vnis, underlays: UnderlayGenerator,
-                 per_interface: int = 1024) -> None:
+    def __init__(self, cfg: Config, interfaces: Interfaces, vnis: Vnis,
+                 underlays: UnderlayGenerator) -> None:
         self._interfaces = interfaces
         self._underlays = underlays
-        self.per_interface = per_interface
+        self.per_interface = cfg.prefixes_per_interface
         # interface id -> its prefixes in creation order
         self._by_iface: dict[str, dict[tuple[bytes, int], Prefix]] = {}
         # called with (vni, prefix, length) of every prefix removed: flows to it go
@@ -80,17 +81,16 @@ class Prefixes:
         if len(held) >= self.per_interface and pfx.key not in held:  # an existing one: 301
             raise ServiceError(ErrorCode.ROUTE_INSERT,
                                f"{iface_id} holds {len(held)} prefixes, the most it may")
-        try:
-            firmware.route_add(pfx.vni, pfx.prefix, length, pfx.port_id)
-        except OSError as exc:
-            raise add_error(exc) from None
+        with failing_as(ErrorCode.ROUTE_INSERT):
+            _firmware.route_add(pfx.vni, pfx.prefix, length, pfx.port_id)
         address = preferred_underlay or self._underlays.generate()
         try:
-            firmware.vnf_add(address, firmware.VNF_ALIAS_PFX, pfx.port_id, pfx.vni,
-                             pfx.prefix, length)
-        except OSError as exc:
-            firmware.route_del(pfx.vni, pfx.prefix, length, pfx.port_id)
-            raise ServiceError(ErrorCode.VNF_INSERT, str(exc)) from None
+            with failing_as(ErrorCode.VNF_INSERT):
+                _firmware.vnf_add(address, _firmware.VNF_ALIAS_PFX, pfx.port_id, pfx.vni,
+                                  pfx.prefix, length)
+        except ServiceError:
+            _firmware.route_del(pfx.vni, pfx.prefix, length, pfx.port_id)
+            raise
         pfx = dataclasses.replace(pfx, underlay=address)
         self._by_iface.setdefault(iface_id, {})[pfx.key] = pfx
         log.info("prefix %s on %s (vni %d), underlay %s", pfx, iface_id, pfx.vni,
@@ -116,7 +116,7 @@ class Prefixes:
     def _missing(self, iface: Interface, prefix: bytes, length: int) -> ServiceError:
         """What dpservice reports for a prefix the interface does not have, found without
         removing anything."""
-        entry = firmware.route_get(iface.vni, prefix, length)
+        entry = _firmware.route_get(iface.vni, prefix, length)
         if entry is None:
             return ServiceError(ErrorCode.ROUTE_NOT_FOUND, "no such route")
         if entry[2] != iface.port.port_id:
@@ -126,11 +126,11 @@ class Prefixes:
     def _remove(self, pfx: Prefix) -> None:
         """Route and underlay address both go, whatever fails."""
         try:
-            firmware.route_del(pfx.vni, pfx.prefix, pfx.length, pfx.port_id)
+            _firmware.route_del(pfx.vni, pfx.prefix, pfx.length, pfx.port_id)
         except OSError as exc:
             log.warning("prefix %s: route was missing (%s)", pfx, exc)
         try:
-            firmware.vnf_del(pfx.underlay)
+            _firmware.vnf_del(pfx.underlay)
         except OSError as exc:
             log.warning("prefix %s: underlay %s was missing (%s)", pfx, pfx.underlay_text,
                         exc)
@@ -155,7 +155,7 @@ class Prefixes:
                 if pfx.vni != vni:
                     continue
                 try:
-                    firmware.route_add(vni, pfx.prefix, pfx.length, pfx.port_id)
+                    _firmware.route_add(vni, pfx.prefix, pfx.length, pfx.port_id)
                 except OSError as exc:
                     log.error("prefix %s: route not restored (%s)", pfx, exc)
                     failed = failed or exc

@@ -10,19 +10,20 @@ Control thread only.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import ipaddress
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from . import firmware
-from .errors import ErrorCode, ServiceError
-from .ports import Port
+from . import _firmware
+from .errors import ErrorCode, failing_as, meanings
+from .ports import Ports
 from .vnis import Vnis
 
 log = logging.getLogger("dplane.routes")
 
 RemoveHook = Callable[[int, bytes, int], None]
+
+meanings(ErrorCode.ITERATOR, ENODEV=ErrorCode.NO_VNI)  # listing a VNI without tables
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,39 +57,20 @@ def masked(prefix: bytes, length: int) -> bytes:
     return value.to_bytes(len(prefix), "big")
 
 
-def add_error(exc: OSError) -> ServiceError:
-    """The service error of a refused route insert (dpservice's codes)."""
-    if exc.errno == errno.ENODEV:
-        return ServiceError(ErrorCode.NO_VNI, str(exc))
-    if exc.errno == errno.EEXIST:
-        return ServiceError(ErrorCode.ROUTE_EXISTS, str(exc))
-    return ServiceError(ErrorCode.ROUTE_INSERT, str(exc))  # table full, length too long
-
-
-def del_error(exc: OSError) -> ServiceError:
-    """The service error of a refused route removal (dpservice's codes)."""
-    if exc.errno == errno.ENODEV:
-        return ServiceError(ErrorCode.NO_VNI, str(exc))
-    if exc.errno == errno.EXDEV:
-        return ServiceError(ErrorCode.ROUTE_BAD_PORT, str(exc))
-    return ServiceError(ErrorCode.ROUTE_NOT_FOUND, str(exc))  # missing, length too long
-
-
 class Routes:
-    def __init__(self, ports: Iterable[Port], vnis: Vnis) -> None:
-        ports = list(ports)
-        self._pf0 = next(p.port_id for p in ports if p.role == "pf0")
-        self._pfs = frozenset(p.port_id for p in ports if p.role != "vf")
+    def __init__(self, ports: Ports, vnis: Vnis) -> None:
+        pf0 = ports.pf(0)
+        assert pf0 is not None, "a host has PF0"
+        self._pf0 = pf0.port_id
+        self._pfs = frozenset(p.port_id for p in ports.uplinks)
         self._vnis = vnis
         # called with (vni, prefix, length) of every route removed: flows through it go
         self.on_remove: list[RemoveHook] = []
 
     def create(self, vni: int, prefix: bytes, length: int, nh_vni: int,
                nh_ipv6: bytes) -> None:
-        try:
-            firmware.route_add(vni, prefix, length, self._pf0, nh_vni, nh_ipv6)
-        except OSError as exc:
-            raise add_error(exc) from None
+        with failing_as(ErrorCode.ROUTE_INSERT):
+            _firmware.route_add(vni, prefix, length, self._pf0, nh_vni, nh_ipv6)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("route %s/%d in vni %d via vni %d %s", ipaddress.ip_address(prefix),
                       length, vni, nh_vni, ipaddress.IPv6Address(nh_ipv6))
@@ -96,10 +78,8 @@ class Routes:
     def delete(self, vni: int, prefix: bytes, length: int) -> None:
         """Only a route of ours (to PF0) goes: an interface's or prefix's route is
         ROUTE_BAD_PORT."""
-        try:
-            firmware.route_del(vni, prefix, length, self._pf0)
-        except OSError as exc:
-            raise del_error(exc) from None
+        with failing_as(ErrorCode.ROUTE_NOT_FOUND):
+            _firmware.route_del(vni, prefix, length, self._pf0)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("route %s/%d in vni %d deleted", ipaddress.ip_address(prefix), length,
                       vni)
@@ -114,12 +94,8 @@ class Routes:
         return self._list_vni(vni)
 
     def _list_vni(self, vni: int) -> list[Route]:
-        try:
-            entries = firmware.route_list(vni, 4)
-        except OSError as exc:
-            if exc.errno == errno.ENODEV:
-                raise ServiceError(ErrorCode.NO_VNI, f"vni {vni}") from None
-            raise ServiceError(ErrorCode.ITERATOR, str(exc)) from None
+        with failing_as(ErrorCode.ITERATOR):
+            entries = _firmware.route_list(vni, 4)
         routes = [Route(vni, *entry) for entry in entries if entry[2] in self._pfs]
         routes.sort(key=lambda r: r.length != 0)  # stable: the default route first
         return routes

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The gRPC server: the API, health checking and server reflection on one port."""
+"""The gRPC server: the API, dplane's diagnostics, health checking and server reflection on
+one port. It serves what it is given; app.py decides what that is."""
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING
 
 import grpc
 from grpc_reflection.v1alpha import reflection
@@ -13,14 +13,12 @@ from .errors import ConfigError
 from .health import HEALTH_SERVICE_NAME, Health, Status
 from .proto import dplane_pb2_grpc, health_pb2_grpc
 
-if TYPE_CHECKING:
-    from .service import Service
-
 KEEPALIVE_MS = 15_000
 
 
 class Server:
-    def __init__(self, service: Service, port: int) -> None:
+    def __init__(self, port: int, api_handler: grpc.GenericRpcHandler,
+                 diagnostics_servicer: dplane_pb2_grpc.DiagnosticsServicer) -> None:
         self.health = Health((api.SERVICE_NAME,))
         self._grpc = grpc.server(
             concurrent.futures.ThreadPoolExecutor(max_workers=8,
@@ -30,12 +28,9 @@ class Server:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        # the API's handlers run on the control thread; diagnostics and health in the pool
-        self._grpc.add_generic_rpc_handlers((api.generic_handler(service,
-                                                                 service.control.executor),))
+        self._grpc.add_generic_rpc_handlers((api_handler,))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
-        dplane_pb2_grpc.add_DiagnosticsServicer_to_server(
-            diagnostics.Diagnostics(service), self._grpc)
+        dplane_pb2_grpc.add_DiagnosticsServicer_to_server(diagnostics_servicer, self._grpc)
         reflection.enable_server_reflection(
             (api.SERVICE_NAME, diagnostics.SERVICE_NAME, HEALTH_SERVICE_NAME,
              reflection.SERVICE_NAME), self._grpc)

@@ -19,9 +19,9 @@ where clients look for DPDK's:
 So `dpdk-telemetry.py -f <prefix>`, dpservice-exporter and dplane-exporter all work unchanged.
 With EAL's `--no-telemetry` there is no DPDK socket and no socket of ours either.
 
-Commands are registered by decorator (`@command(name, help)`); a feature that owns the data
-(NAT, firewall, virtual services) registers its command again and replaces the placeholder
-here.
+Commands are registered with `Commands.add(name, help, fn)`; a feature that owns the data
+(NAT, firewall, virtual services) asks for `Commands` and registers its command again, which
+replaces the placeholder here.
 """
 from __future__ import annotations
 
@@ -35,14 +35,15 @@ import socketserver
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _firmware as _fw
 from . import graph_stats
+from .cmdline import Config
+from .control import ControlThread
+from .interfaces import Interfaces
+from .tables import Tables
 from .telemetry_client import REQUEST_MAX, SOCKET_NAME, TelemetryClient, encode
-
-if TYPE_CHECKING:
-    from .service import Service
 
 log = logging.getLogger("dplane.telemetry")
 
@@ -58,63 +59,47 @@ STATS_INTERVAL = 1.0     # the stats print, without --no-stats
 class Command:
     name: str
     help: str
-    fn: Callable[[Service, str], Any]  # (service, params) -> JSON value; control thread
+    fn: Callable[[str], Any]  # params -> JSON value; runs on the control thread
 
 
-COMMANDS: dict[str, Command] = {}
+class Commands:
+    """The telemetry commands of this service. A feature that owns data registers its
+    commands (a later registration of a name replaces the earlier one: the placeholders
+    below stand for features still to come, answering what dpservice answers when nothing
+    is in use)."""
 
+    def __init__(self, tables: Tables, interfaces: Interfaces) -> None:
+        self._by_name: dict[str, Command] = {}
+        for counter, what in (("obj_count", "objects processed"), ("call_count", "calls made"),
+                              ("cycle_count", "cycles used"),
+                              ("realloc_count", "reallocations done")):
+            self.add(f"/dp_service/graph/{counter}",
+                     f"Returns total number of {what} by each graph node.",
+                     lambda params, c=counter: graph_stats.blocks(graph_stats.sample(), c))
+        self.add("/dp_service/table/saturation",
+                 "Returns the current and maximal capacity of each hash table.",
+                 lambda params: {name: {"capacity": capacity, "entries": entries}
+                                 for name, capacity, entries in tables.usage()})
+        self.add("/dp_service/nat/used_port_count",
+                 "Returns the number of nat ports in use by each VF interface (attached VM).",
+                 lambda params: {iface.id: 0 for iface in interfaces})  # no NAT yet
+        self.add("/dp_service/virtsvc/used_port_count",
+                 "Returns the number of ports in use by each virtual service.",
+                 lambda params: {})  # no virtual services yet
+        self.add("/dp_service/firewall/rule_count",
+                 "Returns the number of firewall rules for each VF interface (attached VM).",
+                 lambda params: {iface.id: 0 for iface in interfaces})  # no rules yet
+        self.add("/dplane/drops", "Returns the packets dropped per reason (<node>_<reason>).",
+                 lambda params: _fw.drop_counters())
 
-def command(name: str, help: str) -> Callable[[Callable[[Service, str], Any]],
-                                              Callable[[Service, str], Any]]:
-    """Register a telemetry command (a later registration of the same name replaces it)."""
-    def register(fn: Callable[[Service, str], Any]) -> Callable[[Service, str], Any]:
-        COMMANDS[name] = Command(name, help, fn)
-        return fn
-    return register
+    def add(self, name: str, help: str, fn: Callable[[str], Any]) -> None:
+        self._by_name[name] = Command(name, help, fn)
 
+    def get(self, name: str) -> Command | None:
+        return self._by_name.get(name)
 
-def _graph_command(counter: str, what: str) -> None:
-    @command(f"/dp_service/graph/{counter}",
-             f"Returns total number of {what} by each graph node.")
-    def handler(svc: Service, params: str) -> Any:
-        return graph_stats.blocks(graph_stats.sample(), counter)
-
-
-_graph_command("obj_count", "objects processed")
-_graph_command("call_count", "calls made")
-_graph_command("cycle_count", "cycles used")
-_graph_command("realloc_count", "reallocations done")
-
-
-@command("/dp_service/table/saturation",
-         "Returns the current and maximal capacity of each hash table.")
-def _table_saturation(svc: Service, params: str) -> Any:
-    return {name: {"capacity": capacity, "entries": entries}
-            for name, capacity, entries in svc.table_usage()}
-
-
-# Placeholders until the features exist: what dpservice reports when nothing is in use.
-@command("/dp_service/nat/used_port_count",
-         "Returns the number of nat ports in use by each VF interface (attached VM).")
-def _nat_used_ports(svc: Service, params: str) -> Any:
-    return {iface.id: 0 for iface in svc.interfaces}  # no NAT yet: no port in use
-
-
-@command("/dp_service/virtsvc/used_port_count",
-         "Returns the number of ports in use by each virtual service.")
-def _virtsvc_used_ports(svc: Service, params: str) -> Any:
-    return {}  # no virtual services yet
-
-
-@command("/dp_service/firewall/rule_count",
-         "Returns the number of firewall rules for each VF interface (attached VM).")
-def _firewall_rule_count(svc: Service, params: str) -> Any:
-    return {iface.id: 0 for iface in svc.interfaces}  # no firewall rules yet
-
-
-@command("/dplane/drops", "Returns the packets dropped per reason (<node>_<reason>).")
-def _drops(svc: Service, params: str) -> Any:
-    return _fw.drop_counters()
+    def names(self) -> list[str]:
+        return list(self._by_name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -140,8 +125,10 @@ class _Handler(socketserver.BaseRequestHandler):
 class TelemetryProxy:
     """Our socket at `path`, DPDK's at `upstream` behind it."""
 
-    def __init__(self, svc: Service, path: str, upstream: str) -> None:
-        self._svc = svc
+    def __init__(self, control: ControlThread, commands: Commands, path: str,
+                 upstream: str) -> None:
+        self._control = control
+        self._commands = commands
         self.path = path
         self.upstream = upstream
         self._clients: set[socket.socket] = set()
@@ -193,23 +180,24 @@ class TelemetryProxy:
 
     def _answer(self, request: bytes, upstream: socket.socket, max_len: int) -> bytes:
         name, _, params = request.decode("utf-8", "replace").partition(",")
-        cmd = COMMANDS.get(name)
+        cmd = self._commands.get(name)
         if cmd is not None:
             return self._run(cmd, params, max_len)
-        if name == "/help" and params in COMMANDS:
-            return encode("/help", {params: COMMANDS[params].help})
+        help_of = self._commands.get(params) if name == "/help" else None
+        if help_of is not None:
+            return encode("/help", {params: help_of.help})
         upstream.send(request)
         reply = upstream.recv(max_len * 2)
         if not reply:
             raise ConnectionError("DPDK telemetry closed the connection")
         if name == "/":
             listed = json.loads(reply).get("/") or []
-            return encode("/", sorted(set(listed) | set(COMMANDS)))
+            return encode("/", sorted(set(listed) | set(self._commands.names())))
         return reply
 
     def _run(self, cmd: Command, params: str, max_len: int) -> bytes:
         try:
-            value = self._svc.control.call(cmd.fn, self._svc, params, timeout=CALL_TIMEOUT)
+            value = self._control.call(cmd.fn, params, timeout=CALL_TIMEOUT)
         except Exception as exc:  # the service is stopping, or a handler failed
             log.warning("telemetry %s: %s", cmd.name, exc)
             value = None
@@ -256,11 +244,14 @@ class Telemetry:
     """The telemetry socket (when EAL runs with telemetry) and the periodic stats print
     (without --no-stats)."""
 
-    def __init__(self, svc: Service) -> None:
-        self._svc = svc
+    def __init__(self, cfg: Config, control: ControlThread, commands: Commands) -> None:
+        self._stats = not cfg.no_stats
+        self._control = control
+        self._commands = commands
         self.proxy: TelemetryProxy | None = None
 
     def start(self) -> None:
+        """After EAL init, on the control thread."""
         directory = _fw.runtime_dir()
         path = find_dpdk_socket(directory, os.getpid()) if directory else None
         if path is None:
@@ -271,15 +262,15 @@ class Telemetry:
                 log.info("telemetry socket %s", path)
             except OSError as exc:
                 log.warning("no telemetry socket: %s", exc)
-        if not self._svc.cfg.no_stats and sys.stdout is not None:
-            self._svc.control.every(STATS_INTERVAL, graph_stats.StatsPrinter(sys.stdout).print)
+        if self._stats and sys.stdout is not None:
+            self._control.every(STATS_INTERVAL, graph_stats.StatsPrinter(sys.stdout).print)
 
     def _serve(self, directory: str, path: str) -> TelemetryProxy:
         _remove_stale_upstreams(directory)
         upstream = os.path.join(directory, UPSTREAM_NAME.format(pid=os.getpid()))
         os.rename(path, upstream)
         try:
-            proxy = TelemetryProxy(self._svc, path, upstream)
+            proxy = TelemetryProxy(self._control, self._commands, path, upstream)
         except OSError:
             os.rename(upstream, path)  # leave DPDK's socket as it was
             raise
@@ -290,10 +281,3 @@ class Telemetry:
         if self.proxy is not None:
             self.proxy.stop()
             self.proxy = None
-
-
-def start(svc: Service) -> Telemetry:
-    """After EAL init, on the control thread."""
-    telemetry = Telemetry(svc)
-    telemetry.start()
-    return telemetry

@@ -12,13 +12,12 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from . import _firmware as _fw
+from .cmdline import Config
+from .control import ControlThread
+from .pktfmt import format_line
 from .proto import dplane_pb2
-
-if TYPE_CHECKING:
-    from .service import Service
 
 INGRESS_NODE = "cls"      # every packet a port received enters the graph here (rx-* -> cls)
 EGRESS_PREFIX = "tx-"     # tx-<port>: a packet handed to a port
@@ -64,26 +63,26 @@ def _drain() -> tuple[list[tuple[int, str, int, bool, int, bytes]], int, int]:
 
 
 class TraceSessions:
-    def __init__(self, svc: Service) -> None:
-        self._svc = svc
+    def __init__(self, control: ControlThread) -> None:
+        self._control = control
         self._lock = threading.Lock()
         self._current: threading.Event | None = None  # set = the session must end
 
-    def stop(self) -> bool:
+    def end(self) -> bool:
         """End the running session, if any (its stream ends within a poll interval)."""
         with self._lock:
             current, self._current = self._current, None
         if current is not None:
             current.set()
         # also when no stream is attached (e.g. left over): tracing must end
-        self._svc.control.call(_fw.trace_stop)
+        self._control.call(_fw.trace_stop)
         return current is not None
 
     def run(self, request: dplane_pb2.TraceRequest,
             is_active: threading.Event) -> Iterator[dplane_pb2.TraceEvents]:
         """Stream one session until `is_active` is set (client gone) or stop() is called.
-        Raises TraceBusy, re.error."""
-        control = self._svc.control
+        Raises TraceBusy, re.error. end() ends it too."""
+        control = self._control
         graph = [row[0] for row in control.call(_fw.graph_stats)]
         reasons = list(control.call(_fw.drop_counters))
         names = select_nodes(graph, reasons, request.drops, request.nodes, request.node_regex)
@@ -115,23 +114,26 @@ class TraceSessions:
                         pass
 
 
-def log_graph(sessions: TraceSessions, level: int) -> None:
+class GraphTraceLog:
     """--graphtrace-loglevel: the trace in the service's log, as dpservice's test builds do
     (1: packets entering and leaving the graph, and drops; 2: every node too). It holds the
     one trace session for the life of the service."""
-    request = dplane_pb2.TraceRequest(drops=True, nodes=level >= 2)
-    never = threading.Event()
 
-    def run() -> None:
-        from .dump import format_line  # the same lines dplane-dump prints
+    def __init__(self, cfg: Config, sessions: TraceSessions) -> None:
+        self._level = cfg.graphtrace_loglevel
+        self._sessions = sessions
 
+    def start(self) -> None:
+        if self._level:
+            threading.Thread(target=self._run, name="graphtrace", daemon=True).start()
+
+    def _run(self) -> None:
+        request = dplane_pb2.TraceRequest(drops=True, nodes=self._level >= 2)
         try:
-            for events in sessions.run(request, never):
+            for events in self._sessions.run(request, threading.Event()):
                 for pkt in events.packets:
                     log.info("%s", format_line(pkt))
         except TraceBusy:
             log.warning("graph trace not logged: a dplane-dump session is running")
         except Exception:  # never take the service down with it
             log.exception("graph trace logging stopped")
-
-    threading.Thread(target=run, name="graphtrace", daemon=True).start()

@@ -3,6 +3,18 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
 cdef extern from "dplane/vnf.h" nogil:
+    enum dp_vnf_type:
+        DP_VNF_UNDEFINED
+        DP_VNF_INTERFACE_IP
+        DP_VNF_VIP
+        DP_VNF_NAT
+        DP_VNF_LB
+        DP_VNF_LB_ALIAS_PFX
+        DP_VNF_ALIAS_PFX
+        DP_VNF_TYPE_COUNT
+
+    const char *dp_vnf_type_name(dp_vnf_type type)
+
     enum:
         DP_VNF_DEFAULT_SIZE
         DP_VNF_MAX_SIZE

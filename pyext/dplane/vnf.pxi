@@ -2,6 +2,14 @@
 # Bindings for dplane/vnf.h (included by _firmware.pyx).
 from dplane.vnf cimport *
 
+VNF_TYPES = tuple(dp_vnf_type_name(<dp_vnf_type>i).decode() for i in range(DP_VNF_TYPE_COUNT))
+VNF_UNDEFINED = DP_VNF_UNDEFINED
+VNF_INTERFACE_IP = DP_VNF_INTERFACE_IP
+VNF_VIP = DP_VNF_VIP
+VNF_NAT = DP_VNF_NAT
+VNF_LB = DP_VNF_LB
+VNF_LB_ALIAS_PFX = DP_VNF_LB_ALIAS_PFX
+VNF_ALIAS_PFX = DP_VNF_ALIAS_PFX
 VNF_DEFAULT_SIZE = DP_VNF_DEFAULT_SIZE
 VNF_MAX_SIZE = DP_VNF_MAX_SIZE
 

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 import harness
-from dplane import firmware
+from dplane import _firmware as firmware
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -197,14 +197,18 @@ def test_pxe_accepted(svc):
 
 def test_service_errors(svc):
     assert status(svc.api.CreateInterface(create_request(), timeout=5)) == (0, "Success")
-    # the same id again
+    # the same id on another device
     reply = svc.api.CreateInterface(create_request(device=VF1, ipv4="10.0.0.2",
                                                    ipv6="fd00::2"), timeout=5)
     assert status(reply) == (402, "VM_HANDLE")
-    # a device that is no VF, or does not exist
-    for device in ("net_tap0", "dtap0", "net_tap9", "nosuch"):
+    # a device that does not exist
+    for device in ("net_tap9", "nosuch"):
         reply = svc.api.CreateInterface(create_request("vm2", device), timeout=5)
         assert status(reply) == (201, "NOT_FOUND"), device
+    # a PF is a device that is always in use
+    for device in ("net_tap0", "dtap0", "net_tap1", "dtap1"):
+        reply = svc.api.CreateInterface(create_request("vm2", device), timeout=5)
+        assert status(reply) == (202, "ALREADY_EXISTS"), device
     # the device is taken
     reply = svc.api.CreateInterface(create_request("vm2", VF0, ipv4="10.0.0.2",
                                                    ipv6="fd00::2"), timeout=5)
@@ -222,6 +226,68 @@ def test_service_errors(svc):
     assert status(reply) == (0, "Success") and reply.vf.name == "dtapvf_1"
 
 
+def test_recreate_on_its_own_device_is_already_exists(svc):
+    """Clients re-send CreateInterface after a timeout and take 202 as "it is there": the
+    device check comes before the id check."""
+    request = create_request(hostname="web-1")
+    assert status(svc.api.CreateInterface(request, timeout=5)) == (0, "Success")
+    for device in (VF0, "dtapvf_0"):
+        request.device_name = device
+        assert status(svc.api.CreateInterface(request, timeout=5)) == (202, "ALREADY_EXISTS")
+    assert tables(svc) == {"vni_table": 1, "vnf_table": 1, "interface_table": 1}
+    got = svc.api.GetInterface(pb.GetInterfaceRequest(interface_id=b"vm1"), timeout=5)
+    assert status(got) == (0, "Success") and got.interface.hostname == "web-1"
+
+
+def test_create_checks_in_dpservice_order(svc):
+    """Device missing (201), device in use (202), underlay taken (401), id taken (402):
+    each refusal names the first of these that applies, and leaves nothing behind."""
+    preferred = b"fc00:1::8000:0:1"
+    reply = svc.api.CreateInterface(create_request(preferred_underlay_route=preferred),
+                                    timeout=5)
+    assert status(reply) == (0, "Success")
+    before = tables(svc)
+    cases = [  # (device, preferred underlay, expected); always the id "vm1" again
+        ("nosuch", preferred, (201, "NOT_FOUND")),
+        ("dtap0", preferred, (202, "ALREADY_EXISTS")),
+        (VF0, preferred, (202, "ALREADY_EXISTS")),
+        (VF1, preferred, (401, "VNF_INSERT")),
+        (VF1, b"", (402, "VM_HANDLE")),
+    ]
+    for device, underlay, expected in cases:
+        reply = svc.api.CreateInterface(create_request(
+            "vm1", device, vni=200, ipv4="10.0.0.2", ipv6="fd00::2",
+            preferred_underlay_route=underlay), timeout=5)
+        assert status(reply) == expected, (device, underlay)
+        assert tables(svc) == before, (device, underlay)
+        assert not links(svc)["dtapvf_1"]
+    # vm1 is untouched: its underlay, routes and VNI are all still there
+    got = svc.api.GetInterface(pb.GetInterfaceRequest(interface_id=b"vm1"), timeout=5)
+    assert got.interface.underlay_route == preferred and got.interface.vni == 100
+    assert vni_in_use(svc, 100) and not vni_in_use(svc, 200)
+    reply = svc.api.CreateInterface(create_request("vm2", VF1), timeout=5)
+    assert status(reply) == (301, "ROUTE_EXISTS")
+
+
+def test_failed_route_leaves_nothing(svc):
+    """The IPv6 route fails after the VNF, the VNI's tables and the IPv4 route were put in
+    place: all of it is taken back, and the VNI freed again."""
+    svc.api.CreateInterface(create_request(), timeout=5)
+    svc.api.DeleteInterface(pb.DeleteInterfaceRequest(interface_id=b"vm1"), timeout=5)
+    assert status(svc.api.CreateInterface(create_request("a", VF0, vni=300, ipv4="10.0.0.9",
+                                                         ipv6="fd00::1"), timeout=5)) == \
+        (0, "Success")
+    before = tables(svc)
+    reply = svc.api.CreateInterface(create_request("b", VF1, vni=300, ipv4="10.0.0.1",
+                                                   ipv6="fd00::1"), timeout=5)
+    assert status(reply) == (301, "ROUTE_EXISTS")
+    assert tables(svc) == before
+    # the IPv4 route of the failed create is gone: the address can be used now
+    reply = svc.api.CreateInterface(create_request("b", VF1, vni=300, ipv4="10.0.0.1",
+                                                   ipv6="fd00::2"), timeout=5)
+    assert status(reply) == (0, "Success")
+
+
 def test_delete_and_get_errors(svc):
     for call, request in ((svc.api.DeleteInterface, pb.DeleteInterfaceRequest),
                           (svc.api.GetInterface, pb.GetInterfaceRequest)):
@@ -231,6 +297,17 @@ def test_delete_and_get_errors(svc):
                 call(request(interface_id=bad), timeout=5)
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert err.value.details() == "Invalid interface_id"
+
+
+@pytest.mark.parametrize("iface_id", [b"vm\xff", b"\xc3\x28", b"\x80" * 63, b"vm1\xed\xa0\x80"])
+def test_non_utf8_id_is_a_lookup_miss(svc, iface_id):
+    """The id is bytes on the wire: what is not UTF-8 (but fits) is simply not found."""
+    svc.api.CreateInterface(create_request(), timeout=5)
+    for call, request in ((svc.api.GetInterface, pb.GetInterfaceRequest),
+                          (svc.api.DeleteInterface, pb.DeleteInterfaceRequest)):
+        reply = call(request(interface_id=iface_id), timeout=5)
+        assert status(reply) == (201, "NOT_FOUND")
+    assert tables(svc)["interface_table"] == 1
 
 
 def vni_in_use(svc, vni, vni_type=pb.VNI_IPV4):

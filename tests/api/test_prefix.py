@@ -308,7 +308,9 @@ def test_removals_are_reported(monkeypatch):
     """on_remove hears of every prefix that goes: deleted, or with its interface."""
     from types import SimpleNamespace
 
-    from dplane import firmware
+    from dplane import _firmware as firmware
+    from dplane.cmdline import Config
+    from dplane.lifecycle import Lifecycle
     from dplane.prefixes import Prefixes
     from dplane.underlay import UnderlayGenerator
     from dplane.vnis import Vnis
@@ -318,7 +320,8 @@ def test_removals_are_reported(monkeypatch):
         monkeypatch.setattr(firmware, name, getattr(fake, name))
     iface = SimpleNamespace(id="vm1", vni=100, port=SimpleNamespace(port_id=2))
     interfaces = SimpleNamespace(find={"vm1": iface}.get, on_delete=[])
-    prefixes = Prefixes(interfaces, Vnis(), UnderlayGenerator("fc00:1::1"))
+    cfg = Config(eal_args=[], board=None)
+    prefixes = Prefixes(cfg, interfaces, Vnis(cfg, Lifecycle()), UnderlayGenerator("fc00:1::1"))
     removed = []
     prefixes.on_remove.append(lambda *args: removed.append(args))
 

@@ -227,7 +227,10 @@ def test_removals_are_reported(monkeypatch):
     reported: it drops routes, not the flows of the VNI's own interfaces."""
     from types import SimpleNamespace
 
-    from dplane import firmware
+    from dplane import _firmware as firmware
+    from dplane.cmdline import Config
+    from dplane.lifecycle import Lifecycle
+    from dplane.ports import Ports
     from dplane.routes import Routes
     from dplane.vnis import Vnis
 
@@ -237,9 +240,9 @@ def test_removals_are_reported(monkeypatch):
     monkeypatch.setattr(firmware, "vni_reset", lambda vni: None)
     ports = [SimpleNamespace(role="pf0", port_id=0), SimpleNamespace(role="pf1", port_id=1),
              SimpleNamespace(role="vf", port_id=2)]
-    vnis = Vnis()
+    vnis = Vnis(Config(eal_args=[], board=None), Lifecycle())
     vnis.ref(100)  # tables, as if an interface used them
-    routes = Routes(ports, vnis)
+    routes = Routes(Ports(ports), vnis)
     removed = []
     routes.on_remove.append(lambda *args: removed.append(args))
 

@@ -114,7 +114,7 @@ def test_grpc_port_in_use(start_service):
 
 
 def test_more_ports_than_dpdk_holds(netns):
-    from dplane import firmware
+    from dplane import _firmware as firmware
 
     eal = null_eal(netns, *[f"--vdev=net_null{i}" for i in range(firmware.MAX_ETHPORTS + 1)])
     assert_clean_error(run(*eal, "--", "--pf0=net_null0", netns=netns),

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Helpers of the dplane-cli tests: run the client in-process or as the installed script,
-and set up interfaces over gRPC (not through the client under test)."""
+"""Helpers of the dplane-cli tests: run the client in-process (against a service or a fake
+connection that records the requests) or as the installed script, and set up interfaces over
+gRPC (not through the client under test)."""
 from __future__ import annotations
 
 import io
@@ -8,10 +9,13 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import harness
 from dplane.cli import run
+from dplane.cli.errors import GrpcError
 from dplane.proto import dpdk_pb2 as pb
 
 VF0, VF1 = "net_tap2", "net_tap3"
@@ -35,6 +39,43 @@ def address(svc: harness.Service) -> str:
 def run_inprocess(addr: str, *argv: str) -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     status = run(["--address", addr, *argv], out, err)
+    return Outcome(status, out.getvalue(), err.getvalue())
+
+
+def ok(reply):
+    """A reply with the service's success Status."""
+    reply.status.code, reply.status.message = 0, "Success"
+    return reply
+
+
+@dataclass
+class FakeApi:
+    """Answers from `replies` (rpc -> request -> reply); anything else is unreachable."""
+
+    replies: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    address: str = ""
+    timeout: float = -1.0
+
+    def call(self, rpc, request):
+        self.calls.append((rpc, request))
+        if rpc in self.replies:
+            return self.replies[rpc](request)
+        raise GrpcError(14, "UNAVAILABLE", "connection refused")
+
+    def connect(self, address, timeout):
+        self.address, self.timeout = address, timeout
+        return self
+
+    @property
+    def rpcs(self):
+        return [rpc for rpc, _ in self.calls]
+
+
+def run_fake(api: FakeApi, *argv: str) -> Outcome:
+    """The client in-process against a fake connection."""
+    out, err = io.StringIO(), io.StringIO()
+    status = run(list(argv), out, err, api.connect)
     return Outcome(status, out.getvalue(), err.getvalue())
 
 

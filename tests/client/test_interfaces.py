@@ -97,6 +97,8 @@ def test_get_and_list_match_grpc(svc, cli, make_interface):
     assert_matches(got.json(), grpc_interface(svc, "vm1"))
     assert got.json()["spec"]["metering"] == {}  # both rates 0
     assert "hostname" not in got.json()["spec"]
+    # as the Go CLI: an interface converted from the reply carries no Status of its own
+    assert got.json()["status"] == {"code": 0, "message": ""}
 
     listed = cli("list", "interfaces", "-o", "json").json()
     assert listed["kind"] == "InterfaceList" and listed["metadata"] == {}
@@ -106,6 +108,7 @@ def test_get_and_list_match_grpc(svc, cli, make_interface):
                                                       timeout=5).interfaces}
     for item in listed["items"]:
         assert_matches(item, ifaces[item["metadata"]["id"].encode()])
+        assert item["status"] == {"code": 0, "message": ""}
     assert cli("get", "interface", "-o", "json").json() == listed  # get without --id lists
 
 

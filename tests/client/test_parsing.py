@@ -4,67 +4,21 @@ the requests. Global flags anywhere, aliases, defaults, required flags, client-s
 the requests built, init's CheckInitialized logic, fan-outs; and a fuzz of random argv."""
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clientutil import FakeApi, Outcome, ok, run_fake
 from dplane._version import __version__
-from dplane.cli import run
 from dplane.cli.errors import ConnectError, GrpcError
 from dplane.cli.spec import NOUNS, REGISTRY
 from dplane.proto import dpdk_pb2 as pb
 
 
-def ok(reply):
-    reply.status.code, reply.status.message = 0, "Success"
-    return reply
-
-
-@dataclass
-class FakeApi:
-    """Answers from `replies` (rpc -> request -> reply); anything else is unreachable."""
-
-    replies: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-    address: str = ""
-    timeout: float = -1.0
-
-    def call(self, rpc, request):
-        self.calls.append((rpc, request))
-        if rpc in self.replies:
-            return self.replies[rpc](request)
-        raise GrpcError(14, "UNAVAILABLE", "connection refused")
-
-    def connect(self, address, timeout):
-        self.address, self.timeout = address, timeout
-        return self
-
-    @property
-    def rpcs(self):
-        return [rpc for rpc, _ in self.calls]
-
-
-@dataclass
-class Outcome:
-    status: int
-    out: str
-    err: str
-
-    def json(self):
-        return json.loads(self.out)
-
-
 def cli(*argv, api=None):
-    api = api if api is not None else FakeApi()
-    out, err = io.StringIO(), io.StringIO()
-    status = run(list(argv), out, err, api.connect)
-    return Outcome(status, out.getvalue(), err.getvalue())
+    return run_fake(api if api is not None else FakeApi(), *argv)
 
 
 def client_error(outcome):
@@ -432,6 +386,9 @@ def test_list_nats_any_asks_both_and_sorts_by_vni():
         ("NeighborNat", {"min_port": 3, "max_port": 4, "underlay_route": "fc00::9", "vni": 1,
                          "actual_nat_ip": "1.2.3.4"}),
         ("Nat", {"nat_ip": "10.0.0.1", "min_port": 1, "max_port": 2, "vni": 9})]
+    # an empty type is "any" too, and left out of the metadata (Go's omitempty)
+    doc = cli("list", "nats", "--nat-ip=1.2.3.4", "--nat-type=", "-o", "json", api=api).json()
+    assert doc["metadata"] == {"nat_ip": "1.2.3.4"} and len(doc["items"]) == 2
 
 
 def test_server_error_of_a_fan_out():

@@ -16,6 +16,7 @@ crash is a failure.
 """
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 from hypothesis import HealthCheck, given, note, settings
@@ -38,19 +39,49 @@ from scapy.layers.dhcp6 import (
     DHCP6OptVendorClass,
 )
 
-from dplane import firmware
-from dplane.firmware import (
+from dplane import _firmware as firmware
+from dplane._firmware import (
     DHCP_PXE_HTTP,
     DHCP_PXE_NONE,
     DHCP_PXE_TFTP,
     DHCPV6_F_CLIENT_ID,
     DHCPV6_F_IA_NA,
     DHCPV6_F_RAPID_COMMIT,
-    DhcpInfo,
-    Dhcpv6Info,
-    dhcp_parse,
-    dhcpv6_parse,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class DhcpInfo:
+    """What the DHCPv4 responder reads from a request (see dplane/dhcp.h)."""
+
+    options_end: int  # offset just past the END option, or the length without one
+    msg_type: int
+    pxe: int          # DHCP_PXE_*
+
+
+@dataclasses.dataclass(frozen=True)
+class Dhcpv6Info:
+    """What the DHCPv6 responder reads from a client message (see dplane/dhcpv6.h)."""
+
+    msg_type: int
+    flags: int          # DHCPV6_F_*
+    pxe: int            # DHCP_PXE_*
+    client_id_off: int  # where the CLIENTID value is in the message (0 if absent)
+    client_id_len: int
+    iaid: bytes         # of the IA_NA (zeros if absent)
+
+
+def dhcp_parse(data: bytes) -> tuple[str, DhcpInfo | None]:
+    """The DHCPv4 request parser on a UDP payload (needs no EAL)."""
+    status, fields = firmware.dhcp_parse(data)
+    return status, None if fields is None else DhcpInfo(**fields)
+
+
+def dhcpv6_parse(data: bytes) -> tuple[str, Dhcpv6Info | None]:
+    """The DHCPv6 message parser on a UDP payload (needs no EAL)."""
+    status, fields = firmware.dhcpv6_parse(data)
+    return status, None if fields is None else Dhcpv6Info(**fields)
+
 
 OPTIONS_OFF, MAGIC = 240, b"\x63\x82\x53\x63"
 VENDOR, USER = b"PXEClient:Arch:00007", b"iPXE"

@@ -10,21 +10,21 @@ import textwrap
 
 SCRIPT = textwrap.dedent("""
     import errno, os, threading
-    from dplane import firmware as fw
+    from dplane import _firmware as fw
 
     fw.eal_init(["t", "-l", "0,1", "--no-huge", "-m", "128", "--no-shconf", "--no-pci",
                  "--no-telemetry", "--file-prefix=dptctl%d" % os.getpid(),
                  "--log-level=lib.eal:crit", "--vdev=net_null0,no-rx=1", "--vdev=net_null1"])
     devs = fw.ethdevs()
-    assert [d.name for d in devs] == ["net_null0", "net_null1"], devs
+    assert [d["name"] for d in devs] == ["net_null0", "net_null1"], devs
     fw.ct_conf_set(4096, 30)  # dpservice's 850 000 keys do not fit in -m 128
-    fw.start(2048, [fw.PortConf(0, fw.PORT_PF), fw.PortConf(1, fw.PORT_PF, 1)])
-    assert fw.running()
+    fw.core_start(2048, [(0, fw.PORT_PF, 0, None, True), (1, fw.PORT_PF, 1, None, True)])
+    assert fw.core_running()
 
     # another thread: refused, nothing changed
     errors = []
     def other():
-        for call in (lambda: fw.port_stats(0), fw.stop, lambda: fw.port_stop(1),
+        for call in (lambda: fw.port_stats(0), fw.core_stop, lambda: fw.port_stop(1),
                      fw.rcu_synchronize, fw.drop_counters):
             try:
                 call()
@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent("""
     t = threading.Thread(target=other)
     t.start(); t.join()
     assert errors == [errno.EPERM] * 5, errors
-    assert fw.running()
+    assert fw.core_running()
 
     # net_null1 generates packets (all zero bytes) that cls must classify
     import time
@@ -48,9 +48,9 @@ SCRIPT = textwrap.dedent("""
     fw.rcu_synchronize()
     fw.port_stop(1)          # stop a port while the worker runs
     fw.port_start(1)
-    fw.stop()
-    assert not fw.running()
-    fw.stop()                # idempotent
+    fw.core_stop()
+    assert not fw.core_running()
+    fw.core_stop()           # idempotent
     fw.eal_cleanup()
     print("ok")
 """)

@@ -18,7 +18,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.layers.l2 import Ether
 
-from dplane import _firmware, firmware
+from dplane import _firmware
 
 SETTINGS = settings(max_examples=2000, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -42,14 +42,14 @@ def inner_frames(draw) -> bytes:
 @given(frame=inner_frames(), src=ipv6s, dst=ipv6s, pf=macs, router=macs, vm=macs, vf=macs)
 @SETTINGS
 def test_decap_undoes_encap(frame, src, dst, pf, router, vm, vf):
-    tunnel = firmware.ipip_encap(frame, src, dst, pf, router)
+    tunnel = _firmware.ipip_encap(frame, src, dst, pf, router)
     assert len(tunnel) == len(frame) + 40
     assert tunnel[:6] == router and tunnel[6:12] == pf and tunnel[12:14] == b"\x86\xdd"
     ver, plen, nh, hlim = tunnel[14] >> 4, *struct.unpack_from("!HBB", tunnel, 18)
     assert (ver, plen, hlim) == (6, len(frame) - 14, 64)
     assert nh == (41 if frame[12:14] == b"\x86\xdd" else 4)
     assert tunnel[22:38] == src and tunnel[38:54] == dst
-    status, inner = firmware.ipip_decap(tunnel, vm, vf)
+    status, inner = _firmware.ipip_decap(tunnel, vm, vf)
     assert status == "ok"
     assert inner == vm + vf + frame[12:]
 
@@ -57,7 +57,7 @@ def test_decap_undoes_encap(frame, src, dst, pf, router, vm, vf):
 @given(data=st.binary(max_size=200), vm=macs, vf=macs)
 @SETTINGS
 def test_decap_of_anything(data, vm, vf):
-    status, inner = firmware.ipip_decap(data, vm, vf)
+    status, inner = _firmware.ipip_decap(data, vm, vf)
     assert status in _firmware.DECAP_STATUS
     if status == "ok":
         assert inner is not None and len(inner) <= len(data) - 40
@@ -68,7 +68,7 @@ def test_decap_of_anything(data, vm, vf):
 @SETTINGS
 def test_encap_of_anything(frame):
     try:
-        tunnel = firmware.ipip_encap(frame, bytes(16), bytes(16), bytes(6), bytes(6))
+        tunnel = _firmware.ipip_encap(frame, bytes(16), bytes(16), bytes(6), bytes(6))
     except ValueError:
         assert len(frame) <= 14 or frame[12:14] not in (b"\x08\x00", b"\x86\xdd")
     else:
@@ -78,17 +78,17 @@ def test_encap_of_anything(frame):
 @given(data=st.binary(max_size=300), vni=st.integers(0, (1 << 24) - 1))
 @SETTINGS
 def test_flow_key_of_anything(data, vni):
-    status, key = firmware.flow_key_build(data, vni)
+    status, key = _firmware.flow_key_build(data, vni)
     if status == "ok":
         assert len(key) == 44
-        assert firmware.flow_key_reverse(firmware.flow_key_reverse(key)) == key
+        assert _firmware.flow_key_reverse(_firmware.flow_key_reverse(key)) == key
         assert struct.unpack_from("=I", key, 40)[0] == vni
 
 
 @given(key=st.binary(min_size=44, max_size=44))
 @SETTINGS
 def test_reverse_is_an_involution(key):
-    assert firmware.flow_key_reverse(firmware.flow_key_reverse(key)) == key
+    assert _firmware.flow_key_reverse(_firmware.flow_key_reverse(key)) == key
 
 
 def _pair(draw):
@@ -117,11 +117,11 @@ def request_reply(draw):
 @SCAPY_SETTINGS
 def test_reply_key_is_the_reverse(pair, vni):
     request, reply = pair
-    st1, k1 = firmware.flow_key_build(bytes(ETH / request), vni)
-    st2, k2 = firmware.flow_key_build(bytes(ETH / reply), vni)
+    st1, k1 = _firmware.flow_key_build(bytes(ETH / request), vni)
+    st2, k2 = _firmware.flow_key_build(bytes(ETH / reply), vni)
     assert (st1, st2) == ("ok", "ok")
     assert k1 != k2 or bytes(request) == bytes(reply)
-    assert firmware.flow_key_reverse(k1) == k2
+    assert _firmware.flow_key_reverse(k1) == k2
 
 
 NONE, SYN, SYNACK, EST, FINWAIT, RSTFIN = range(6)
@@ -147,4 +147,4 @@ def tcp_model(state: int, direction: int, flags: int) -> int:
 @given(state=st.integers(0, 5), direction=st.integers(0, 1), flags=st.integers(0, 255))
 @settings(max_examples=2000, deadline=None)
 def test_tcp_states(state, direction, flags):
-    assert firmware.ct_tcp_next(state, direction, flags) == tcp_model(state, direction, flags)
+    assert _firmware.ct_tcp_next(state, direction, flags) == tcp_model(state, direction, flags)

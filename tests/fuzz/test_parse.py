@@ -35,8 +35,8 @@ from scapy.layers.ipsec import AH, ESP
 from scapy.layers.l2 import ARP, Dot1AD, Dot1Q, Ether
 from scapy.packet import Raw
 
-from dplane import firmware
-from dplane.firmware import (
+from dplane import _firmware as firmware
+from dplane._firmware import (
     L3_ARP,
     L3_IPV4,
     L3_IPV6,
@@ -44,11 +44,28 @@ from dplane.firmware import (
     PARSE_F_FRAGMENT,
     PARSE_F_IPV6_EXT,
     PARSE_F_NO_L4,
-    ParseResult,
-    parse_frame,
 )
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParseResult:
+    status: str  # "ok" or the error ("bad_ipv4", ...)
+    ethertype: int
+    l3_off: int
+    l3_len: int
+    l4_off: int
+    l3_type: int
+    l4_proto: int
+    vlans: int
+    flags: int
+
+
+def parse_frame(data: bytes) -> ParseResult:
+    """The cls parser, as the dataplane runs it (needs no EAL)."""
+    status, fields = firmware.parse_frame(data)
+    return ParseResult(status, **fields)
 
 # ---------------------------------------------------------------------------------------------
 # Constants (from parse.h / parse.c and the RFCs)

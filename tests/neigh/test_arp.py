@@ -27,12 +27,13 @@ def vm(svc):
 
 
 def expected_reply(vm: Vm, request: bytes) -> bytes:
-    """The request rewritten as dpservice does: Ethernet to the sender hardware address
-    from the VF's MAC, opcode 2, sender = VF MAC / 169.254.0.1, target = the requester;
-    hardware/protocol fields and any padding unchanged."""
+    """The request rewritten as the contract says (5, gateway ARP): Ethernet back to the
+    request's Ethernet source from the VF's MAC, opcode 2, sender = VF MAC / 169.254.0.1,
+    target = the request's sender hardware and IP addresses; hardware/protocol fields and
+    any padding unchanged."""
     req = Ether(request)
     arp = req[ARP]
-    reply = Ether(dst=arp.hwsrc, src=vm.vf_mac, type=0x0806) / ARP(
+    reply = Ether(dst=req.src, src=vm.vf_mac, type=0x0806) / ARP(
         hwtype=arp.hwtype, ptype=arp.ptype, hwlen=6, plen=4, op=2,
         hwsrc=vm.vf_mac, psrc=arp.pdst, hwdst=arp.hwsrc, pdst=arp.psrc)
     return bytes(reply) + request[len(bytes(reply)):]
@@ -51,9 +52,10 @@ def test_gateway_reply_exact_bytes(vm):
         "020000000001" "0a000002")                     # the requester
 
 
-def test_reply_keeps_padding_and_goes_to_sender_hardware_address(vm):
-    """The reply is the rewritten request: a padded request gives a padded reply, and it is
-    addressed to the ARP sender hardware address even if the Ethernet source differs."""
+def test_reply_keeps_padding_and_goes_to_ethernet_source(vm):
+    """The reply is the rewritten request: a padded request gives a padded reply, and it
+    goes back to the frame's Ethernet source even if the ARP sender hardware address
+    differs (the ARP target hardware address is the request's sender's)."""
     request = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=vm.mac) /
                     ARP(op=1, hwsrc="02:00:00:00:00:aa", psrc=vm.ipv4, pdst=GW4) /
                     Raw(bytes(range(1, 19))))
@@ -62,17 +64,31 @@ def test_reply_keeps_padding_and_goes_to_sender_hardware_address(vm):
     reply = vm.expect(is_arp_reply)
     assert reply is not None
     assert bytes(reply) == expected_reply(vm, request)
-    assert reply.dst == "02:00:00:00:00:aa"
+    assert reply.dst == vm.mac and reply[ARP].hwdst == "02:00:00:00:00:aa"
 
 
-def test_reply_for_any_sender_address(vm):
-    """An ARP probe (sender 0.0.0.0) or a request from another address is answered too."""
-    for psrc in ("0.0.0.0", "10.9.9.9"):
-        request = bytes(vm.arp_request(psrc=psrc))
-        vm.send(request)
-        reply = vm.expect(is_arp_reply)
-        assert reply is not None and bytes(reply) == expected_reply(vm, request), psrc
-        assert reply[ARP].pdst == psrc
+ANY_SENDER = [
+    pytest.param(dict(psrc="0.0.0.0"), id="probe"),
+    pytest.param(dict(psrc="10.9.9.9"), id="other-address"),
+    pytest.param(dict(hwsrc="00:00:00:00:00:00"), id="zero-sha"),
+    pytest.param(dict(hwsrc="00:00:00:00:00:00", psrc="0.0.0.0"), id="zero-sha-probe"),
+    pytest.param(dict(hwsrc="ff:ff:ff:ff:ff:ff"), id="broadcast-sha"),
+    pytest.param(dict(hwsrc="01:00:5e:00:00:01"), id="multicast-sha"),
+]
+
+
+@pytest.mark.parametrize("fields", ANY_SENDER)
+def test_reply_for_any_sender(vm, fields):
+    """Whatever the ARP sender says (an RFC 5227 probe from 0.0.0.0, another address, a
+    zero hardware address as tools without a route send): the gateway is answered, to the
+    frame's Ethernet source, with the sender's fields as the target."""
+    request = bytes(vm.arp_request(**fields))
+    vm.send(request)
+    reply = vm.expect(is_arp_reply)
+    assert reply is not None and bytes(reply) == expected_reply(vm, request), fields
+    assert reply.dst == vm.mac
+    assert (reply[ARP].hwdst, reply[ARP].pdst) == (
+        fields.get("hwsrc", vm.mac), fields.get("psrc", vm.ipv4))
 
 
 DROPPED = [
@@ -83,9 +99,6 @@ DROPPED = [
     pytest.param(dict(op=2), "arp_not_request", id="reply-after-cycle"),
     pytest.param(dict(op=3), "arp_not_request", id="rarp-request"),
     pytest.param(dict(op=0), "arp_not_request", id="op-0"),
-    pytest.param(dict(hwsrc="ff:ff:ff:ff:ff:ff"), "arp_bad_sender", id="broadcast-sha"),
-    pytest.param(dict(hwsrc="01:00:5e:00:00:01"), "arp_bad_sender", id="multicast-sha"),
-    pytest.param(dict(hwsrc="00:00:00:00:00:00"), "arp_bad_sender", id="zero-sha"),
 ]
 
 
@@ -93,6 +106,17 @@ DROPPED = [
 def test_other_arp_is_dropped(vm, fields, reason):
     frame = vm.arp_request(**fields)
     assert send_and_count(vm, [frame], reason) == {reason: 1}
+    assert vm.expect(is_arp_reply, timeout=0.2) is None
+
+
+@pytest.mark.parametrize("src", ["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01",
+                                 "33:33:00:00:00:01", "00:00:00:00:00:00"])
+def test_request_from_no_station_is_dropped(vm, src):
+    """A gateway request whose Ethernet source is a group (or no) address has nobody to go
+    back to: counted, not answered."""
+    frame = vm.arp_request()
+    frame[Ether].src = src
+    assert send_and_count(vm, [frame], "arp_bad_sender") == {"arp_bad_sender": 1}
     assert vm.expect(is_arp_reply, timeout=0.2) is None
 
 

@@ -25,21 +25,21 @@ SCRIPT = textwrap.dedent("""
     import socket, sys, time
     from scapy.layers.inet6 import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6
     from scapy.layers.l2 import ARP, Ether
-    from dplane import firmware as fw
+    from dplane import _firmware as fw
 
     eal = sys.argv[1:]
     fw.eal_init(["t"] + eal)
-    ports = {d.ifname: d.port_id for d in fw.ethdevs()}
+    ports = {d["ifname"]: d["port_id"] for d in fw.ethdevs()}
     vf = ports["dtapvf_0"]
-    fw.service_conf_set(1500, [], [], True)
-    fw.start(4096, [fw.PortConf(ports["dtap0"], fw.PORT_PF),
-                    fw.PortConf(ports["dtap1"], fw.PORT_PF, 1),
-                    fw.PortConf(vf, fw.PORT_VF, start=False)])
+    fw.nd_conf_set(True)
+    fw.core_start(4096, [(ports["dtap0"], fw.PORT_PF, 0, None, True),
+                         (ports["dtap1"], fw.PORT_PF, 1, None, True),
+                         (vf, fw.PORT_VF, 0, None, False)])
     VF_MAC = "66:66:66:66:66:00"
     VM_IP = bytes([10, 0, 0, 2])
 
     def attach():
-        fw.iface_attach(vf, 100, VM_IP, bytes(16))
+        fw.iface_attach(vf, 100, VM_IP, bytes(16), fw.PXE_NONE, b"", b"", b"", bytes(16))
         fw.port_start(vf)
 
     def detach():
@@ -86,7 +86,7 @@ SCRIPT = textwrap.dedent("""
     assert vm_mac_becomes("02:00:00:00:00:04")
     drops = fw.drop_counters()
     assert drops["arp_learned"] == 2 and drops["arp_not_request"] == 2, drops
-    fw.stop()
+    fw.core_stop()
     fw.eal_cleanup()
     print("ok")
 """)

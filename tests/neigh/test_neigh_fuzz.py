@@ -11,6 +11,7 @@ compared with a few lines of Python reading the same rules (the model).
 4. Checksum and builders against scapy."""
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import struct
 
@@ -31,21 +32,59 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
-from dplane import firmware
-from dplane.firmware import (
+from dplane import _firmware as firmware
+from dplane._firmware import (
     ARP_LEN,
     ND_NA_OVERRIDE,
     ND_NA_ROUTER,
     ND_NA_SOLICITED,
     ND_NS,
     ND_RS,
-    ArpInfo,
-    NdInfo,
-    NdOptions,
-    arp_parse,
-    nd_parse,
-    nd_parse_options,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class ArpInfo:
+    status: str  # "ok" or the error ("truncated", ...)
+    op: int
+    sha: bytes
+    sip: bytes
+    tha: bytes
+    tip: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class NdOptions:
+    status: str
+    nb_opts: int
+    slla: bytes | None  # first source link-layer address option
+    tlla: bytes | None  # first target link-layer address option
+
+
+@dataclasses.dataclass(frozen=True)
+class NdInfo:
+    status: str
+    type: int
+    code: int
+    target: bytes  # NS only, else zero
+    opts_off: int
+    nb_opts: int
+    slla: bytes | None
+    tlla: bytes | None
+
+
+def arp_parse(data: bytes) -> ArpInfo:
+    """The ARP parser of the `arp` node on an ARP packet (without the Ethernet header)."""
+    return ArpInfo(*firmware.arp_parse(data))
+
+
+def nd_parse_options(data: bytes) -> NdOptions:
+    return NdOptions(*firmware.nd_parse_options(data))
+
+
+def nd_parse(data: bytes) -> NdInfo:
+    """The RS/NS parser of the `ipv6_nd` node on an ICMPv6 message (checksum not checked)."""
+    return NdInfo(*firmware.nd_parse(data))
 
 ARP_STATUSES = frozenset(firmware.ARP_STATUS)
 ND_STATUSES = frozenset(firmware.ND_STATUS)
@@ -303,7 +342,7 @@ def _frame(eth_dst, eth_src, ip_src, ip_dst, tc, fl):
 def test_na_builder_matches_scapy(eth_dst, eth_src, ip_src, ip_dst, tc, fl, flags, target,
                                   tlla) -> None:
     vtc = 0x60000000 | tc << 20 | fl
-    got = firmware.nd_build_na(eth_dst, eth_src, ip_src, ip_dst, flags, target, tlla, vtc)
+    got = firmware.nd_build_na(eth_dst, eth_src, ip_src, ip_dst, vtc, flags, target, tlla)
     expected = bytes(_frame(eth_dst, eth_src, ip_src, ip_dst, tc, fl) /
                      ICMPv6ND_NA(R=int(bool(flags & ND_NA_ROUTER)),
                                  S=int(bool(flags & ND_NA_SOLICITED)),
@@ -318,7 +357,7 @@ def test_na_builder_matches_scapy(eth_dst, eth_src, ip_src, ip_dst, tc, fl, flag
 @given(macs, macs, ipv6s, ipv6s, st.integers(0, 255), st.integers(0, 0xFFFFF), macs)
 def test_ra_builder_matches_scapy(eth_dst, eth_src, ip_src, ip_dst, tc, fl, slla) -> None:
     vtc = 0x60000000 | tc << 20 | fl
-    got = firmware.nd_build_ra(eth_dst, eth_src, ip_src, ip_dst, slla, vtc)
+    got = firmware.nd_build_ra(eth_dst, eth_src, ip_src, ip_dst, vtc, slla)
     expected = bytes(_frame(eth_dst, eth_src, ip_src, ip_dst, tc, fl) /
                      ICMPv6ND_RA(chlim=255, M=1, O=1, H=0, prf=0, P=0, res=0,
                                  routerlifetime=0xFFFF, reachabletime=0, retranstimer=0) /

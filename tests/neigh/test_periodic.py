@@ -19,7 +19,7 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import ARP, Ether
 
 import harness
-from dplane.service import MAINTENANCE_FAST
+from dplane.maintenance import FAST as MAINTENANCE_FAST
 from neighutil import (
     ALL_NODES,
     ALL_NODES_MAC,

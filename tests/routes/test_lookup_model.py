@@ -15,7 +15,7 @@ import textwrap
 SCRIPT = textwrap.dedent('''
     import errno, os, random, sys
     from hypothesis import HealthCheck, given, settings, strategies as st
-    from dplane import firmware as fw
+    from dplane import _firmware as fw
 
     CAPACITY = 1000
     CHUNK = 256  # fib.h's DP_FIB_CHUNK: routes of a group per chunk
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent('''
                  "--vdev=net_null1,no-rx=1"])
     fw.ct_conf_set(4096, 30)
     fw.vni_conf_set(CAPACITY)
-    fw.start(2048, [fw.PortConf(0, fw.PORT_PF), fw.PortConf(1, fw.PORT_PF, 1)])
+    fw.core_start(2048, [(0, fw.PORT_PF, 0, None, True), (1, fw.PORT_PF, 1, None, True)])
     VNI = 4242
     fw.vni_create(VNI)
     BITS = {4: 32, 6: 128}
@@ -261,7 +261,7 @@ SCRIPT = textwrap.dedent('''
     chunk_edges()
     many_in_one_group()
     fw.vni_destroy(VNI)
-    fw.stop()
+    fw.core_stop()
     fw.eal_cleanup()
     print("ok")
 ''')

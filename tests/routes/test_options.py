@@ -46,13 +46,13 @@ def test_bad_values(arg):
 
 SCRIPT = textwrap.dedent("""
     import errno, os
-    from dplane import _firmware, firmware as fw
+    from dplane import _firmware as fw
 
     fw.eal_init(["t", "-l", "0,1", "--no-huge", "-m", "128", "--no-shconf", "--no-pci",
                  "--no-telemetry", "--file-prefix=dptopt%d" % os.getpid(),
                  "--log-level=lib.eal:crit", "--vdev=net_null0,no-rx=1"])
     for call in (lambda: fw.vni_conf_set(0), lambda: fw.vnf_conf_set(0),
-                 lambda: fw.vni_conf_set(_firmware.VNI_MAX_ROUTES + 1)):
+                 lambda: fw.vni_conf_set(fw.VNI_MAX_ROUTES + 1)):
         try:
             call()
             raise AssertionError("accepted")
@@ -61,7 +61,7 @@ SCRIPT = textwrap.dedent("""
     fw.ct_conf_set(4096, 30)
     fw.vni_conf_set(3)
     fw.vnf_conf_set(5)
-    fw.start(2048, [fw.PortConf(0, fw.PORT_PF)])
+    fw.core_start(2048, [(0, fw.PORT_PF, 0, None, True)])
     tables = {name: capacity for name, capacity, _ in fw.tables()}
     assert tables["vnf_table"] == 5, tables
     for call in (lambda: fw.vni_conf_set(10), lambda: fw.vnf_conf_set(10)):
@@ -89,7 +89,7 @@ SCRIPT = textwrap.dedent("""
         raise AssertionError("accepted")
     except OSError as exc:
         assert exc.errno == errno.ENOSPC
-    fw.stop()
+    fw.core_stop()
     fw.eal_cleanup()
     print("ok")
 """)

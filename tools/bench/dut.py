@@ -187,7 +187,7 @@ class Dplane:
 
     def attach_vm(self) -> float:
         """The VM behind the pcap VF, and a default route into the underlay: every frame
-        takes rx -> cls -> conntrack -> ipv4_lookup -> firewall -> ipip_encap -> tx. The VF
+        takes rx -> cls -> conntrack -> ipv4_lookup -> output -> ipip_encap -> tx. The VF
         starts with its interface, so the traffic starts with it: returns when that was."""
         api = dpdk_pb2_grpc.DPDKironcoreStub(self._channel)
         api.Initialize(dpdk_pb2.InitializeRequest(), timeout=RPC_TIMEOUT)

@@ -14,20 +14,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <dplane/enum.h>
+
 #include <dplane/parse.h>
 
 #define DP_CT_DEFAULT_CAPACITY 850000   /* keys, as dpservice's conntrack_table */
 #define DP_CT_DEFAULT_TIMEOUT 30        /* seconds, for everything but established TCP */
 #define DP_CT_TCP_ESTABLISHED_TIMEOUT 86400
 
-enum dp_ct_tcp_state {
-	DP_CT_TCP_NONE = 0,
-	DP_CT_TCP_NEW_SYN,
-	DP_CT_TCP_NEW_SYNACK,
-	DP_CT_TCP_ESTABLISHED,
-	DP_CT_TCP_FINWAIT,
-	DP_CT_TCP_RST_FIN,
-};
+#define DP_CT_TCP_STATE_LIST(X)                                                              \
+	X(DP_CT_TCP_NONE, "none")                                                            \
+	X(DP_CT_TCP_NEW_SYN, "new_syn")                                                      \
+	X(DP_CT_TCP_NEW_SYNACK, "new_synack")                                                \
+	X(DP_CT_TCP_ESTABLISHED, "established")                                              \
+	X(DP_CT_TCP_FINWAIT, "finwait")                                                      \
+	X(DP_CT_TCP_RST_FIN, "rst_fin")
+
+enum dp_ct_tcp_state { DP_CT_TCP_STATE_LIST(DP_ENUM_VALUE) DP_CT_TCP_STATE_COUNT };
+
+const char *dp_ct_tcp_state_name(enum dp_ct_tcp_state state);
 
 enum dp_flow_dir {
 	DP_FLOW_DIR_ORIG = 0,
@@ -89,14 +94,22 @@ int dp_ct_list(struct dp_ct_info *out, unsigned int max);
 
 /* -- pure functions ------------------------------------------------------------------- */
 
-enum dp_flow_key_status {
-	DP_FLOW_KEY_OK = 0,
-	DP_FLOW_KEY_NOT_IP,        /* not IPv4/IPv6 */
-	DP_FLOW_KEY_UNSUPPORTED,   /* an L4 protocol conntrack does not track */
-	DP_FLOW_KEY_FRAGMENT,      /* no L4 header to key on */
-	DP_FLOW_KEY_ICMP_UNTRACKED, /* an ICMP type that is neither echo nor a known error */
-	DP_FLOW_KEY_BAD_ICMP_ERROR, /* an ICMP error whose quoted header is unusable */
-};
+#define DP_FLOW_KEY_STATUS_LIST(X)                                                           \
+	X(DP_FLOW_KEY_OK, "ok")                                                              \
+	/* not IPv4/IPv6 */                                                                  \
+	X(DP_FLOW_KEY_NOT_IP, "not_ip")                                                      \
+	/* an L4 protocol conntrack does not track */                                        \
+	X(DP_FLOW_KEY_UNSUPPORTED, "unsupported")                                            \
+	/* no L4 header to key on */                                                         \
+	X(DP_FLOW_KEY_FRAGMENT, "fragment")                                                  \
+	/* an ICMP type that is neither echo nor a known error */                            \
+	X(DP_FLOW_KEY_ICMP_UNTRACKED, "icmp_untracked")                                      \
+	/* an ICMP error whose quoted header is unusable */                                  \
+	X(DP_FLOW_KEY_BAD_ICMP_ERROR, "bad_icmp_error")
+
+enum dp_flow_key_status { DP_FLOW_KEY_STATUS_LIST(DP_ENUM_VALUE) DP_FLOW_KEY_STATUS_COUNT };
+
+const char *dp_flow_key_status_name(enum dp_flow_key_status status);
 
 /* Key of a parsed frame (p from dp_parse_frame()). ICMP errors (destination unreachable:
  * protocol, port, fragmentation needed) are keyed as the reply of the flow they quote. */

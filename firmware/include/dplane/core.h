@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <dplane/parse.h>
+
 #define DP_MAX_PORTS 128
 #define DP_PORT_NONE UINT16_MAX
 #define DP_NAME_LEN 64
@@ -59,20 +61,6 @@ struct dp_port_stats {
 	uint64_t rx_nombuf;
 };
 
-/* Service-wide settings the datapath answers with (DHCP, ND); set before dp_core_start. */
-#define DP_MAX_DNS4 63
-#define DP_MAX_DNS6 15
-
-struct dp_service_conf {
-	uint16_t dhcp_mtu;
-	uint8_t nb_dns4;
-	uint8_t nb_dns6;
-	uint8_t dns4[DP_MAX_DNS4][4];   /* network order */
-	uint8_t dns6[DP_MAX_DNS6][16];
-	bool ipv6_overlay;              /* answer ND/RS and send periodic NA/RA */
-	uint8_t wcmp;                   /* % of IPv4 underlay traffic for PF0; 100 = no WCMP */
-};
-
 /* Table usage, as operators see it. */
 struct dp_table_info {
 	const char *name;
@@ -83,7 +71,8 @@ struct dp_table_info {
 /* EAL. argv is copied; the copy lives as long as the process, as EAL requires. Returns the
  * number of arguments EAL consumed. Records the calling thread as the control thread. */
 int dp_eal_init(int argc, char *const argv[]);
-/* Release everything EAL holds; after it no other function may be called. */
+/* Release everything EAL holds, and remove EAL's runtime directory unless another process
+ * (a secondary) still uses it; after it no other function may be called. */
 int dp_eal_cleanup(void);
 
 unsigned int dp_lcore_count(void);
@@ -106,8 +95,6 @@ int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6]);
 /* Read the link state into the port's state for the datapath (multipath); 1 up, 0 down. */
 int dp_port_link_update(uint16_t port_id);
 
-int dp_service_conf_set(const struct dp_service_conf *conf);
-
 unsigned int dp_table_count(void);
 int dp_table_get(unsigned int idx, struct dp_table_info *info);
 
@@ -118,5 +105,48 @@ int dp_rcu_synchronize(void);
 unsigned int dp_drop_reason_count(void);
 const char *dp_drop_reason_name(unsigned int idx);
 int dp_drop_reason_packets(unsigned int idx, uint64_t *packets);
+
+/*
+ * Node test: a node's decisions on a crafted packet, as the worker makes them. The packet is
+ * put into an mbuf of the dataplane's pool with the metadata given, the node's classification
+ * runs (dp_core_start() must have built the graph), and the packet is reported as the node
+ * left it, with the node its edge leads to. Given max_steps > 1 the packet follows its edges
+ * from node to node (its conntrack flow travels with it) until it reaches a node that does not
+ * classify (tx-<port>, a drop reason) or max_steps nodes ran.
+ */
+
+/* What the nodes know about a packet besides its bytes (the mbuf's private area). */
+struct dp_pkt_meta {
+	struct dp_parse parse; /* the frame as cls parsed it */
+	uint32_t vni;
+	uint16_t out_port;
+	uint16_t tun_port;
+	uint8_t vnf_type;
+	uint8_t flow_dir;
+	uint8_t route_depth;
+	uint8_t has_flow; /* out only: a conntrack flow is attached */
+	uint32_t flow_hash;
+	uint8_t nh_ipv6[16];
+};
+
+#define DP_NODE_TEST_ROOM 1536     /* the longest frame in */
+#define DP_NODE_TEST_OUT_ROOM 2048 /* the longest frame out: nodes grow frames (ipip_encap) */
+#define DP_NODE_TEST_MAX_STEPS 32
+
+struct dp_node_test_pkt {
+	uint16_t port;  /* in: where the packet came in */
+	uint16_t len;   /* in/out: bytes in data */
+	uint8_t parse;  /* in: 1 = fill meta.parse from the frame first, as cls does */
+	uint8_t data[DP_NODE_TEST_OUT_ROOM];
+	struct dp_pkt_meta meta;  /* in/out */
+	/* out: the node each step sent the packet to */
+	char path[DP_NODE_TEST_MAX_STEPS][DP_NAME_LEN];
+};
+
+/* Runs up to max_steps nodes from `node` on the packet; returns how many ran. -ENOENT: `node`
+ * does not classify (or does not exist), -ENODEV: the dataplane is not running, -EINVAL: len or
+ * max_steps out of range, or port, meta.out_port or meta.tun_port not a configured port,
+ * -ENOBUFS: no mbuf. */
+int dp_node_test(const char *node, struct dp_node_test_pkt *pkt, unsigned int max_steps);
 
 #endif

@@ -10,7 +10,17 @@
 
 #include <stdint.h>
 
+#include <dplane/enum.h>
+
 /* BOOTP layout (RFC 951, RFC 2131): fixed header, magic cookie, options */
+#define DP_DHCP_MAX_DNS 63 /* --dhcp-dns */
+#define DP_DHCP_MTU_MIN 68
+#define DP_DHCP_MTU_MAX 1500
+
+/* Before dp_core_start(): the MTU (option 26) and DNS servers (option 6, network order) every
+ * reply carries. -EINVAL out of range, -EBUSY while running. */
+int dp_dhcp_conf_set(uint16_t mtu, const uint8_t (*dns)[4], unsigned int nb_dns);
+
 #define DP_DHCP_OFF_OP 0
 #define DP_DHCP_OFF_XID 4
 #define DP_DHCP_OFF_CIADDR 12
@@ -46,15 +56,20 @@ enum dp_dhcp_pxe {
 	DP_DHCP_PXE_HTTP, /* iPXE itself: HTTP for the boot file (wins over TFTP) */
 };
 
-enum dp_dhcp_status {
-	DP_DHCP_OK = 0,
-	DP_DHCP_TRUNCATED,   /* shorter than the fixed BOOTP header + magic cookie */
-	DP_DHCP_NOT_REQUEST, /* op is not BOOTREQUEST */
-	DP_DHCP_BAD_MAGIC,   /* not the DHCP magic cookie: plain BOOTP */
-	DP_DHCP_BAD_OPTION,  /* an option runs past the end, or a message type not 1 byte long */
-	DP_DHCP_NO_MSG_TYPE, /* no message type option (53) */
-	DP_DHCP_STATUS_COUNT,
-};
+#define DP_DHCP_STATUS_LIST(X)                                                               \
+	X(DP_DHCP_OK, "ok")                                                                  \
+	/* shorter than the fixed BOOTP header + magic cookie */                             \
+	X(DP_DHCP_TRUNCATED, "truncated")                                                    \
+	/* op is not BOOTREQUEST */                                                          \
+	X(DP_DHCP_NOT_REQUEST, "not_request")                                                \
+	/* not the DHCP magic cookie: plain BOOTP */                                         \
+	X(DP_DHCP_BAD_MAGIC, "bad_magic")                                                    \
+	/* an option runs past the end, or a message type not 1 byte long */                 \
+	X(DP_DHCP_BAD_OPTION, "bad_option")                                                  \
+	/* no message type option (53) */                                                    \
+	X(DP_DHCP_NO_MSG_TYPE, "no_msg_type")
+
+enum dp_dhcp_status { DP_DHCP_STATUS_LIST(DP_ENUM_VALUE) DP_DHCP_STATUS_COUNT };
 
 struct dp_dhcp_info {
 	uint32_t options_end; /* offset just past the END option, or len if there is none */

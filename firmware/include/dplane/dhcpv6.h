@@ -10,7 +10,15 @@
 
 #include <stdint.h>
 
+#include <dplane/enum.h>
+
 #include <dplane/dhcp.h> /* enum dp_dhcp_pxe, the PXE strings */
+
+#define DP_DHCPV6_MAX_DNS 15 /* --dhcpv6-dns */
+
+/* Before dp_core_start(): the DNS servers (option 23) every reply carries. -EINVAL: too many,
+ * -EBUSY while running. */
+int dp_dhcpv6_conf_set(const uint8_t (*dns)[16], unsigned int nb_dns);
 
 #define DP_DHCPV6_HDR_LEN 4 /* message type + transaction id */
 
@@ -42,15 +50,20 @@
 #define DP_DHCPV6_IA_NA_FIXED 12  /* IAID, T1, T2 */
 #define DP_DHCPV6_MAX_DUID 130    /* type + at most 128 octets (RFC 8415 11.1) */
 
-enum dp_dhcpv6_status {
-	DP_DHCPV6_OK = 0,
-	DP_DHCPV6_TRUNCATED,        /* shorter than message type + transaction id */
-	DP_DHCPV6_BAD_OPTION,       /* an option header or value runs past the end */
-	DP_DHCPV6_BAD_CLIENT_ID,    /* CLIENTID longer than a DUID can be */
-	DP_DHCPV6_BAD_IA_NA,        /* IA_NA shorter than its fixed part */
-	DP_DHCPV6_BAD_RAPID_COMMIT, /* RAPID_COMMIT with a value */
-	DP_DHCPV6_STATUS_COUNT,
-};
+#define DP_DHCPV6_STATUS_LIST(X)                                                             \
+	X(DP_DHCPV6_OK, "ok")                                                                \
+	/* shorter than message type + transaction id */                                     \
+	X(DP_DHCPV6_TRUNCATED, "truncated")                                                  \
+	/* an option header or value runs past the end */                                    \
+	X(DP_DHCPV6_BAD_OPTION, "bad_option")                                                \
+	/* CLIENTID longer than a DUID can be */                                             \
+	X(DP_DHCPV6_BAD_CLIENT_ID, "bad_client_id")                                          \
+	/* IA_NA shorter than its fixed part */                                              \
+	X(DP_DHCPV6_BAD_IA_NA, "bad_ia_na")                                                  \
+	/* RAPID_COMMIT with a value */                                                      \
+	X(DP_DHCPV6_BAD_RAPID_COMMIT, "bad_rapid_commit")
+
+enum dp_dhcpv6_status { DP_DHCPV6_STATUS_LIST(DP_ENUM_VALUE) DP_DHCPV6_STATUS_COUNT };
 
 /* flags */
 #define DP_DHCPV6_F_CLIENT_ID 0x01

@@ -11,7 +11,10 @@
 #ifndef DPLANE_ND_H
 #define DPLANE_ND_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <dplane/enum.h>
 
 #define DP_ND_RS 133
 #define DP_ND_RA 134
@@ -38,14 +41,18 @@
 #define DP_ALL_NODES_IPV6_INIT {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
 #define DP_ALL_NODES_MAC_INIT {0x33, 0x33, 0, 0, 0, 1}
 
-enum dp_nd_status {
-	DP_ND_OK = 0,
-	DP_ND_TRUNCATED,  /* shorter than its message type requires */
-	DP_ND_BAD_TYPE,   /* not a Router or Neighbor Solicitation */
-	DP_ND_BAD_CODE,   /* ICMPv6 code not 0 */
-	DP_ND_BAD_OPTION, /* an option of length 0, or one running past the message */
-	DP_ND_STATUS_COUNT,
-};
+#define DP_ND_STATUS_LIST(X)                                                                 \
+	X(DP_ND_OK, "ok")                                                                    \
+	/* shorter than its message type requires */                                         \
+	X(DP_ND_TRUNCATED, "truncated")                                                      \
+	/* not a Router or Neighbor Solicitation */                                          \
+	X(DP_ND_BAD_TYPE, "bad_type")                                                        \
+	/* ICMPv6 code not 0 */                                                              \
+	X(DP_ND_BAD_CODE, "bad_code")                                                        \
+	/* an option of length 0, or one running past the message */                         \
+	X(DP_ND_BAD_OPTION, "bad_option")
+
+enum dp_nd_status { DP_ND_STATUS_LIST(DP_ENUM_VALUE) DP_ND_STATUS_COUNT };
 
 /* The options of a message: how many, and the first source/target link-layer addresses. */
 struct dp_nd_opts {
@@ -98,6 +105,10 @@ uint32_t dp_nd_build_na(uint8_t *buf, uint32_t room, const struct dp_nd_frame *f
  * option. Returns DP_ND_RA_FRAME_LEN, or 0 if room is smaller. */
 uint32_t dp_nd_build_ra(uint8_t *buf, uint32_t room, const struct dp_nd_frame *frame,
 			const uint8_t slla[6]);
+
+/* Before dp_core_start(): answer NS/RS and send the periodic NA/RA (--enable-ipv6-overlay);
+ * off by default. -EBUSY while running. */
+int dp_nd_conf_set(bool enabled);
 
 /* Queue the periodic unsolicited Neighbor Advertisement (fe80::1, flags R and O, target
  * link-layer address = the VF's MAC) or Router Advertisement for the VM behind a VF, both

@@ -10,9 +10,15 @@
 
 #include <stdint.h>
 
+#include <dplane/enum.h>
+
 #define DP_ETHER_LEN 14
 #define DP_IPV6_LEN 40
 #define DP_TUNNEL_HOP_LIMIT 64
+
+/* Before dp_core_start(): --wcmp, the share of IPv4 underlay traffic for PF0 in % (0-100; 100,
+ * the default, sends it all to PF0). -EINVAL out of range, -EBUSY while running. */
+int dp_overlay_conf_set(uint8_t wcmp);
 
 struct dp_encap_params {
 	uint8_t dst_mac[6]; /* the underlay router */
@@ -39,13 +45,20 @@ struct dp_encap_hdr {
 void dp_encap_hdr_build(struct dp_encap_hdr *hdr, const struct dp_encap_params *e);
 int dp_encap_hdr_apply(uint8_t *frame, uint32_t len, const struct dp_encap_hdr *hdr);
 
-enum dp_decap_status {
-	DP_DECAP_OK = 0,
-	DP_DECAP_TRUNCATED,   /* shorter than Ethernet + IPv6 + an inner header */
-	DP_DECAP_NOT_TUNNEL,  /* not IPv6, or a next header other than 4/41 */
-	DP_DECAP_BAD_LENGTH,  /* payload length beyond the frame */
-	DP_DECAP_INNER_MISMATCH, /* next header 4 with no IPv4 inside, 41 with no IPv6 */
-};
+#define DP_DECAP_STATUS_LIST(X)                                                              \
+	X(DP_DECAP_OK, "ok")                                                                 \
+	/* shorter than Ethernet + IPv6 + an inner header */                                 \
+	X(DP_DECAP_TRUNCATED, "truncated")                                                   \
+	/* not IPv6, or a next header other than 4/41 */                                     \
+	X(DP_DECAP_NOT_TUNNEL, "not_tunnel")                                                 \
+	/* payload length beyond the frame */                                                \
+	X(DP_DECAP_BAD_LENGTH, "bad_length")                                                 \
+	/* next header 4 with no IPv4 inside, 41 with no IPv6 */                             \
+	X(DP_DECAP_INNER_MISMATCH, "inner_mismatch")
+
+enum dp_decap_status { DP_DECAP_STATUS_LIST(DP_ENUM_VALUE) DP_DECAP_STATUS_COUNT };
+
+const char *dp_decap_status_name(enum dp_decap_status status);
 
 /* Decapsulate a tunnel frame (Ethernet + IPv6 + inner packet, len bytes at frame): the
  * inner packet gets a new Ethernet header (dst_mac, src_mac) and starts DP_IPV6_LEN bytes

@@ -9,17 +9,26 @@
 
 #include <stdint.h>
 
-enum dp_parse_status {
-	DP_PARSE_OK = 0,
-	DP_PARSE_BAD_ETHER,  /* shorter than an Ethernet header */
-	DP_PARSE_BAD_VLAN,   /* truncated tag, or more than DP_PARSE_MAX_VLANS tags */
-	DP_PARSE_BAD_ARP,    /* not a complete Ethernet/IPv4 ARP packet */
-	DP_PARSE_BAD_IPV4,   /* version, IHL, total length or truncation */
-	DP_PARSE_BAD_IPV6,   /* version, payload length or truncation */
-	DP_PARSE_BAD_IPV6_EXT, /* extension header chain truncated, misplaced or too long */
-	DP_PARSE_BAD_L4,     /* TCP/UDP/ICMP header truncated or inconsistent */
-	DP_PARSE_STATUS_COUNT,
-};
+#include <dplane/enum.h>
+
+#define DP_PARSE_STATUS_LIST(X)                                                              \
+	X(DP_PARSE_OK, "ok")                                                                 \
+	/* shorter than an Ethernet header */                                                \
+	X(DP_PARSE_BAD_ETHER, "bad_ether")                                                   \
+	/* truncated tag, or more than DP_PARSE_MAX_VLANS tags */                            \
+	X(DP_PARSE_BAD_VLAN, "bad_vlan")                                                     \
+	/* not a complete Ethernet/IPv4 ARP packet */                                        \
+	X(DP_PARSE_BAD_ARP, "bad_arp")                                                       \
+	/* version, IHL, total length or truncation */                                       \
+	X(DP_PARSE_BAD_IPV4, "bad_ipv4")                                                     \
+	/* version, payload length or truncation */                                          \
+	X(DP_PARSE_BAD_IPV6, "bad_ipv6")                                                     \
+	/* extension header chain truncated, misplaced or too long */                        \
+	X(DP_PARSE_BAD_IPV6_EXT, "bad_ipv6_ext")                                             \
+	/* TCP/UDP/ICMP header truncated or inconsistent */                                  \
+	X(DP_PARSE_BAD_L4, "bad_l4")
+
+enum dp_parse_status { DP_PARSE_STATUS_LIST(DP_ENUM_VALUE) DP_PARSE_STATUS_COUNT };
 
 enum dp_l3_type {
 	DP_L3_NONE = 0, /* not parsed */

@@ -9,19 +9,26 @@
 
 #include <stdint.h>
 
+#include <dplane/enum.h>
+
 /* Entries unless configured: room for a VNI's worth of alias prefixes and every interface */
 #define DP_VNF_DEFAULT_SIZE 131072
 #define DP_VNF_MAX_SIZE (1u << 24)
 
-enum dp_vnf_type {
-	DP_VNF_UNDEFINED = 0,
-	DP_VNF_INTERFACE_IP = 1,
-	DP_VNF_VIP = 2,
-	DP_VNF_NAT = 3,
-	DP_VNF_LB = 4,
-	DP_VNF_LB_ALIAS_PFX = 5,
-	DP_VNF_ALIAS_PFX = 6,
-};
+/* What an underlay address stands for: dpservice's enum dp_vnf_type, values on the wire of
+ * its tools, in this order. */
+#define DP_VNF_TYPE_LIST(X)                                                                  \
+	X(DP_VNF_UNDEFINED, "undefined")                                                     \
+	X(DP_VNF_INTERFACE_IP, "interface_ip")                                               \
+	X(DP_VNF_VIP, "vip")                                                                 \
+	X(DP_VNF_NAT, "nat")                                                                 \
+	X(DP_VNF_LB, "lb")                                                                   \
+	X(DP_VNF_LB_ALIAS_PFX, "lb_alias_pfx")                                               \
+	X(DP_VNF_ALIAS_PFX, "alias_pfx")
+
+enum dp_vnf_type { DP_VNF_TYPE_LIST(DP_ENUM_VALUE) DP_VNF_TYPE_COUNT };
+
+const char *dp_vnf_type_name(enum dp_vnf_type type);
 
 struct dp_vnf {
 	uint8_t type;       /* enum dp_vnf_type */

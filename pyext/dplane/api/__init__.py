@@ -1,44 +1,75 @@
 # SPDX-License-Identifier: Apache-2.0
 """The dpdkironcore.v1.DPDKironcore gRPC service.
 
-Each feature module here registers its RPC handlers with @rpc("Name"). A handler runs on a
-gRPC thread with (service, request) and returns the response message; it validates the
-request (raising InvalidArgument with the contract's text) and hands every change of state to
-the control thread. The dispatcher below adds what every RPC shares: ABORTED before
-Initialize, Status on every response, service errors in Status, and an honest UNIMPLEMENTED
-for RPCs whose feature has not landed.
+One module here per feature: a class marked `@api` whose methods marked `@rpc("Name")` handle
+the RPCs of that feature. The class asks for what it needs by its constructor's parameter
+types (assembly.py); a handler runs on a gRPC thread with the request and returns the
+response message. It validates the request (raising InvalidArgument with the contract's text)
+and hands every change of state to the control thread. The dispatcher below adds what every
+RPC shares: ABORTED before Initialize, Status on every response, service errors in Status,
+and an honest UNIMPLEMENTED for RPCs whose feature has not landed.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor as Executor
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import grpc
 
 from ..errors import SUCCESS_MESSAGE, InvalidArgument, ServiceError
+from ..lifecycle import Lifecycle
 from ..proto import dpdk_pb2
-
-if TYPE_CHECKING:
-    from ..service import Service
 
 SERVICE_NAME = "dpdkironcore.v1.DPDKironcore"
 _DESCRIPTOR = dpdk_pb2.DESCRIPTOR.services_by_name["DPDKironcore"]
+_RPC_ATTR = "_dplane_rpc"
 
-Handler = Callable[["Service", Any], Any]
-_handlers: dict[str, Handler] = {}
+Handler = Callable[[Any], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
+_classes: list[type] = []
 log = logging.getLogger("dplane.api")
 
 
-def rpc(name: str) -> Callable[[Handler], Handler]:
+def rpc(name: str) -> Callable[[F], F]:
+    """Mark a method of an @api class as the handler of RPC `name`."""
     if name not in _DESCRIPTOR.methods_by_name:
         raise KeyError(f"{name} is not an RPC of {SERVICE_NAME}")
 
-    def register(fn: Handler) -> Handler:
-        _handlers[name] = fn
+    def mark(fn: F) -> F:
+        setattr(fn, _RPC_ATTR, name)
         return fn
-    return register
+    return mark
+
+
+def api(cls: C) -> C:
+    """Register a class whose @rpc methods serve RPCs."""
+    if cls not in _classes:
+        _classes.append(cls)
+    return cls
+
+
+def classes() -> list[type]:
+    return list(_classes)
+
+
+def handlers(objects: Iterable[Any]) -> dict[str, Handler]:
+    """RPC name -> bound handler, from the @rpc methods of the @api objects among `objects`.
+    Two handlers for one RPC is a programming error."""
+    out: dict[str, Handler] = {}
+    for obj in objects:
+        if type(obj) not in _classes:
+            continue
+        for attr in dir(type(obj)):
+            name = getattr(getattr(type(obj), attr), _RPC_ATTR, None)
+            if name is None:
+                continue
+            if name in out:
+                raise RuntimeError(f"two handlers for {name}")
+            out[name] = getattr(obj, attr)
+    return out
 
 
 def ok(response: Any) -> Any:
@@ -47,17 +78,15 @@ def ok(response: Any) -> Any:
     return response
 
 
-def _dispatch(service: Service, name: str, response_cls: type,
-              executor: Executor | None = None) -> Callable:
-    handler = _handlers.get(name)
-
+def _dispatch(lifecycle: Lifecycle, name: str, handler: Handler | None,
+              response_cls: type, executor: Executor | None = None) -> Callable:
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
-        if name != "Initialize" and not service.initialized:
+        if name != "Initialize" and not lifecycle.initialized:
             context.abort(grpc.StatusCode.ABORTED, "not initialized")
         if handler is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{name} is not implemented yet")
         try:
-            return ok(handler(service, request))
+            return ok(handler(request))
         except InvalidArgument as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except ServiceError as exc:
@@ -73,18 +102,19 @@ def _dispatch(service: Service, name: str, response_cls: type,
     return unary
 
 
-def generic_handler(service: Service, executor: Executor | None = None
-                    ) -> grpc.GenericRpcHandler:
-    """Handlers for every RPC of the service, implemented or not; run by `executor` (a
-    ThreadPoolExecutor) when given, else by the server's thread pool."""
-    from . import init, interface, prefix, route, vni  # noqa: F401  (they register their RPCs)
-
+def generic_handler(lifecycle: Lifecycle, objects: Iterable[Any],
+                    executor: Executor | None = None) -> grpc.GenericRpcHandler:
+    """Handlers for every RPC of the service, implemented (by an @api object among
+    `objects`) or not; run by `executor` (a ThreadPoolExecutor: the control thread's) when
+    given, else by the server's thread pool."""
+    implemented = handlers(objects)
     methods = {}
     for method in _DESCRIPTOR.methods:
         request_cls = getattr(dpdk_pb2, method.input_type.name)
         response_cls = getattr(dpdk_pb2, method.output_type.name)
         methods[method.name] = grpc.unary_unary_rpc_method_handler(
-            _dispatch(service, method.name, response_cls, executor),
+            _dispatch(lifecycle, method.name, implemented.get(method.name), response_cls,
+                      executor),
             request_deserializer=request_cls.FromString,
             response_serializer=response_cls.SerializeToString,
         )

@@ -2,19 +2,17 @@
 """CreateInterface, DeleteInterface, GetInterface, ListInterfaces."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .. import firmware
+from .. import _firmware
+from ..control import ControlThread
 from ..errors import InvalidArgument
-from ..interfaces import NO_IPV4, NO_IPV6, Interface, InterfaceSpec
+from ..interfaces import NO_IPV4, NO_IPV6, Interface, Interfaces, InterfaceSpec
 from ..proto import dpdk_pb2
-from . import rpc, validate
-
-if TYPE_CHECKING:
-    from ..service import Service
+from ..underlay import UnderlayGenerator
+from . import api, rpc, validate
 
 
-def create_spec(svc: Service, req: dpdk_pb2.CreateInterfaceRequest) -> InterfaceSpec:
+def create_spec(underlays: UnderlayGenerator,
+                req: dpdk_pb2.CreateInterfaceRequest) -> InterfaceSpec:
     """Validate in dpservice's order: the first problem found is the one reported."""
     if not validate.IFACE_ID_RE.match(req.interface_id):
         raise InvalidArgument("Invalid interface_id")
@@ -32,22 +30,22 @@ def create_spec(svc: Service, req: dpdk_pb2.CreateInterfaceRequest) -> Interface
     pxe = req.pxe_config
     if pxe.next_server:
         if ipv6 == NO_IPV6:
-            spec.pxe_family, server = firmware.PXE_IPV4, validate.ipv4(pxe.next_server)
+            spec.pxe_family, server = _firmware.PXE_IPV4, validate.ipv4(pxe.next_server)
         else:
-            spec.pxe_family, server = firmware.PXE_IPV6, validate.ipv6(pxe.next_server)
+            spec.pxe_family, server = _firmware.PXE_IPV6, validate.ipv6(pxe.next_server)
         if server is None:
             raise InvalidArgument("Invalid pxe_config.next_server")
-        if not validate.text_fits(pxe.boot_filename, firmware.BOOT_FILE_LEN):
+        if not validate.text_fits(pxe.boot_filename, _firmware.BOOT_FILE_LEN):
             raise InvalidArgument("Invalid pxe_config.boot_filename")
         spec.pxe_server, spec.boot_file = server, pxe.boot_filename
     if not validate.text_fits(req.device_name):
         raise InvalidArgument("Invalid device_name")
     spec.device = req.device_name
     spec.id = validate.interface_id(req.interface_id)
-    if len(req.hostname.encode()) >= firmware.HOSTNAME_LEN or "\0" in req.hostname:
+    if len(req.hostname.encode()) >= _firmware.HOSTNAME_LEN or "\0" in req.hostname:
         raise InvalidArgument("Invalid hostname")
     spec.hostname = req.hostname
-    spec.preferred_underlay = svc.underlays.preferred(req.preferred_underlay_route)
+    spec.preferred_underlay = underlays.preferred(req.preferred_underlay_route)
     spec.total_rate = req.metering_parameters.total_rate
     spec.public_rate = req.metering_parameters.public_rate
     return spec
@@ -70,30 +68,35 @@ def to_message(iface: Interface) -> dpdk_pb2.Interface:
     return msg
 
 
-@rpc("CreateInterface")
-def create_interface(svc: Service, req: dpdk_pb2.CreateInterfaceRequest):
-    spec = create_spec(svc, req)
-    iface = svc.control.call(svc.interfaces.create, spec)
-    response = dpdk_pb2.CreateInterfaceResponse(underlay_route=iface.underlay_text.encode())
-    response.vf.name = iface.port.name
-    return response
+@api
+class InterfaceApi:
+    def __init__(self, control: ControlThread, interfaces: Interfaces,
+                 underlays: UnderlayGenerator) -> None:
+        self._control = control
+        self._interfaces = interfaces
+        self._underlays = underlays
 
+    @rpc("CreateInterface")
+    def create_interface(self, req: dpdk_pb2.CreateInterfaceRequest):
+        spec = create_spec(self._underlays, req)
+        iface = self._control.call(self._interfaces.create, spec)
+        response = dpdk_pb2.CreateInterfaceResponse(underlay_route=iface.underlay_text.encode())
+        response.vf.name = iface.port.name
+        return response
 
-@rpc("DeleteInterface")
-def delete_interface(svc: Service, req: dpdk_pb2.DeleteInterfaceRequest):
-    iface_id = validate.interface_id(req.interface_id)
-    svc.control.call(svc.interfaces.delete, iface_id)
-    return dpdk_pb2.DeleteInterfaceResponse()
+    @rpc("DeleteInterface")
+    def delete_interface(self, req: dpdk_pb2.DeleteInterfaceRequest):
+        iface_id = validate.interface_id(req.interface_id)
+        self._control.call(self._interfaces.delete, iface_id)
+        return dpdk_pb2.DeleteInterfaceResponse()
 
+    @rpc("GetInterface")
+    def get_interface(self, req: dpdk_pb2.GetInterfaceRequest):
+        iface_id = validate.interface_id(req.interface_id)
+        iface = self._control.call(self._interfaces.get, iface_id)
+        return dpdk_pb2.GetInterfaceResponse(interface=to_message(iface))
 
-@rpc("GetInterface")
-def get_interface(svc: Service, req: dpdk_pb2.GetInterfaceRequest):
-    iface_id = validate.interface_id(req.interface_id)
-    iface = svc.control.call(svc.interfaces.get, iface_id)
-    return dpdk_pb2.GetInterfaceResponse(interface=to_message(iface))
-
-
-@rpc("ListInterfaces")
-def list_interfaces(svc: Service, req: dpdk_pb2.ListInterfacesRequest):
-    interfaces = svc.control.call(lambda: list(svc.interfaces))
-    return dpdk_pb2.ListInterfacesResponse(interfaces=[to_message(i) for i in interfaces])
+    @rpc("ListInterfaces")
+    def list_interfaces(self, req: dpdk_pb2.ListInterfacesRequest):
+        interfaces = self._control.call(lambda: list(self._interfaces))
+        return dpdk_pb2.ListInterfacesResponse(interfaces=[to_message(i) for i in interfaces])

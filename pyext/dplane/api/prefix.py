@@ -2,15 +2,12 @@
 """CreatePrefix, DeletePrefix, ListPrefixes."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..control import ControlThread
 from ..errors import InvalidArgument
-from ..prefixes import Prefix
+from ..prefixes import Prefix, Prefixes
 from ..proto import dpdk_pb2
-from . import rpc, validate
-
-if TYPE_CHECKING:
-    from ..service import Service
+from ..underlay import UnderlayGenerator
+from . import api, rpc, validate
 
 MAX_LENGTH = 255  # dpservice keeps the length in a byte; longer ones are refused later
 
@@ -33,23 +30,29 @@ def to_message(pfx: Prefix) -> dpdk_pb2.Prefix:
                            length=pfx.length, underlay_route=pfx.underlay_text.encode())
 
 
-@rpc("CreatePrefix")
-def create_prefix(svc: Service, req: dpdk_pb2.CreatePrefixRequest):
-    iface_id, prefix, length = _request(req)
-    preferred = svc.underlays.preferred(req.preferred_underlay_route)
-    pfx = svc.control.call(svc.prefixes.create, iface_id, prefix, length, preferred)
-    return dpdk_pb2.CreatePrefixResponse(underlay_route=pfx.underlay_text.encode())
+@api
+class PrefixApi:
+    def __init__(self, control: ControlThread, prefixes: Prefixes,
+                 underlays: UnderlayGenerator) -> None:
+        self._control = control
+        self._prefixes = prefixes
+        self._underlays = underlays
 
+    @rpc("CreatePrefix")
+    def create_prefix(self, req: dpdk_pb2.CreatePrefixRequest):
+        iface_id, prefix, length = _request(req)
+        preferred = self._underlays.preferred(req.preferred_underlay_route)
+        pfx = self._control.call(self._prefixes.create, iface_id, prefix, length, preferred)
+        return dpdk_pb2.CreatePrefixResponse(underlay_route=pfx.underlay_text.encode())
 
-@rpc("DeletePrefix")
-def delete_prefix(svc: Service, req: dpdk_pb2.DeletePrefixRequest):
-    iface_id, prefix, length = _request(req)
-    svc.control.call(svc.prefixes.delete, iface_id, prefix, length)
-    return dpdk_pb2.DeletePrefixResponse()
+    @rpc("DeletePrefix")
+    def delete_prefix(self, req: dpdk_pb2.DeletePrefixRequest):
+        iface_id, prefix, length = _request(req)
+        self._control.call(self._prefixes.delete, iface_id, prefix, length)
+        return dpdk_pb2.DeletePrefixResponse()
 
-
-@rpc("ListPrefixes")
-def list_prefixes(svc: Service, req: dpdk_pb2.ListPrefixesRequest):
-    iface_id = validate.interface_id(req.interface_id)
-    prefixes = svc.control.call(svc.prefixes.list, iface_id)
-    return dpdk_pb2.ListPrefixesResponse(prefixes=[to_message(p) for p in prefixes])
+    @rpc("ListPrefixes")
+    def list_prefixes(self, req: dpdk_pb2.ListPrefixesRequest):
+        iface_id = validate.interface_id(req.interface_id)
+        prefixes = self._control.call(self._prefixes.list, iface_id)
+        return dpdk_pb2.ListPrefixesResponse(prefixes=[to_message(p) for p in prefixes])

@@ -2,15 +2,11 @@
 """CreateRoute, DeleteRoute, ListRoutes."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..control import ControlThread
 from ..errors import ErrorCode, InvalidArgument, ServiceError
 from ..proto import dpdk_pb2
-from ..routes import Route
-from . import rpc, validate
-
-if TYPE_CHECKING:
-    from ..service import Service
+from ..routes import Route, Routes
+from . import api, rpc, validate
 
 MAX_LENGTH = 255  # dpservice keeps the length in a byte; longer ones are refused later
 
@@ -35,27 +31,31 @@ def to_message(route: Route) -> dpdk_pb2.Route:
                                            address=route.nh_text.encode()))
 
 
-@rpc("CreateRoute")
-def create_route(svc: Service, req: dpdk_pb2.CreateRouteRequest):
-    prefix, length = _prefix(req.route)
-    nexthop = validate.address(req.route.nexthop_address)
-    if nexthop is None:
-        raise InvalidArgument("Invalid route.nexthop_address")
-    if len(nexthop) != 16:  # the next hop is an underlay address
-        raise ServiceError(ErrorCode.BAD_IPVER, "next hop must be IPv6")
-    svc.control.call(svc.routes.create, req.vni, prefix, length, req.route.nexthop_vni,
-                     nexthop)
-    return dpdk_pb2.CreateRouteResponse()
+@api
+class RouteApi:
+    def __init__(self, control: ControlThread, routes: Routes) -> None:
+        self._control = control
+        self._routes = routes
 
+    @rpc("CreateRoute")
+    def create_route(self, req: dpdk_pb2.CreateRouteRequest):
+        prefix, length = _prefix(req.route)
+        nexthop = validate.address(req.route.nexthop_address)
+        if nexthop is None:
+            raise InvalidArgument("Invalid route.nexthop_address")
+        if len(nexthop) != 16:  # the next hop is an underlay address
+            raise ServiceError(ErrorCode.BAD_IPVER, "next hop must be IPv6")
+        self._control.call(self._routes.create, req.vni, prefix, length,
+                           req.route.nexthop_vni, nexthop)
+        return dpdk_pb2.CreateRouteResponse()
 
-@rpc("DeleteRoute")
-def delete_route(svc: Service, req: dpdk_pb2.DeleteRouteRequest):
-    prefix, length = _prefix(req.route)
-    svc.control.call(svc.routes.delete, req.vni, prefix, length)
-    return dpdk_pb2.DeleteRouteResponse()
+    @rpc("DeleteRoute")
+    def delete_route(self, req: dpdk_pb2.DeleteRouteRequest):
+        prefix, length = _prefix(req.route)
+        self._control.call(self._routes.delete, req.vni, prefix, length)
+        return dpdk_pb2.DeleteRouteResponse()
 
-
-@rpc("ListRoutes")
-def list_routes(svc: Service, req: dpdk_pb2.ListRoutesRequest):
-    routes = svc.control.call(svc.routes.list, req.vni)
-    return dpdk_pb2.ListRoutesResponse(routes=[to_message(r) for r in routes])
+    @rpc("ListRoutes")
+    def list_routes(self, req: dpdk_pb2.ListRoutesRequest):
+        routes = self._control.call(self._routes.list, req.vni)
+        return dpdk_pb2.ListRoutesResponse(routes=[to_message(r) for r in routes])

@@ -3,8 +3,14 @@
 
 An object is {kind, metadata, spec, status}; a list is {kind: <Kind>List, metadata, status,
 items}. Key names and which keys are left out when empty follow the Go dpservice-cli, whose
-output scripts and controllers parse. Requests are built here too, so both directions of the
-address/prefix text conversion live in one place.
+output scripts and controllers parse, and so does `status` on success (contract 5): a document
+that dpservice-go converts from a reply's payload (an interface, route, prefix or firewall
+rule: `get interface`, `get firewallrule` and every list item) has no Status of its own and
+shows {"code": 0, "message": ""}; every other document, and a list answered by one RPC, shows
+the reply's Status ("Success"). Callers pass `status_of(reply)` exactly for the latter.
+
+Requests are built here too, so both directions of the address/prefix text conversion live
+in one place.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ def text(raw: bytes) -> str:
 
 
 def item_status() -> dict:
-    """List items carry an empty status, as in the Go CLI."""
+    """The status of a document built from a payload alone (see above)."""
     return {"code": 0, "message": ""}
 
 

@@ -102,7 +102,7 @@ def get_fwrule(api: Api, opts: Options) -> Result:
     reply = checked(api.call("GetFirewallRule", pb.GetFirewallRuleRequest(
         interface_id=opts.interface_id, rule_id=opts.rule_id)), "FirewallRule",
         f"{iface}/{text(opts.rule_id)}")
-    return Result(fwrule_doc(iface, reply.rule, status_of(reply)))
+    return Result(fwrule_doc(iface, reply.rule))  # from the payload: no Status, as in Go
 
 
 @command("delete", "firewallrule", "Delete a firewall rule of an interface", IFACE, RULE)

@@ -105,7 +105,7 @@ def get_interface(api: Api, opts: Options) -> Result:
         return list_interfaces(api, opts)
     reply = checked(api.call("GetInterface", pb.GetInterfaceRequest(interface_id=opts.id)),
                     "Interface", text(opts.id))
-    doc = interface_doc(reply.interface, status_of(reply))
+    doc = interface_doc(reply.interface)  # converted from the payload: no Status, as in Go
     if opts.wide:
         _add_nat_and_vip(api, doc, opts.id)
     return Result(doc)

@@ -147,5 +147,7 @@ def list_nats(api: Api, opts: Options) -> Result:
         reply = checked(api.call(rpc, request(nat_ip=ip_pb(opts.nat_ip))), "NatList", None)
         items += [nat_entry_doc(entry) for entry in reply.nat_entries]
         status = status_of(reply) if len(types) == 1 else None
-    meta = {"nat_ip": str(opts.nat_ip), "nat_type": opts.nat_type}
+    meta = {"nat_ip": str(opts.nat_ip)}
+    if opts.nat_type:  # omitempty in Go
+        meta["nat_type"] = opts.nat_type
     return Result(listing("NatList", meta, sort_items("NatList", items, opts.sort_by), status))

@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The PFs' view of the underlay, kept current for the datapath: link state (multipath
-falls back to the other PF when one is down) and the router's MAC (the destination of
-encapsulated frames). Control thread only."""
+"""The overlay's uplinks: the PFs' view of the underlay, kept current for the datapath: link
+state (multipath falls back to the other PF when one is down) and the router's MAC (the
+destination of encapsulated frames); and the share of IPv4 underlay traffic for PF0
+(--wcmp). Control thread only."""
 from __future__ import annotations
 
 import logging
 import time
 
-from . import firmware, neighbours
-from .control import ControlThread
-from .ports import Port
+from .. import _firmware, neighbours
+from ..assembly import component
+from ..cmdline import Config
+from ..control import ControlThread
+from ..ports import Port, Ports
 
 log = logging.getLogger("dplane.uplinks")
 
@@ -17,18 +20,23 @@ POLL = 1.0                             # seconds between link checks
 ROUTER_RETRY_FIRST, ROUTER_RETRY_MAX = 1.0, 60.0
 
 
+@component
 class Uplinks:
-    def __init__(self, ports: list[Port], control: ControlThread) -> None:
-        self._pfs = [p for p in ports if p.role in ("pf0", "pf1")]
+    def __init__(self, cfg: Config, ports: Ports, control: ControlThread) -> None:
+        self._wcmp = cfg.wcmp
+        self._pfs = ports.uplinks
         self._control = control
         self._link: dict[int, bool] = {}
         self._router: dict[int, bytes] = {}
         self._backoff: dict[int, float] = {}
         self._next_lookup: dict[int, float] = {}
 
+    def configure(self) -> None:
+        _firmware.overlay_conf_set(self._wcmp)
+
     def start(self) -> None:
         for pf in self._pfs:
-            self._link[pf.port_id] = firmware.port_link_update(pf.port_id)
+            self._link[pf.port_id] = _firmware.port_link_update(pf.port_id)
             self._lookup_router(pf)
         self._control.every(POLL, self._poll)
 
@@ -42,7 +50,7 @@ class Uplinks:
         now = time.monotonic()
         for pf in self._pfs:
             try:
-                up = firmware.port_link_update(pf.port_id)
+                up = _firmware.port_link_update(pf.port_id)
             except OSError:
                 continue
             if up != self._link.get(pf.port_id):
@@ -59,7 +67,7 @@ class Uplinks:
         again with exponential back-off (1, 2, 4 ... 60 s); once known, every 60 s."""
         mac = neighbours.router_mac(pf.dev.if_index) if pf.dev.if_index else None
         if mac is not None and mac != self._router.get(pf.port_id):
-            firmware.port_set_neigh_mac(pf.port_id, mac)
+            _firmware.port_set_neigh_mac(pf.port_id, mac)
             self._router[pf.port_id] = mac
             log.info("%s: underlay router %s", pf.name, mac.hex(":"))
         if mac is None:

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# Stubs of the overlay.pxi bindings (concatenated into dplane/_firmware.pyi by the build).
+
+DECAP_STATUS: tuple[str, ...]
+
+def ipip_encap(data: bytes, src_ip: bytes, dst_ip: bytes, src_mac: bytes,
+               dst_mac: bytes) -> bytes: ...
+def ipip_decap(data: bytes, dst_mac: bytes, src_mac: bytes) -> tuple[str, bytes | None]: ...
+def overlay_conf_set(wcmp: int) -> None: ...
