@@ -310,8 +310,8 @@ def test_removals_are_reported(monkeypatch):
 
     from dplane import _firmware as firmware
     from dplane.cmdline import Config
+    from dplane.features.prefixes import Prefixes
     from dplane.lifecycle import Lifecycle
-    from dplane.prefixes import Prefixes
     from dplane.underlay import UnderlayGenerator
     from dplane.vnis import Vnis
 

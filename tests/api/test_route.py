@@ -229,9 +229,9 @@ def test_removals_are_reported(monkeypatch):
 
     from dplane import _firmware as firmware
     from dplane.cmdline import Config
+    from dplane.features.routes import Routes
     from dplane.lifecycle import Lifecycle
     from dplane.ports import Ports
-    from dplane.routes import Routes
     from dplane.vnis import Vnis
 
     calls = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..control import ControlThread
 from ..errors import InvalidArgument
-from ..prefixes import Prefix, Prefixes
+from ..features.prefixes import Prefix, Prefixes
 from ..proto import dpdk_pb2
 from ..underlay import UnderlayGenerator
 from . import api, rpc, validate

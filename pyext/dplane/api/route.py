@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..control import ControlThread
 from ..errors import ErrorCode, InvalidArgument, ServiceError
+from ..features.routes import Route, Routes
 from ..proto import dpdk_pb2
-from ..routes import Route, Routes
 from . import api, rpc, validate
 
 MAX_LENGTH = 255  # dpservice keeps the length in a byte; longer ones are refused later

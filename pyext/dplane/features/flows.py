@@ -11,9 +11,9 @@ from ..assembly import component
 from ..cmdline import Config
 from ..control import ControlThread
 from ..interfaces import Interface, Interfaces
-from ..prefixes import Prefixes
-from ..routes import Routes
 from ..vnis import Vnis
+from .prefixes import Prefixes
+from .routes import Routes
 
 log = logging.getLogger("dplane.flows")
 

@@ -14,10 +14,10 @@ import ipaddress
 import logging
 from collections.abc import Callable
 
-from . import _firmware
-from .errors import ErrorCode, failing_as, meanings
-from .ports import Ports
-from .vnis import Vnis
+from .. import _firmware
+from ..errors import ErrorCode, failing_as, meanings
+from ..ports import Ports
+from ..vnis import Vnis
 
 log = logging.getLogger("dplane.routes")
 

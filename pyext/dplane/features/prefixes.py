@@ -15,13 +15,13 @@ import dataclasses
 import ipaddress
 import logging
 
-from . import _firmware, underlay
-from .cmdline import Config
-from .errors import ErrorCode, ServiceError, failing_as
-from .interfaces import Interface, Interfaces
+from .. import _firmware, underlay
+from ..cmdline import Config
+from ..errors import ErrorCode, ServiceError, failing_as
+from ..interfaces import Interface, Interfaces
+from ..underlay import UnderlayGenerator
+from ..vnis import Vnis
 from .routes import RemoveHook, masked, max_length
-from .underlay import UnderlayGenerator
-from .vnis import Vnis
 
 log = logging.getLogger("dplane.prefixes")
 
