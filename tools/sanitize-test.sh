@@ -3,7 +3,8 @@
 # Build dplane with AddressSanitizer + UBSan (meson option `sanitize`) into a virtualenv of
 # its own and run the packet-level tests against it: any invalid memory access or undefined
 # behaviour in the firmware aborts the service and fails the test.
-# Usage: tools/sanitize-test.sh [pytest args...]   (default: the packet and responder tests)
+# Usage: tools/sanitize-test.sh [pytest args...]   (default: the packet, node and responder
+# tests)
 set -eu
 cd "$(dirname "$0")/.."
 venv=${SANITIZE_VENV:-/tmp/dplane-sanitize}
@@ -21,6 +22,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
-    set -- tests/packet tests/overlay tests/dhcp tests/neigh tests/firmware -k "not fuzz"
+    set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
+        -k "not fuzz"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    build-essential pkg-config ninja-build \
+    build-essential pkg-config ninja-build clang-format \
     libdpdk-dev dpdk-dev libsystemd-dev libpcap-dev libnuma-dev \
     iproute2 procps isc-dhcp-client iputils-ping \
     crossbuild-essential-arm64 qemu-user-static >/dev/null

@@ -54,8 +54,8 @@ static inline rte_edge_t arp_reply(uint16_t port_id, const struct dp_iface_conf 
 	struct dp_port *port = &dp_ports[port_id];
 	struct rte_ether_addr mac;
 
-	if (!__atomic_load_n(&port->arp_pending, __ATOMIC_ACQUIRE) ||
-	    ipv4_is_zero(iface->ipv4) || memcmp(arp->sip, iface->ipv4, 4) != 0)
+	if (!__atomic_load_n(&port->arp_pending, __ATOMIC_ACQUIRE) || ipv4_is_zero(iface->ipv4) ||
+	    memcmp(arp->sip, iface->ipv4, 4) != 0)
 		return ARP_NOT_REQUEST;
 	if (!mac_is_unicast(frame + 6))
 		return ARP_BAD_SENDER;
@@ -107,14 +107,16 @@ static inline rte_edge_t arp_handle(struct rte_mbuf *m)
 	return arp_tx[m->port];
 }
 
+/* clang-format off */
 DP_NODE(arp_node, "arp", arp_handle, ARP_EDGE_COUNT,
-		 [ARP_DROP] = "drop",
-		 [ARP_MALFORMED] = "arp_malformed",
-		 [ARP_NO_INTERFACE] = "arp_no_interface",
-		 [ARP_NOT_REQUEST] = "arp_not_request",
-		 [ARP_NOT_GATEWAY] = "arp_not_gateway",
-		 [ARP_BAD_SENDER] = "arp_bad_sender",
-		 [ARP_LEARNED] = "arp_learned");
+	[ARP_DROP] = "drop",
+	[ARP_MALFORMED] = "arp_malformed",
+	[ARP_NO_INTERFACE] = "arp_no_interface",
+	[ARP_NOT_REQUEST] = "arp_not_request",
+	[ARP_NOT_GATEWAY] = "arp_not_gateway",
+	[ARP_BAD_SENDER] = "arp_bad_sender",
+	[ARP_LEARNED] = "arp_learned");
+/* clang-format on */
 
 DP_DROP_REGISTER(arp_malformed);
 DP_DROP_REGISTER(arp_no_interface);

@@ -29,5 +29,4 @@ enum dp_arp_status dp_arp_parse(const uint8_t *arp, uint32_t len, struct dp_arp_
 	return DP_ARP_OK;
 }
 
-DP_ENUM_NAME_FN(dp_arp_status_name, enum dp_arp_status, DP_ARP_STATUS_LIST,
-		DP_ARP_STATUS_COUNT)
+DP_ENUM_NAME_FN(dp_arp_status_name, enum dp_arp_status, DP_ARP_STATUS_LIST, DP_ARP_STATUS_COUNT)

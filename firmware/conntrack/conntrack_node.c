@@ -87,9 +87,8 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 		priv->tun_port = m->port;
 	}
 	key->zero = 0;
-	st = dp_flow_key_build_inline(rte_pktmbuf_mtod(m, const uint8_t *),
-				      rte_pktmbuf_data_len(m), &priv->parse, priv->vni,
-				      DP_VNF_UNDEFINED, &key->k);
+	st = dp_flow_key_build_inline(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				      &priv->parse, priv->vni, DP_VNF_UNDEFINED, &key->k);
 	if (likely(st == DP_FLOW_KEY_OK))
 		return CT_DROP;
 	if (st == DP_FLOW_KEY_FRAGMENT)
@@ -124,7 +123,7 @@ struct ct_chunk {
 	struct dp_ct_key keys[CT_BULK];
 	struct dp_ct_key rkeys[CT_BULK];
 	const void *lookup[CT_BULK];
-	hash_sig_t sig[CT_BULK];     /* of keys[i] */
+	hash_sig_t sig[CT_BULK]; /* of keys[i] */
 	hash_sig_t lookup_sig[CT_BULK];
 	void *found[CT_BULK];
 	int32_t rpos[CT_BULK];
@@ -203,8 +202,8 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 }
 
 /* Keys of a whole chunk looked up at once: the hash pipelines and prefetches them. */
-static void track_chunk(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *nexts,
-			uint16_t n, uint64_t now)
+static void track_chunk(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n,
+			uint64_t now)
 {
 	uint16_t miss[CT_BULK], nb = 0, nb_miss = 0;
 	uint64_t hits = 0;
@@ -251,15 +250,17 @@ static void conntrack_classify(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16
 		track_chunk(&chunk, &pkts[i], &nexts[i], RTE_MIN(CT_BULK, n - i), now);
 }
 
+/* clang-format off */
 DP_NODE_BURST(conntrack_node, "conntrack", conntrack_classify, CT_EDGE_COUNT,
-		 [CT_DROP] = "drop",
-		 [CT_NOT_IP] = "conntrack_not_ip",
-		 [CT_UNSUPPORTED_PROTO] = "conntrack_unsupported_proto",
-		 [CT_ICMP_UNTRACKED] = "conntrack_icmp_untracked",
-		 [CT_BAD_ICMP_ERROR] = "conntrack_bad_icmp_error",
-		 [CT_TABLE_FULL] = "conntrack_table_full",
-		 [CT_NO_INTERFACE] = "conntrack_no_interface",
-		 [CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported");
+	[CT_DROP] = "drop",
+	[CT_NOT_IP] = "conntrack_not_ip",
+	[CT_UNSUPPORTED_PROTO] = "conntrack_unsupported_proto",
+	[CT_ICMP_UNTRACKED] = "conntrack_icmp_untracked",
+	[CT_BAD_ICMP_ERROR] = "conntrack_bad_icmp_error",
+	[CT_TABLE_FULL] = "conntrack_table_full",
+	[CT_NO_INTERFACE] = "conntrack_no_interface",
+	[CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported");
+/* clang-format on */
 
 DP_DROP_REGISTER(conntrack_not_ip);
 DP_DROP_REGISTER(conntrack_unsupported_proto);

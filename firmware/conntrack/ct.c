@@ -90,8 +90,8 @@ unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n)
 
 	while (got < n) {
 		unsigned int want = RTE_MIN(n - got, (unsigned int)CT_IDX_BATCH);
-		unsigned int more = rte_ring_mc_dequeue_burst_elem(ct_free, idx, sizeof(idx[0]),
-								   want, NULL);
+		unsigned int more =
+			rte_ring_mc_dequeue_burst_elem(ct_free, idx, sizeof(idx[0]), want, NULL);
 
 		for (unsigned int i = 0; i < more; i++) {
 			struct dp_ct_flow *flow = &ct_flows[idx[i]];
@@ -140,8 +140,9 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 					      (void *)dp_ct_data(flow, DP_FLOW_DIR_ORIG));
 	if (ret < 0)
 		return false;
-	if (!one_key && rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[1], rsig,
-							 (void *)dp_ct_data(flow, DP_FLOW_DIR_REPLY)) < 0) {
+	if (!one_key &&
+	    rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[1], rsig,
+					    (void *)dp_ct_data(flow, DP_FLOW_DIR_REPLY)) < 0) {
 		ret = rte_hash_del_key_with_hash(dp_ct_hash, &flow->key[0], sig);
 		/* nobody has seen the key: its slot can go back at once */
 		if (ret >= 0)
@@ -340,8 +341,8 @@ static bool filtered(const struct dp_ct_flow *flow, const void *arg, uint64_t no
 
 int dp_ct_flush(const struct dp_ct_filter *filter)
 {
-	struct ct_sieve sv = {.port_id = filter->port_id, .by_vni = filter->family != 0,
-			      .vni = filter->vni};
+	struct ct_sieve sv = {
+		.port_id = filter->port_id, .by_vni = filter->family != 0, .vni = filter->vni};
 
 	DP_CTL_CHECK();
 	if ((filter->family != 0 && filter->family != 4 && filter->family != 6) ||
@@ -430,8 +431,8 @@ static int ct_init(void)
 	nb_flows = ct_capacity / 2;
 	ct_flows = rte_zmalloc("conntrack_flows", (size_t)nb_flows * sizeof(*ct_flows),
 			       RTE_CACHE_LINE_SIZE);
-	ct_summaries = rte_zmalloc("conntrack_summaries",
-				   (size_t)nb_flows * sizeof(*ct_summaries), RTE_CACHE_LINE_SIZE);
+	ct_summaries = rte_zmalloc("conntrack_summaries", (size_t)nb_flows * sizeof(*ct_summaries),
+				   RTE_CACHE_LINE_SIZE);
 	ct_live = rte_zmalloc("conntrack_live", (nb_flows + 63) / 64 * sizeof(*ct_live),
 			      RTE_CACHE_LINE_SIZE);
 	ct_free = rte_ring_create_elem("conntrack_free", sizeof(uint32_t), nb_flows,

@@ -31,13 +31,13 @@ _Static_assert(sizeof(struct dp_ct_key) == 48, "table keys are 48 bytes");
 
 /* The first line is all a packet of an existing flow touches; the keys follow. */
 struct dp_ct_flow {
-	uint64_t last_seen;         /* TSC of the last packet (worker writes, control reads) */
-	uint64_t packets[2];        /* per direction (worker only) */
-	uint32_t hash;              /* dpservice's jhash of key[0]: multipath, hashed choices */
-	uint16_t in_port;           /* where the first packet came in */
-	uint8_t tcp_state;          /* enum dp_ct_tcp_state */
-	uint8_t live;               /* 1 while in the table; the control thread's to clear */
-	struct dp_ct_key key[2];    /* original, reply (equal: inserted once) */
+	uint64_t last_seen;      /* TSC of the last packet (worker writes, control reads) */
+	uint64_t packets[2];     /* per direction (worker only) */
+	uint32_t hash;           /* dpservice's jhash of key[0]: multipath, hashed choices */
+	uint16_t in_port;        /* where the first packet came in */
+	uint8_t tcp_state;       /* enum dp_ct_tcp_state */
+	uint8_t live;            /* 1 while in the table; the control thread's to clear */
+	struct dp_ct_key key[2]; /* original, reply (equal: inserted once) */
 } __rte_cache_aligned;
 
 /* The table's data for a key: the flow, and in bit 0 which of its keys it is. */

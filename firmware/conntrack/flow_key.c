@@ -5,9 +5,8 @@
 
 #include "flow_key_inline.h"
 
-enum dp_flow_key_status dp_flow_key_build(const uint8_t *d, uint32_t len,
-					  const struct dp_parse *p, uint32_t vni,
-					  uint8_t vnf_type, struct dp_flow_key *key)
+enum dp_flow_key_status dp_flow_key_build(const uint8_t *d, uint32_t len, const struct dp_parse *p,
+					  uint32_t vni, uint8_t vnf_type, struct dp_flow_key *key)
 {
 	return dp_flow_key_build_inline(d, len, p, vni, vnf_type, key);
 }

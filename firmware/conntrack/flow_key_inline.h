@@ -32,8 +32,8 @@ static inline uint16_t fk_rd16(const uint8_t *p)
 
 static inline void fk_put_ipv4(uint8_t out[16], const uint8_t *be)
 {
-	uint32_t host = (uint32_t)be[0] << 24 | (uint32_t)be[1] << 16 | (uint32_t)be[2] << 8 |
-			be[3];
+	uint32_t host =
+		(uint32_t)be[0] << 24 | (uint32_t)be[1] << 16 | (uint32_t)be[2] << 8 | be[3];
 
 	memcpy(out, &host, sizeof(host)); /* dpservice keeps IPv4 in host order */
 }
@@ -59,9 +59,10 @@ static inline enum dp_flow_key_status fk_icmp_error_key(const uint8_t *d, uint32
 	return DP_FLOW_KEY_OK;
 }
 
-static inline enum dp_flow_key_status
-dp_flow_key_build_inline(const uint8_t *d, uint32_t len, const struct dp_parse *p, uint32_t vni,
-			 uint8_t vnf_type, struct dp_flow_key *key)
+static inline enum dp_flow_key_status dp_flow_key_build_inline(const uint8_t *d, uint32_t len,
+							       const struct dp_parse *p,
+							       uint32_t vni, uint8_t vnf_type,
+							       struct dp_flow_key *key)
 {
 	uint32_t off = p->l4_off, end;
 
@@ -115,8 +116,8 @@ dp_flow_key_build_inline(const uint8_t *d, uint32_t len, const struct dp_parse *
 			key->port_dst = fk_rd16(d + off + 4);
 			return DP_FLOW_KEY_OK;
 		case FK_ICMP_DEST_UNREACH:
-			if (d[off + 1] == FK_ICMP_PROTO_UNREACH || d[off + 1] == FK_ICMP_PORT_UNREACH ||
-			    d[off + 1] == FK_ICMP_FRAG_NEEDED)
+			if (d[off + 1] == FK_ICMP_PROTO_UNREACH ||
+			    d[off + 1] == FK_ICMP_PORT_UNREACH || d[off + 1] == FK_ICMP_FRAG_NEEDED)
 				return fk_icmp_error_key(d, off, end, key);
 			return DP_FLOW_KEY_ICMP_UNTRACKED;
 		default:

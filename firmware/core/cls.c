@@ -179,21 +179,23 @@ static inline rte_edge_t cls_next(struct rte_mbuf *m)
 	}
 }
 
+/* clang-format off */
 DP_NODE(cls_node, "cls", cls_next, CLS_EDGE_COUNT,
-		 [CLS_DROP] = "drop",
-		 [CLS_BAD_ETHER] = "cls_bad_ether",
-		 [CLS_BAD_VLAN] = "cls_bad_vlan",
-		 [CLS_BAD_ARP] = "cls_bad_arp",
-		 [CLS_BAD_IPV4] = "cls_bad_ipv4",
-		 [CLS_BAD_IPV6] = "cls_bad_ipv6",
-		 [CLS_BAD_IPV6_EXT] = "cls_bad_ipv6_ext",
-		 [CLS_BAD_L4] = "cls_bad_l4",
-		 [CLS_VLAN_TAGGED] = "cls_vlan_tagged",
-		 [CLS_UNKNOWN_ETHERTYPE] = "cls_unknown_ethertype",
-		 [CLS_PF_NOT_TUNNEL] = "cls_pf_not_tunnel",
-		 [CLS_NO_INTERFACE] = "cls_no_interface",
-		 [CLS_NO_HANDLER] = "cls_no_handler",
-		 [CLS_MULTICAST] = "cls_multicast");
+	[CLS_DROP] = "drop",
+	[CLS_BAD_ETHER] = "cls_bad_ether",
+	[CLS_BAD_VLAN] = "cls_bad_vlan",
+	[CLS_BAD_ARP] = "cls_bad_arp",
+	[CLS_BAD_IPV4] = "cls_bad_ipv4",
+	[CLS_BAD_IPV6] = "cls_bad_ipv6",
+	[CLS_BAD_IPV6_EXT] = "cls_bad_ipv6_ext",
+	[CLS_BAD_L4] = "cls_bad_l4",
+	[CLS_VLAN_TAGGED] = "cls_vlan_tagged",
+	[CLS_UNKNOWN_ETHERTYPE] = "cls_unknown_ethertype",
+	[CLS_PF_NOT_TUNNEL] = "cls_pf_not_tunnel",
+	[CLS_NO_INTERFACE] = "cls_no_interface",
+	[CLS_NO_HANDLER] = "cls_no_handler",
+	[CLS_MULTICAST] = "cls_multicast");
+/* clang-format on */
 
 DP_DROP_REGISTER(cls_bad_ether);
 DP_DROP_REGISTER(cls_bad_vlan);

@@ -34,9 +34,9 @@ int dp_core_start(const struct dp_core_conf *conf)
 	if (worker >= RTE_MAX_LCORE)
 		return dp_errno(ECHILD); /* no worker lcore */
 
-	dp_pool = rte_pktmbuf_pool_create("dp_mbufs", conf->nb_mbufs, DP_MBUF_CACHE,
-					  DP_MBUF_PRIV_SIZE, DP_MBUF_DATA_ROOM,
-					  (int)rte_socket_id());
+	dp_pool =
+		rte_pktmbuf_pool_create("dp_mbufs", conf->nb_mbufs, DP_MBUF_CACHE,
+					DP_MBUF_PRIV_SIZE, DP_MBUF_DATA_ROOM, (int)rte_socket_id());
 	if (!dp_pool) {
 		DP_LOG(ERR, "cannot allocate %u mbufs: %s", conf->nb_mbufs,
 		       rte_strerror(rte_errno));

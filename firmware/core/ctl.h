@@ -19,14 +19,14 @@ static inline int dp_errno(int err)
 	return -err;
 }
 
-#define DP_CTL_CHECK()                                                                        \
-	do {                                                                                 \
-		if (!dp_ctl_is_thread())                                                     \
-			return dp_errno(EPERM);                                              \
+#define DP_CTL_CHECK()                                                                             \
+	do {                                                                                       \
+		if (!dp_ctl_is_thread())                                                           \
+			return dp_errno(EPERM);                                                    \
 	} while (0)
 
 extern int dp_logtype;
-#define DP_LOG(level, fmt, ...)                                                               \
+#define DP_LOG(level, fmt, ...)                                                                    \
 	rte_log(RTE_LOG_##level, dp_logtype, "DPLANE: " fmt "\n", ##__VA_ARGS__)
 
 #endif

@@ -69,7 +69,7 @@ int dp_drop_reason_packets(unsigned int idx, uint64_t *packets)
 		return 0;
 	node = rte_graph_node_get_by_name(dp_worker.graph_name, drop_reasons[idx]);
 	if (node) /* not in the graph: no edge leads there, nothing dropped */
-		*packets = __atomic_load_n(&((struct drop_ctx *)node->ctx)->packets,
-					   __ATOMIC_RELAXED);
+		*packets =
+			__atomic_load_n(&((struct drop_ctx *)node->ctx)->packets, __ATOMIC_RELAXED);
 	return 0;
 }

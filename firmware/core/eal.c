@@ -73,7 +73,7 @@ int dp_eal_init(int argc, char *const argv[])
 static bool runtime_file_of_eal(const char *name)
 {
 	static const char *const patterns[] = {
-	    "config", "hugepage_info", "hugepage_data", "fbarray_*", "mp_socket", "mp_socket_*",
+		"config", "hugepage_info", "hugepage_data", "fbarray_*", "mp_socket", "mp_socket_*",
 	};
 	unsigned int i;
 

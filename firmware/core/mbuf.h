@@ -13,17 +13,17 @@ struct dp_ct_flow;
 
 /* Written by cls (parse), ipip_decap and conntrack (flow), the lookup nodes (route). */
 struct dp_mbuf_priv {
-	struct dp_parse parse;      /* of the frame as it is now (the inner one after decap) */
-	uint32_t vni;               /* overlay network of the packet */
-	uint16_t out_port;          /* where it leaves: a VF, or a PF (then encapsulated) */
-	uint16_t tun_port;          /* VF whose underlay address is the tunnel source */
-	uint8_t vnf_type;           /* enum dp_vnf_type it arrived through (from a PF), or 0 */
-	uint8_t flow_dir;           /* enum dp_flow_dir */
-	uint8_t route_depth;        /* of the route taken: 0 = default route (south-north) */
+	struct dp_parse parse; /* of the frame as it is now (the inner one after decap) */
+	uint32_t vni;          /* overlay network of the packet */
+	uint16_t out_port;     /* where it leaves: a VF, or a PF (then encapsulated) */
+	uint16_t tun_port;     /* VF whose underlay address is the tunnel source */
+	uint8_t vnf_type;      /* enum dp_vnf_type it arrived through (from a PF), or 0 */
+	uint8_t flow_dir;      /* enum dp_flow_dir */
+	uint8_t route_depth;   /* of the route taken: 0 = default route (south-north) */
 	uint8_t pad;
-	uint32_t flow_hash;         /* of the flow's original key (multipath) */
-	struct dp_ct_flow *flow;    /* conntrack entry, valid until the end of the graph walk */
-	uint8_t nh_ipv6[16];        /* tunnel destination when out_port is a PF */
+	uint32_t flow_hash;      /* of the flow's original key (multipath) */
+	struct dp_ct_flow *flow; /* conntrack entry, valid until the end of the graph walk */
+	uint8_t nh_ipv6[16];     /* tunnel destination when out_port is a PF */
 };
 
 _Static_assert(sizeof(struct dp_mbuf_priv) <= DP_MBUF_PRIV_SIZE, "mbuf private area too small");

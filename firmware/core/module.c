@@ -30,7 +30,11 @@ static struct dp_module *module_find(const char *name)
 	return NULL;
 }
 
-enum { UNSEEN, VISITING, PLACED };
+enum {
+	UNSEEN,
+	VISITING,
+	PLACED
+};
 
 struct order {
 	struct dp_module **tail;

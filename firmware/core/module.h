@@ -28,7 +28,7 @@ struct dp_module {
 	 * edges) with dp_node_edge_by_name(). 0 or -errno. */
 	int (*edges)(const struct dp_core_conf *conf);
 	/* the module system's own */
-	struct dp_module *next; /* registration order */
+	struct dp_module *next;      /* registration order */
 	struct dp_module *next_init; /* initialisation order */
 	bool ready;
 };
@@ -41,10 +41,10 @@ int dp_modules_init(void);
 int dp_modules_edges(const struct dp_core_conf *conf);
 void dp_modules_fini(void);
 
-#define DP_MODULE_REGISTER(var)                                                               \
-	RTE_INIT(dp_module_register_##var)                                                    \
-	{                                                                                    \
-		dp_module_register(&var);                                                    \
+#define DP_MODULE_REGISTER(var)                                                                    \
+	RTE_INIT(dp_module_register_##var)                                                         \
+	{                                                                                          \
+		dp_module_register(&var);                                                          \
 	}
 
 /*
@@ -61,10 +61,10 @@ struct dp_table_usage {
 
 void dp_table_usage_register(struct dp_table_usage *table);
 
-#define DP_TABLE_USAGE_REGISTER(var)                                                          \
-	RTE_INIT(dp_table_usage_register_##var)                                               \
-	{                                                                                    \
-		dp_table_usage_register(&var);                                               \
+#define DP_TABLE_USAGE_REGISTER(var)                                                               \
+	RTE_INIT(dp_table_usage_register_##var)                                                    \
+	{                                                                                          \
+		dp_table_usage_register(&var);                                                     \
 	}
 
 #endif

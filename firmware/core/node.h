@@ -89,78 +89,77 @@ static __rte_always_inline uint16_t dp_node_run(struct rte_graph *graph, struct 
 
 /* The common part of the macros below. The registered process function is PROCESS behind the
  * packet-trace hook (trace_dp.h). */
-#define DP_NODE_REGISTER_(var, NAME, FLAGS, PROCESS, INIT, CLASSIFY, EDGE_COUNT, ...)       \
-	static uint16_t dp_traced_##var(struct rte_graph *graph, struct rte_node *node,      \
-					void **objs, uint16_t nb_objs)                       \
-	{                                                                                    \
-		if (!((FLAGS) & RTE_NODE_SOURCE_F) && dp_trace_enabled()) /* sources: no input */ \
-			return dp_trace_process(graph, node, objs, nb_objs, PROCESS);        \
-		return PROCESS(graph, node, objs, nb_objs);                                  \
-	}                                                                                    \
-	static struct rte_node_register var = {                                              \
-		.name = NAME,                                                                \
-		.flags = FLAGS,                                                              \
-		.process = dp_traced_##var,                                                  \
-		.init = INIT,                                                                \
-		.nb_edges = EDGE_COUNT,                                                      \
-		.next_nodes = {__VA_ARGS__},                                                 \
-	};                                                                                   \
-	_Static_assert(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *) ==        \
-			       (EDGE_COUNT),                                                 \
-		       NAME ": next_nodes must name every edge of the enum");                \
-	RTE_INIT(dp_node_register_##var)                                                      \
-	{                                                                                    \
-		dp_node_register(&var, CLASSIFY);                                            \
+#define DP_NODE_REGISTER_(var, NAME, FLAGS, PROCESS, INIT, CLASSIFY, EDGE_COUNT, ...)              \
+	static uint16_t dp_traced_##var(struct rte_graph *graph, struct rte_node *node,            \
+					void **objs, uint16_t nb_objs)                             \
+	{                                                                                          \
+		if (!(RTE_NODE_SOURCE_F & (FLAGS)) && dp_trace_enabled()) /* sources: no input */  \
+			return dp_trace_process(graph, node, objs, nb_objs, PROCESS);              \
+		return PROCESS(graph, node, objs, nb_objs);                                        \
+	}                                                                                          \
+	static struct rte_node_register var = {                                                    \
+		.name = NAME,                                                                      \
+		.flags = FLAGS,                                                                    \
+		.process = dp_traced_##var,                                                        \
+		.init = INIT,                                                                      \
+		.nb_edges = EDGE_COUNT,                                                            \
+		.next_nodes = {__VA_ARGS__},                                                       \
+	};                                                                                         \
+	_Static_assert(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *) ==             \
+			       (EDGE_COUNT),                                                       \
+		       NAME ": next_nodes must name every edge of the enum");                      \
+	RTE_INIT(dp_node_register_##var)                                                           \
+	{                                                                                          \
+		dp_node_register(&var, CLASSIFY);                                                  \
 	}
 
 /* A node that classifies whole bursts: CLASSIFY(pkts, nexts, n) (see dp_node_classify_fn). */
-#define DP_NODE_BURST(var, NAME, CLASSIFY, EDGE_COUNT, ...)                                  \
-	static uint16_t dp_process_##var(struct rte_graph *graph, struct rte_node *node,     \
-					 void **objs, uint16_t nb_objs)                      \
-	{                                                                                    \
-		return dp_node_run(graph, node, objs, nb_objs, CLASSIFY);                    \
-	}                                                                                    \
-	DP_NODE_REGISTER_(var, NAME, 0, dp_process_##var, NULL, CLASSIFY, EDGE_COUNT,        \
-			  __VA_ARGS__)
+#define DP_NODE_BURST(var, NAME, CLASSIFY, EDGE_COUNT, ...)                                        \
+	static uint16_t dp_process_##var(struct rte_graph *graph, struct rte_node *node,           \
+					 void **objs, uint16_t nb_objs)                            \
+	{                                                                                          \
+		return dp_node_run(graph, node, objs, nb_objs, CLASSIFY);                          \
+	}                                                                                          \
+	DP_NODE_REGISTER_(var, NAME, 0, dp_process_##var, NULL, CLASSIFY, EDGE_COUNT, __VA_ARGS__)
 
 /* A node that decides each packet on its own: NEXT(m) -> its edge. NEXT is inlined. */
-#define DP_NODE(var, NAME, NEXT, EDGE_COUNT, ...)                                            \
-	static void dp_classify_##var(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n) \
-	{                                                                                    \
-		for (uint16_t i = 0; i < n; i++)                                             \
-			nexts[i] = NEXT(pkts[i]);                                            \
-	}                                                                                    \
+#define DP_NODE(var, NAME, NEXT, EDGE_COUNT, ...)                                                  \
+	static void dp_classify_##var(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n)       \
+	{                                                                                          \
+		for (uint16_t i = 0; i < n; i++)                                                   \
+			nexts[i] = NEXT(pkts[i]);                                                  \
+	}                                                                                          \
 	DP_NODE_BURST(var, NAME, dp_classify_##var, EDGE_COUNT, __VA_ARGS__)
 
 /* The same with state for one burst: NEXT(m, &ctx), ctx a CTX_TYPE zeroed per burst (e.g. the
  * previous packet's tunnel, which the next one usually shares). */
-#define DP_NODE_CTX(var, NAME, CTX_TYPE, NEXT, EDGE_COUNT, ...)                              \
-	static void dp_classify_##var(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n) \
-	{                                                                                    \
-		CTX_TYPE ctx;                                                                \
-                                                                                             \
-		memset(&ctx, 0, sizeof(ctx));                                                \
-		for (uint16_t i = 0; i < n; i++)                                             \
-			nexts[i] = NEXT(pkts[i], &ctx);                                      \
-	}                                                                                    \
+#define DP_NODE_CTX(var, NAME, CTX_TYPE, NEXT, EDGE_COUNT, ...)                                    \
+	static void dp_classify_##var(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n)       \
+	{                                                                                          \
+		CTX_TYPE ctx;                                                                      \
+                                                                                                   \
+		memset(&ctx, 0, sizeof(ctx));                                                      \
+		for (uint16_t i = 0; i < n; i++)                                                   \
+			nexts[i] = NEXT(pkts[i], &ctx);                                            \
+	}                                                                                          \
 	DP_NODE_BURST(var, NAME, dp_classify_##var, EDGE_COUNT, __VA_ARGS__)
 
 /* Sources (rx) and sinks (tx) move packets in and out of the graph with their own process. */
-#define DP_NODE_SOURCE(var, NAME, PROCESS, INIT, EDGE_COUNT, ...)                            \
-	DP_NODE_REGISTER_(var, NAME, RTE_NODE_SOURCE_F, PROCESS, INIT, NULL, EDGE_COUNT,     \
+#define DP_NODE_SOURCE(var, NAME, PROCESS, INIT, EDGE_COUNT, ...)                                  \
+	DP_NODE_REGISTER_(var, NAME, RTE_NODE_SOURCE_F, PROCESS, INIT, NULL, EDGE_COUNT,           \
 			  __VA_ARGS__)
-#define DP_NODE_SINK(var, NAME, PROCESS, INIT, EDGE_COUNT, ...)                              \
+#define DP_NODE_SINK(var, NAME, PROCESS, INIT, EDGE_COUNT, ...)                                    \
 	DP_NODE_REGISTER_(var, NAME, 0, PROCESS, INIT, NULL, EDGE_COUNT, __VA_ARGS__)
 
 /* A drop reason: a sink node named after it (e.g. cls_bad_ipv4). */
-#define DP_DROP_REGISTER(reason)                                                             \
-	static struct rte_node_register dp_drop_node_##reason = {                            \
-		.name = #reason,                                                             \
-		.process = dp_drop_process,                                                  \
-	};                                                                                   \
-	RTE_INIT(dp_drop_register_##reason)                                                   \
-	{                                                                                    \
-		dp_drop_register(&dp_drop_node_##reason);                                    \
+#define DP_DROP_REGISTER(reason)                                                                   \
+	static struct rte_node_register dp_drop_node_##reason = {                                  \
+		.name = #reason,                                                                   \
+		.process = dp_drop_process,                                                        \
+	};                                                                                         \
+	RTE_INIT(dp_drop_register_##reason)                                                        \
+	{                                                                                          \
+		dp_drop_register(&dp_drop_node_##reason);                                          \
 	}
 
 /*
@@ -175,12 +174,12 @@ struct dp_port_edges {
 };
 void dp_port_edges_register(struct dp_port_edges *reg);
 
-#define DP_TX_EDGES(NODE, table)                                                             \
-	static rte_edge_t table[DP_MAX_PORTS];                                               \
-	static struct dp_port_edges dp_tx_edges_##table = {.node = NODE, .edges = table};    \
-	RTE_INIT(dp_tx_edges_register_##table)                                                \
-	{                                                                                    \
-		dp_port_edges_register(&dp_tx_edges_##table);                                \
+#define DP_TX_EDGES(NODE, table)                                                                   \
+	static rte_edge_t table[DP_MAX_PORTS];                                                     \
+	static struct dp_port_edges dp_tx_edges_##table = {.node = NODE, .edges = table};          \
+	RTE_INIT(dp_tx_edges_register_##table)                                                     \
+	{                                                                                          \
+		dp_port_edges_register(&dp_tx_edges_##table);                                      \
 	}
 
 #endif

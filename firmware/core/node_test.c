@@ -64,8 +64,7 @@ int dp_node_test(const char *node, struct dp_node_test_pkt *pkt, unsigned int ma
 	DP_CTL_CHECK();
 	if (!dp_core_running())
 		return dp_errno(ENODEV);
-	if (pkt->len > DP_NODE_TEST_ROOM || max_steps == 0 ||
-	    max_steps > DP_NODE_TEST_MAX_STEPS)
+	if (pkt->len > DP_NODE_TEST_ROOM || max_steps == 0 || max_steps > DP_NODE_TEST_MAX_STEPS)
 		return dp_errno(EINVAL);
 	/* nodes index their port tables with these: no packet of the graph has others */
 	if (!configured(pkt->port) || !configured(pkt->meta.out_port) ||

@@ -51,8 +51,8 @@ static __rte_always_inline uint32_t rd16(const uint8_t *p)
 	return ((uint32_t)p[0] << 8) | p[1];
 }
 
-static __rte_always_inline enum dp_parse_status check_l4(const uint8_t *d, uint32_t off, uint32_t end,
-				     struct dp_parse *out)
+static __rte_always_inline enum dp_parse_status check_l4(const uint8_t *d, uint32_t off,
+							 uint32_t end, struct dp_parse *out)
 {
 	uint32_t avail = end - off;
 	uint32_t hlen;
@@ -90,8 +90,8 @@ static __rte_always_inline enum dp_parse_status check_l4(const uint8_t *d, uint3
 	return DP_PARSE_OK;
 }
 
-static __rte_always_inline enum dp_parse_status parse_arp(const uint8_t *d, uint32_t off, uint32_t len,
-				      struct dp_parse *out)
+static __rte_always_inline enum dp_parse_status parse_arp(const uint8_t *d, uint32_t off,
+							  uint32_t len, struct dp_parse *out)
 {
 	if (len - off < DPP_ARP_LEN)
 		return DP_PARSE_BAD_ARP;
@@ -104,8 +104,8 @@ static __rte_always_inline enum dp_parse_status parse_arp(const uint8_t *d, uint
 	return DP_PARSE_OK;
 }
 
-static __rte_always_inline enum dp_parse_status parse_ipv4(const uint8_t *d, uint32_t off, uint32_t len,
-				       struct dp_parse *out)
+static __rte_always_inline enum dp_parse_status parse_ipv4(const uint8_t *d, uint32_t off,
+							   uint32_t len, struct dp_parse *out)
 {
 	uint32_t ihl, total, frag;
 
@@ -132,7 +132,7 @@ static __rte_always_inline enum dp_parse_status parse_ipv4(const uint8_t *d, uin
 }
 
 static inline enum dp_parse_status parse_ipv6(const uint8_t *d, uint32_t off, uint32_t len,
-				       struct dp_parse *out)
+					      struct dp_parse *out)
 {
 	uint32_t end, p, hlen;
 	unsigned int nexts = 0;

@@ -14,7 +14,7 @@ static const char *const chain_names[DP_CHAIN_COUNT] = {
 };
 
 static struct {
-	struct dp_stage *stages;   /* registration order; sorted by priority when resolved */
+	struct dp_stage *stages; /* registration order; sorted by priority when resolved */
 	const char *terminal[DP_FAMILIES];
 } chains[DP_CHAIN_COUNT];
 
@@ -136,8 +136,7 @@ static int chains_resolve(void)
 		chain_sort(&chains[c].stages);
 		for (struct dp_stage *s = chains[c].stages; s; s = s->link)
 			for (unsigned int f = 0; f < DP_FAMILIES; f++) {
-				ret = edge(s->node,
-					   s->link ? s->link->node : chains[c].terminal[f],
+				ret = edge(s->node, s->link ? s->link->node : chains[c].terminal[f],
 					   &s->next[f]);
 				if (ret < 0)
 					return ret;

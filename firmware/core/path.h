@@ -62,15 +62,15 @@ struct dp_stage {
 void dp_stage_register(struct dp_stage *stage);
 
 /* Register NODE as a stage of CHAIN; its packets go on with dp_stage_next(&var, m). */
-#define DP_STAGE_REGISTER(var, CHAIN, NODE, PRIORITY)                                       \
-	static struct dp_stage var = {.chain = CHAIN, .node = NODE, .priority = PRIORITY};  \
-	RTE_INIT(dp_stage_register_##var)                                                     \
-	{                                                                                    \
-		dp_stage_register(&var);                                                     \
+#define DP_STAGE_REGISTER(var, CHAIN, NODE, PRIORITY)                                              \
+	static struct dp_stage var = {.chain = CHAIN, .node = NODE, .priority = PRIORITY};         \
+	RTE_INIT(dp_stage_register_##var)                                                          \
+	{                                                                                          \
+		dp_stage_register(&var);                                                           \
 	}
 
 static __rte_always_inline rte_edge_t dp_stage_next(const struct dp_stage *stage,
-						     const struct rte_mbuf *m)
+						    const struct rte_mbuf *m)
 {
 	return stage->next[dp_pkt_family(m)];
 }
@@ -85,15 +85,15 @@ struct dp_chain_entry {
 void dp_chain_entry_register(struct dp_chain_entry *entry);
 
 /* Node FROM hands packets into CHAIN with dp_chain_entry_next(&var, m). */
-#define DP_CHAIN_ENTRY(var, CHAIN, FROM)                                                     \
-	static struct dp_chain_entry var = {.chain = CHAIN, .from = FROM};                   \
-	RTE_INIT(dp_chain_entry_register_##var)                                               \
-	{                                                                                    \
-		dp_chain_entry_register(&var);                                               \
+#define DP_CHAIN_ENTRY(var, CHAIN, FROM)                                                           \
+	static struct dp_chain_entry var = {.chain = CHAIN, .from = FROM};                         \
+	RTE_INIT(dp_chain_entry_register_##var)                                                    \
+	{                                                                                          \
+		dp_chain_entry_register(&var);                                                     \
 	}
 
 static __rte_always_inline rte_edge_t dp_chain_entry_next(const struct dp_chain_entry *entry,
-							   const struct rte_mbuf *m)
+							  const struct rte_mbuf *m)
 {
 	return entry->edge[dp_pkt_family(m)];
 }
@@ -120,16 +120,16 @@ void dp_vnf_dispatch_register(struct dp_vnf_dispatch *dispatch);
 
 /* Node FROM dispatches by VNF type with dp_vnf_dispatch_next(&var, type, m); NONE is its
  * edge for a type without a handler. */
-#define DP_VNF_DISPATCH(var, FROM, NONE)                                                     \
-	static struct dp_vnf_dispatch var = {.from = FROM, .none = NONE};                    \
-	RTE_INIT(dp_vnf_dispatch_register_##var)                                              \
-	{                                                                                    \
-		dp_vnf_dispatch_register(&var);                                              \
+#define DP_VNF_DISPATCH(var, FROM, NONE)                                                           \
+	static struct dp_vnf_dispatch var = {.from = FROM, .none = NONE};                          \
+	RTE_INIT(dp_vnf_dispatch_register_##var)                                                   \
+	{                                                                                          \
+		dp_vnf_dispatch_register(&var);                                                    \
 	}
 
 static __rte_always_inline rte_edge_t dp_vnf_dispatch_next(const struct dp_vnf_dispatch *d,
-							    uint8_t vnf_type,
-							    const struct rte_mbuf *m)
+							   uint8_t vnf_type,
+							   const struct rte_mbuf *m)
 {
 	if (unlikely(vnf_type >= DP_VNF_TYPES))
 		return d->none;

@@ -204,7 +204,7 @@ void dp_ports_teardown(void)
 {
 	uint16_t port_id;
 
-	RTE_ETH_FOREACH_DEV(port_id) {
+	RTE_ETH_FOREACH_DEV (port_id) {
 		if (port_id < DP_MAX_PORTS && dp_ports[port_id].started)
 			dp_port_stop(port_id);
 		if (port_id < DP_MAX_PORTS && dp_ports[port_id].iface)

@@ -18,11 +18,11 @@ struct rte_mempool;
 #define DP_TX_RING 1024
 
 struct dp_port {
-	uint8_t role;      /* enum dp_port_role; fixed while the graph runs */
+	uint8_t role; /* enum dp_port_role; fixed while the graph runs */
 	uint8_t pf_index;
 	uint16_t xconnect; /* DP_PORT_NONE, or patch target (benchmarks) */
 	bool configured;
-	bool started;      /* control only */
+	bool started; /* control only */
 	/* read by workers, written by control; cleared + RCU-synchronised before a stop */
 	uint8_t rx_enabled;
 	uint8_t tx_enabled;

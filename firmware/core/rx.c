@@ -48,5 +48,7 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 	return n;
 }
 
+/* clang-format off */
 DP_NODE_SOURCE(rx_node, "rx", rx_process, rx_init, RX_EDGE_COUNT,
-		 [RX_DROP] = "drop", [RX_CLS] = "cls");
+	[RX_DROP] = "drop", [RX_CLS] = "cls");
+/* clang-format on */

@@ -76,16 +76,18 @@ static uint16_t rx_periodic_process(struct rte_graph *graph, struct rte_node *no
 	return (uint16_t)n;
 }
 
+/* clang-format off */
 DP_NODE_SOURCE(rx_periodic_node, "rx_periodic", rx_periodic_process, NULL,
-	       RX_PERIODIC_EDGE_COUNT, [RX_PERIODIC_DROP] = "drop",
-	       [RX_PERIODIC_BAD_PORT] = "rx_periodic_bad_port");
+	RX_PERIODIC_EDGE_COUNT, [RX_PERIODIC_DROP] = "drop",
+	[RX_PERIODIC_BAD_PORT] = "rx_periodic_bad_port");
+/* clang-format on */
 
 DP_DROP_REGISTER(rx_periodic_bad_port);
 
 static int inject_init(void)
 {
-	inject_ring = rte_ring_create("dp_inject", INJECT_RING_SIZE, (int)rte_socket_id(),
-				      RING_F_SC_DEQ);
+	inject_ring =
+		rte_ring_create("dp_inject", INJECT_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (!inject_ring)
 		return -rte_errno;
 	inject_pool = rte_mempool_lookup("dp_mbufs");

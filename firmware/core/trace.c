@@ -124,9 +124,9 @@ int dp_trace_start(void)
 	if (!dp_core_running())
 		return dp_errno(ENODEV);
 	if (!trace_ring) {
-		struct rte_ring *r = rte_ring_create_elem("dp_trace", sizeof(struct trace_rec),
-							  DP_TRACE_RING_SIZE, SOCKET_ID_ANY,
-							  RING_F_SC_DEQ);
+		struct rte_ring *r =
+			rte_ring_create_elem("dp_trace", sizeof(struct trace_rec),
+					     DP_TRACE_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 		if (!r)
 			return dp_errno(ENOMEM);
 		__atomic_store_n(&trace_ring, r, __ATOMIC_RELEASE);
@@ -175,8 +175,8 @@ int dp_trace_read(struct dp_trace_pkt *out, unsigned int max)
 		return 0;
 	while (n < max) {
 		unsigned int got = rte_ring_sc_dequeue_burst_elem(
-			trace_ring, recs, sizeof(recs[0]), RTE_MIN(max - n, (unsigned int)RTE_DIM(recs)),
-			NULL);
+			trace_ring, recs, sizeof(recs[0]),
+			RTE_MIN(max - n, (unsigned int)RTE_DIM(recs)), NULL);
 
 		if (got == 0)
 			break;

@@ -22,8 +22,8 @@ extern uint8_t dp_trace_on;
 void dp_trace_burst(const struct rte_node *node, void *const *objs, uint16_t nb_objs,
 		    uint16_t flags) __rte_cold;
 
-typedef uint16_t (*dp_trace_process_fn)(struct rte_graph *graph, struct rte_node *node,
-					void **objs, uint16_t nb_objs);
+typedef uint16_t (*dp_trace_process_fn)(struct rte_graph *graph, struct rte_node *node, void **objs,
+					uint16_t nb_objs);
 
 /* Traces the burst, then hands it to process: the traced path of DP_NODE_REGISTER. */
 uint16_t dp_trace_process(struct rte_graph *graph, struct rte_node *node, void **objs,

@@ -46,9 +46,11 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	return nb_objs;
 }
 
+/* clang-format off */
 DP_NODE_SINK(tx_node, "tx", tx_process, tx_init, TX_EDGE_COUNT,
-		 [TX_DROP] = "drop", [TX_QUEUE_FULL] = "tx_queue_full",
-		 [TX_PORT_DOWN] = "tx_port_down");
+	[TX_DROP] = "drop", [TX_QUEUE_FULL] = "tx_queue_full",
+	[TX_PORT_DOWN] = "tx_port_down");
+/* clang-format on */
 
 DP_DROP_REGISTER(tx_queue_full);
 DP_DROP_REGISTER(tx_port_down);

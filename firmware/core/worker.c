@@ -18,8 +18,8 @@
 struct rte_rcu_qsbr *dp_rcu;
 struct dp_worker dp_worker = {.graph_id = RTE_GRAPH_ID_INVALID};
 
-#define QUIESCENT_EVERY 64   /* walks between quiescent reports */
-#define CYCLES_SAMPLE 16     /* walks per timed walk (a power of two) */
+#define QUIESCENT_EVERY 64 /* walks between quiescent reports */
+#define CYCLES_SAMPLE 16   /* walks per timed walk (a power of two) */
 _Static_assert((CYCLES_SAMPLE & (CYCLES_SAMPLE - 1)) == 0, "CYCLES_SAMPLE is a power of two");
 #define IDLE_WALKS 256       /* empty walks before the first nap */
 #define IDLE_NAP_MAX_US 500u /* longest nap: bounds the latency of the first packet */

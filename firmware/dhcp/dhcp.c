@@ -144,8 +144,7 @@ static inline void put_options(uint8_t *p, uint8_t type, bool pxe,
 	if (pxe)
 		p = put_option(p, OPT_ROUTER, server_ip, 4);
 	if (conf.nb_dns)
-		p = put_option(p, OPT_DNS, conf.dns,
-			       (uint8_t)(4u * conf.nb_dns));
+		p = put_option(p, OPT_DNS, conf.dns, (uint8_t)(4u * conf.nb_dns));
 	if (hostname_len)
 		p = put_option(p, OPT_HOSTNAME, iface->hostname, (uint8_t)hostname_len);
 	*p = OPT_END;
@@ -278,19 +277,21 @@ static inline rte_edge_t dhcp_reply(struct rte_mbuf *m)
 	return dhcp_tx[m->port];
 }
 
+/* clang-format off */
 DP_NODE(dhcp_node, "dhcp", dhcp_reply, DHCP_EDGE_COUNT,
-		 [DHCP_DROP] = "drop",
-		 [DHCP_NO_INTERFACE] = "dhcp_no_interface",
-		 [DHCP_NO_IPV4] = "dhcp_no_ipv4",
-		 [DHCP_FRAGMENT] = "dhcp_fragment",
-		 [DHCP_MULTISEG] = "dhcp_multiseg",
-		 [DHCP_TRUNCATED] = "dhcp_truncated",
-		 [DHCP_NOT_REQUEST] = "dhcp_not_request",
-		 [DHCP_BAD_MAGIC] = "dhcp_bad_magic",
-		 [DHCP_BAD_OPTION] = "dhcp_bad_option",
-		 [DHCP_NO_MSG_TYPE] = "dhcp_no_msg_type",
-		 [DHCP_UNHANDLED_TYPE] = "dhcp_unhandled_type",
-		 [DHCP_NO_ROOM] = "dhcp_no_room");
+	[DHCP_DROP] = "drop",
+	[DHCP_NO_INTERFACE] = "dhcp_no_interface",
+	[DHCP_NO_IPV4] = "dhcp_no_ipv4",
+	[DHCP_FRAGMENT] = "dhcp_fragment",
+	[DHCP_MULTISEG] = "dhcp_multiseg",
+	[DHCP_TRUNCATED] = "dhcp_truncated",
+	[DHCP_NOT_REQUEST] = "dhcp_not_request",
+	[DHCP_BAD_MAGIC] = "dhcp_bad_magic",
+	[DHCP_BAD_OPTION] = "dhcp_bad_option",
+	[DHCP_NO_MSG_TYPE] = "dhcp_no_msg_type",
+	[DHCP_UNHANDLED_TYPE] = "dhcp_unhandled_type",
+	[DHCP_NO_ROOM] = "dhcp_no_room");
+/* clang-format on */
 
 DP_DROP_REGISTER(dhcp_no_interface);
 DP_DROP_REGISTER(dhcp_no_ipv4);

@@ -76,5 +76,4 @@ enum dp_dhcp_status dp_dhcp_parse(const uint8_t *msg, uint32_t len, struct dp_dh
 	return DP_DHCP_OK;
 }
 
-DP_ENUM_NAME_FN(dp_dhcp_status_name, enum dp_dhcp_status, DP_DHCP_STATUS_LIST,
-		DP_DHCP_STATUS_COUNT)
+DP_ENUM_NAME_FN(dp_dhcp_status_name, enum dp_dhcp_status, DP_DHCP_STATUS_LIST, DP_DHCP_STATUS_COUNT)

@@ -92,8 +92,9 @@ int dp_dhcpv6_conf_set(const uint8_t (*dns)[16], unsigned int nb_dns)
 
 /* The largest option set: SERVERID 14, CLIENTID 4 + 130, IA_NA 50, RAPID_COMMIT 4,
  * DNS_SERVERS 4 + 15 * 16, BOOT_FILE_URL 4 + "http://[" 46 "]/" 31 */
-#define MAX_OPTIONS (14 + 4 + DP_DHCPV6_MAX_DUID + 50 + 4 + 4 + 16 * DP_DHCPV6_MAX_DNS + 4 + 8 + \
-		     INET6_ADDRSTRLEN + 2 + DP_BOOT_FILE_LEN)
+#define MAX_OPTIONS                                                                                \
+	(14 + 4 + DP_DHCPV6_MAX_DUID + 50 + 4 + 4 + 16 * DP_DHCPV6_MAX_DNS + 4 + 8 +               \
+	 INET6_ADDRSTRLEN + 2 + DP_BOOT_FILE_LEN)
 
 enum reply_kind {
 	REPLY_FULL,     /* the address and everything else */
@@ -308,19 +309,21 @@ static inline rte_edge_t dhcpv6_reply(struct rte_mbuf *m)
 	return dhcpv6_tx[m->port];
 }
 
+/* clang-format off */
 DP_NODE(dhcpv6_node, "dhcpv6", dhcpv6_reply, DHCPV6_EDGE_COUNT,
-		 [DHCPV6_DROP] = "drop",
-		 [DHCPV6_NO_INTERFACE] = "dhcpv6_no_interface",
-		 [DHCPV6_FRAGMENT] = "dhcpv6_fragment",
-		 [DHCPV6_MULTISEG] = "dhcpv6_multiseg",
-		 [DHCPV6_TRUNCATED] = "dhcpv6_truncated",
-		 [DHCPV6_BAD_OPTION] = "dhcpv6_bad_option",
-		 [DHCPV6_BAD_CLIENT_ID] = "dhcpv6_bad_client_id",
-		 [DHCPV6_BAD_IA_NA] = "dhcpv6_bad_ia_na",
-		 [DHCPV6_BAD_RAPID_COMMIT] = "dhcpv6_bad_rapid_commit",
-		 [DHCPV6_UNHANDLED_TYPE] = "dhcpv6_unhandled_type",
-		 [DHCPV6_NO_IPV6] = "dhcpv6_no_ipv6",
-		 [DHCPV6_NO_ROOM] = "dhcpv6_no_room");
+	[DHCPV6_DROP] = "drop",
+	[DHCPV6_NO_INTERFACE] = "dhcpv6_no_interface",
+	[DHCPV6_FRAGMENT] = "dhcpv6_fragment",
+	[DHCPV6_MULTISEG] = "dhcpv6_multiseg",
+	[DHCPV6_TRUNCATED] = "dhcpv6_truncated",
+	[DHCPV6_BAD_OPTION] = "dhcpv6_bad_option",
+	[DHCPV6_BAD_CLIENT_ID] = "dhcpv6_bad_client_id",
+	[DHCPV6_BAD_IA_NA] = "dhcpv6_bad_ia_na",
+	[DHCPV6_BAD_RAPID_COMMIT] = "dhcpv6_bad_rapid_commit",
+	[DHCPV6_UNHANDLED_TYPE] = "dhcpv6_unhandled_type",
+	[DHCPV6_NO_IPV6] = "dhcpv6_no_ipv6",
+	[DHCPV6_NO_ROOM] = "dhcpv6_no_room");
+/* clang-format on */
 
 DP_DROP_REGISTER(dhcpv6_no_interface);
 DP_DROP_REGISTER(dhcpv6_fragment);

@@ -33,8 +33,7 @@ static bool user_class_is_ipxe(const uint8_t *data, uint32_t len)
 	return false;
 }
 
-enum dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len,
-				      struct dp_dhcpv6_info *out)
+enum dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len, struct dp_dhcpv6_info *out)
 {
 	bool tftp = false, http = false;
 	uint32_t i, code, olen;

@@ -82,8 +82,8 @@ uint32_t dp_nd_build_ra(uint8_t *buf, uint32_t room, const struct dp_nd_frame *f
 	msg = write_headers(buf, frame, len);
 	msg[0] = DP_ND_RA;
 	msg[1] = 0;
-	msg[4] = 255;  /* current hop limit */
-	msg[5] = 0xc0; /* M (managed addresses: DHCPv6) and O (other configuration) */
+	msg[4] = 255;          /* current hop limit */
+	msg[5] = 0xc0;         /* M (managed addresses: DHCPv6) and O (other configuration) */
 	wr16(msg + 6, 0xffff); /* router lifetime */
 	wr32(msg + 8, 0);      /* reachable time: unspecified */
 	wr32(msg + 12, 0);     /* retransmission timer: unspecified */

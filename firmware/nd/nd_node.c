@@ -34,10 +34,10 @@ enum {
 	ND_TRUNCATED,     /* shorter than its type requires (or no room for the answer) */
 	ND_BAD_TYPE,      /* not RS/NS (cls sends only those: defensive) */
 	ND_BAD_CODE,
-	ND_BAD_OPTION,    /* zero-length or overlong option; SLLA from :: */
+	ND_BAD_OPTION, /* zero-length or overlong option; SLLA from :: */
 	ND_BAD_CHECKSUM,
-	ND_BAD_SENDER,    /* group or zero Ethernet source: nobody to answer to */
-	ND_NOT_GATEWAY,   /* an NS for another target than fe80::1 */
+	ND_BAD_SENDER,  /* group or zero Ethernet source: nobody to answer to */
+	ND_NOT_GATEWAY, /* an NS for another target than fe80::1 */
 	ND_EDGE_COUNT,
 };
 
@@ -138,18 +138,20 @@ static void nd_classify(struct rte_mbuf **pkts, rte_edge_t *nexts, uint16_t n)
 		nexts[i] = likely(enabled) ? nd_handle(pkts[i]) : ND_DISABLED;
 }
 
+/* clang-format off */
 DP_NODE_BURST(nd_node, "ipv6_nd", nd_classify, ND_EDGE_COUNT,
-		 [ND_DROP] = "drop",
-		 [ND_DISABLED] = "ipv6_nd_disabled",
-		 [ND_NO_INTERFACE] = "ipv6_nd_no_interface",
-		 [ND_BAD_HOP_LIMIT] = "ipv6_nd_bad_hop_limit",
-		 [ND_TRUNCATED] = "ipv6_nd_truncated",
-		 [ND_BAD_TYPE] = "ipv6_nd_bad_type",
-		 [ND_BAD_CODE] = "ipv6_nd_bad_code",
-		 [ND_BAD_OPTION] = "ipv6_nd_bad_option",
-		 [ND_BAD_CHECKSUM] = "ipv6_nd_bad_checksum",
-		 [ND_BAD_SENDER] = "ipv6_nd_bad_sender",
-		 [ND_NOT_GATEWAY] = "ipv6_nd_not_gateway");
+	[ND_DROP] = "drop",
+	[ND_DISABLED] = "ipv6_nd_disabled",
+	[ND_NO_INTERFACE] = "ipv6_nd_no_interface",
+	[ND_BAD_HOP_LIMIT] = "ipv6_nd_bad_hop_limit",
+	[ND_TRUNCATED] = "ipv6_nd_truncated",
+	[ND_BAD_TYPE] = "ipv6_nd_bad_type",
+	[ND_BAD_CODE] = "ipv6_nd_bad_code",
+	[ND_BAD_OPTION] = "ipv6_nd_bad_option",
+	[ND_BAD_CHECKSUM] = "ipv6_nd_bad_checksum",
+	[ND_BAD_SENDER] = "ipv6_nd_bad_sender",
+	[ND_NOT_GATEWAY] = "ipv6_nd_not_gateway");
+/* clang-format on */
 
 DP_DROP_REGISTER(ipv6_nd_disabled);
 DP_DROP_REGISTER(ipv6_nd_no_interface);

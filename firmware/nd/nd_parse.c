@@ -63,8 +63,7 @@ enum dp_nd_status dp_nd_parse(const uint8_t *msg, uint32_t len, struct dp_nd_inf
 	return dp_nd_parse_options(msg + hlen, len - hlen, &out->opts);
 }
 
-DP_ENUM_NAME_FN(dp_nd_status_name, enum dp_nd_status, DP_ND_STATUS_LIST,
-		DP_ND_STATUS_COUNT)
+DP_ENUM_NAME_FN(dp_nd_status_name, enum dp_nd_status, DP_ND_STATUS_LIST, DP_ND_STATUS_COUNT)
 
 /* Big-endian 16-bit words of p added to sum; an odd last byte is padded with zero. */
 static uint64_t sum_words(const uint8_t *p, uint32_t len, uint64_t sum)

@@ -76,16 +76,18 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	return DECAP_CONNTRACK;
 }
 
+/* clang-format off */
 DP_NODE(ipip_decap_node, "ipip_decap", decap, DECAP_EDGE_COUNT,
-		 [DECAP_DROP] = "drop",
-		 [DECAP_CONNTRACK] = "conntrack",
-		 [DECAP_UNKNOWN_UNDERLAY] = "ipip_decap_unknown_underlay",
-		 [DECAP_NO_INTERFACE] = "ipip_decap_no_interface",
-		 [DECAP_TRUNCATED] = "ipip_decap_truncated",
-		 [DECAP_NOT_TUNNEL] = "ipip_decap_not_tunnel",
-		 [DECAP_BAD_LENGTH] = "ipip_decap_bad_length",
-		 [DECAP_INNER_MISMATCH] = "ipip_decap_inner_mismatch",
-		 [DECAP_BAD_INNER] = "ipip_decap_bad_inner");
+	[DECAP_DROP] = "drop",
+	[DECAP_CONNTRACK] = "conntrack",
+	[DECAP_UNKNOWN_UNDERLAY] = "ipip_decap_unknown_underlay",
+	[DECAP_NO_INTERFACE] = "ipip_decap_no_interface",
+	[DECAP_TRUNCATED] = "ipip_decap_truncated",
+	[DECAP_NOT_TUNNEL] = "ipip_decap_not_tunnel",
+	[DECAP_BAD_LENGTH] = "ipip_decap_bad_length",
+	[DECAP_INNER_MISMATCH] = "ipip_decap_inner_mismatch",
+	[DECAP_BAD_INNER] = "ipip_decap_bad_inner");
+/* clang-format on */
 
 DP_DROP_REGISTER(ipip_decap_unknown_underlay);
 DP_DROP_REGISTER(ipip_decap_no_interface);

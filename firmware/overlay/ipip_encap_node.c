@@ -79,11 +79,13 @@ static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 	return encap_tx[priv->out_port];
 }
 
+/* clang-format off */
 DP_NODE_CTX(ipip_encap_node, "ipip_encap", struct tunnel_cache, encap, ENCAP_EDGE_COUNT,
-		 [ENCAP_DROP] = "drop",
-		 [ENCAP_NO_INTERFACE] = "ipip_encap_no_interface",
-		 [ENCAP_NO_HEADROOM] = "ipip_encap_no_headroom",
-		 [ENCAP_NOT_IP] = "ipip_encap_not_ip");
+	[ENCAP_DROP] = "drop",
+	[ENCAP_NO_INTERFACE] = "ipip_encap_no_interface",
+	[ENCAP_NO_HEADROOM] = "ipip_encap_no_headroom",
+	[ENCAP_NOT_IP] = "ipip_encap_not_ip");
+/* clang-format on */
 
 DP_DROP_REGISTER(ipip_encap_no_interface);
 DP_DROP_REGISTER(ipip_encap_no_headroom);

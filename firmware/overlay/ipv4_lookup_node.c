@@ -16,12 +16,14 @@ static inline rte_edge_t ipv4_route(struct rte_mbuf *m, struct dp_vni_cache *cac
 	return likely(edge == LOOKUP_OK) ? dp_chain_entry_next(&ipv4_egress, m) : edge;
 }
 
+/* clang-format off */
 DP_NODE_CTX(ipv4_lookup_node, "ipv4_lookup", struct dp_vni_cache, ipv4_route,
-	    LOOKUP_EDGE_COUNT,
-	    [LOOKUP_DROP] = "drop",
-	    [LOOKUP_NO_VNI] = "ipv4_lookup_no_vni",
-	    [LOOKUP_NO_ROUTE] = "ipv4_lookup_no_route",
-	    [LOOKUP_BAD_NEXTHOP] = "ipv4_lookup_bad_nexthop");
+	LOOKUP_EDGE_COUNT,
+	[LOOKUP_DROP] = "drop",
+	[LOOKUP_NO_VNI] = "ipv4_lookup_no_vni",
+	[LOOKUP_NO_ROUTE] = "ipv4_lookup_no_route",
+	[LOOKUP_BAD_NEXTHOP] = "ipv4_lookup_bad_nexthop");
+/* clang-format on */
 
 DP_DROP_REGISTER(ipv4_lookup_no_vni);
 DP_DROP_REGISTER(ipv4_lookup_no_route);

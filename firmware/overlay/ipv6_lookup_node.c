@@ -16,12 +16,14 @@ static inline rte_edge_t ipv6_route(struct rte_mbuf *m, struct dp_vni_cache *cac
 	return likely(edge == LOOKUP_OK) ? dp_chain_entry_next(&ipv6_egress, m) : edge;
 }
 
+/* clang-format off */
 DP_NODE_CTX(ipv6_lookup_node, "ipv6_lookup", struct dp_vni_cache, ipv6_route,
-	    LOOKUP_EDGE_COUNT,
-	    [LOOKUP_DROP] = "drop",
-	    [LOOKUP_NO_VNI] = "ipv6_lookup_no_vni",
-	    [LOOKUP_NO_ROUTE] = "ipv6_lookup_no_route",
-	    [LOOKUP_BAD_NEXTHOP] = "ipv6_lookup_bad_nexthop");
+	LOOKUP_EDGE_COUNT,
+	[LOOKUP_DROP] = "drop",
+	[LOOKUP_NO_VNI] = "ipv6_lookup_no_vni",
+	[LOOKUP_NO_ROUTE] = "ipv6_lookup_no_route",
+	[LOOKUP_BAD_NEXTHOP] = "ipv6_lookup_bad_nexthop");
+/* clang-format on */
 
 DP_DROP_REGISTER(ipv6_lookup_no_vni);
 DP_DROP_REGISTER(ipv6_lookup_no_route);

@@ -27,6 +27,8 @@ static inline rte_edge_t output_next(struct rte_mbuf *m)
 	return output_tx[port];
 }
 
+/* clang-format off */
 DP_NODE(output_node, "output", output_next, OUTPUT_EDGE_COUNT,
 	[OUTPUT_DROP] = "drop",
 	[OUTPUT_IPIP_ENCAP] = "ipip_encap");
+/* clang-format on */

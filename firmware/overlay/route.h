@@ -31,8 +31,8 @@ static inline uint16_t dp_multipath_pf(uint32_t flow_hash)
 		pf = 1;
 	port = dp_pf_ports[pf];
 	other = dp_pf_ports[!pf];
-	if (port == DP_PORT_NONE || (!dp_port_link_up(port) && other != DP_PORT_NONE &&
-				      dp_port_link_up(other)))
+	if (port == DP_PORT_NONE ||
+	    (!dp_port_link_up(port) && other != DP_PORT_NONE && dp_port_link_up(other)))
 		return other;
 	return port;
 }
@@ -76,12 +76,11 @@ struct dp_vni_cache {
 	const struct dp_vni_dp *v;
 };
 
-static inline rte_edge_t dp_route_lookup(struct rte_mbuf *m, struct dp_vni_cache *cache,
-					 bool ipv4)
+static inline rte_edge_t dp_route_lookup(struct rte_mbuf *m, struct dp_vni_cache *cache, bool ipv4)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
-	const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off +
-			     (ipv4 ? 16 : 24);
+	const uint8_t *dst =
+		rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off + (ipv4 ? 16 : 24);
 	const struct dp_nexthop *nh;
 	const struct dp_vni_dp *v;
 

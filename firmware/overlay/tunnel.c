@@ -29,8 +29,8 @@ void dp_encap_hdr_build(struct dp_encap_hdr *hdr, const struct dp_encap_params *
 	wr16(eth + 12, ETHER_TYPE_IPV6);
 	ip6[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
 	ip6[1] = ip6[2] = ip6[3] = 0;
-	wr16(ip6 + 4, 0);  /* payload length: per packet */
-	ip6[6] = 0;        /* next header: per packet */
+	wr16(ip6 + 4, 0); /* payload length: per packet */
+	ip6[6] = 0;       /* next header: per packet */
 	ip6[7] = DP_TUNNEL_HOP_LIMIT;
 	memcpy(ip6 + 8, e->src_ip, 16);
 	memcpy(ip6 + 24, e->dst_ip, 16);

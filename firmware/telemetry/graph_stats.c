@@ -33,7 +33,7 @@ int dp_graph_stats_get(struct dp_node_stats *stats, unsigned int max)
 	graph = rte_graph_lookup(dp_worker.graph_name);
 	if (!graph)
 		return dp_errno(ENODEV);
-	rte_graph_foreach_node(count, off, graph, node) {
+	rte_graph_foreach_node (count, off, graph, node) {
 		if (n < max) {
 			struct dp_node_stats *st = &stats[n];
 

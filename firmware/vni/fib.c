@@ -242,7 +242,7 @@ static uintptr_t group_splice(const struct gview *v, uint32_t c, uint32_t drop,
 	if (!out)
 		return 0;
 	for (uint32_t i = 0; i < nb; i++)
-		out->chunks[i] = i < c	       ? gv_chunk(v, i)
+		out->chunks[i] = i < c         ? gv_chunk(v, i)
 				 : i < c + add ? with[i - c]
 					       : gv_chunk(v, i - add + drop);
 	for (uint32_t i = 1; i < nb; i++) {
@@ -286,8 +286,8 @@ static struct place locate(const struct dp_fib *fib, bool v6, uint8_t depth,
 		return p;
 	p.v = gview_of(&fib->groups[p.g]);
 	if (p.v.nb > 1)
-		p.c =
-		    dp_fib_count_le(dp_fib_index_bounds(p.v.idx), p.v.nb - 1, key->hi, key->lo, v6);
+		p.c = dp_fib_count_le(dp_fib_index_bounds(p.v.idx), p.v.nb - 1, key->hi, key->lo,
+				      v6);
 	p.ch = gv_chunk(&p.v, p.c);
 	p.pos = dp_fib_count_le(p.ch->data, p.ch->count, key->hi, key->lo, v6);
 	p.found = p.pos && dp_fib_key_eq(p.ch->data, p.pos - 1, key->hi, key->lo, v6);

@@ -41,7 +41,7 @@
 
 struct dp_nexthop {
 	uint16_t port_id; /* a VF, or PF0 for routes to the underlay */
-	uint8_t depth;	  /* prefix length of the matching route (0: default route) */
+	uint8_t depth;    /* prefix length of the matching route (0: default route) */
 	uint8_t pad;
 	uint32_t nh_vni; /* remote routes: next hop's VNI and underlay address */
 	uint8_t nh_ipv6[16];
@@ -72,7 +72,7 @@ struct dp_fib_index {
 #define DP_FIB_REF_INDEX 1 /* a group's ref with this bit set is an index, else a chunk */
 
 struct dp_fib_group {
-	uintptr_t ref;		   /* RCU: a chunk, or an index | DP_FIB_REF_INDEX; one store */
+	uintptr_t ref;             /* RCU: a chunk, or an index | DP_FIB_REF_INDEX; one store */
 	uint64_t mask_hi, mask_lo; /* IPv4: mask_lo */
 	uint8_t depth;
 };
@@ -101,7 +101,7 @@ static __rte_always_inline const struct dp_nexthop *
 dp_fib_chunk_nexthops(const struct dp_fib_chunk *ch, bool v6)
 {
 	return (const struct dp_nexthop *)RTE_PTR_ADD(
-	    ch->data, RTE_ALIGN_CEIL(ch->count * dp_fib_key_size(v6), 8));
+		ch->data, RTE_ALIGN_CEIL(ch->count * dp_fib_key_size(v6), 8));
 }
 
 static __rte_always_inline const void *dp_fib_index_bounds(const struct dp_fib_index *idx)

@@ -161,13 +161,13 @@ int dp_vni_next(uint32_t *iter, uint32_t *vni)
 static int vni_init(void)
 {
 	struct rte_hash_parameters params = {
-	    .name = "vni_table",
-	    .entries = DP_VNI_TABLE_SIZE + DP_VNI_TABLE_SIZE / 4,
-	    .key_len = sizeof(uint32_t),
-	    .hash_func = rte_jhash,
-	    .hash_func_init_val = 0xfee1900d,
-	    .socket_id = (int)rte_socket_id(),
-	    .extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		.name = "vni_table",
+		.entries = DP_VNI_TABLE_SIZE + DP_VNI_TABLE_SIZE / 4,
+		.key_len = sizeof(uint32_t),
+		.hash_func = rte_jhash,
+		.hash_func_init_val = 0xfee1900d,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 
 	vni_table = rte_hash_create(&params);
@@ -194,8 +194,8 @@ static struct dp_module vni_module = {.name = "vni", .init = vni_init, .fini = v
 DP_MODULE_REGISTER(vni_module);
 
 static struct dp_table_usage vni_usage = {
-    .name = "vni_table",
-    .capacity = DP_VNI_TABLE_SIZE,
-    .count = dp_vni_count,
+	.name = "vni_table",
+	.capacity = DP_VNI_TABLE_SIZE,
+	.count = dp_vni_count,
 };
 DP_TABLE_USAGE_REGISTER(vni_usage);

@@ -14,24 +14,29 @@
 
 #include <dplane/enum.h>
 
-#define DP_ARP_LEN 28        /* Ethernet/IPv4 ARP packet */
-#define DP_ARP_FRAME_LEN 42  /* that packet in an untagged Ethernet frame, no padding */
+#define DP_ARP_LEN 28       /* Ethernet/IPv4 ARP packet */
+#define DP_ARP_FRAME_LEN 42 /* that packet in an untagged Ethernet frame, no padding */
 #define DP_ARP_OP_REQUEST 1
 #define DP_ARP_OP_REPLY 2
 
 /* The gateway address the VMs resolve, network order. */
-#define DP_GATEWAY_IPV4_INIT {169, 254, 0, 1}
+#define DP_GATEWAY_IPV4_INIT                                                                       \
+	{                                                                                          \
+		169, 254, 0, 1                                                                     \
+	}
 
-#define DP_ARP_STATUS_LIST(X)                                                                \
-	X(DP_ARP_OK, "ok")                                                                   \
-	/* fewer than DP_ARP_LEN bytes */                                                    \
-	X(DP_ARP_TRUNCATED, "truncated")                                                     \
-	/* hardware type not Ethernet (1) or address length not 6 */                         \
-	X(DP_ARP_BAD_HARDWARE, "bad_hardware")                                               \
-	/* protocol type not IPv4 (0x0800) or address length not 4 */                        \
+#define DP_ARP_STATUS_LIST(X)                                                                      \
+	X(DP_ARP_OK, "ok")                                                                         \
+	/* fewer than DP_ARP_LEN bytes */                                                          \
+	X(DP_ARP_TRUNCATED, "truncated")                                                           \
+	/* hardware type not Ethernet (1) or address length not 6 */                               \
+	X(DP_ARP_BAD_HARDWARE, "bad_hardware")                                                     \
+	/* protocol type not IPv4 (0x0800) or address length not 4 */                              \
 	X(DP_ARP_BAD_PROTOCOL, "bad_protocol")
 
-enum dp_arp_status { DP_ARP_STATUS_LIST(DP_ENUM_VALUE) DP_ARP_STATUS_COUNT };
+enum dp_arp_status {
+	DP_ARP_STATUS_LIST(DP_ENUM_VALUE) DP_ARP_STATUS_COUNT
+};
 
 /* An ARP packet's fields; addresses as they are on the wire. */
 struct dp_arp_info {

@@ -18,19 +18,21 @@
 
 #include <dplane/parse.h>
 
-#define DP_CT_DEFAULT_CAPACITY 850000   /* keys, as dpservice's conntrack_table */
-#define DP_CT_DEFAULT_TIMEOUT 30        /* seconds, for everything but established TCP */
+#define DP_CT_DEFAULT_CAPACITY 850000 /* keys, as dpservice's conntrack_table */
+#define DP_CT_DEFAULT_TIMEOUT 30      /* seconds, for everything but established TCP */
 #define DP_CT_TCP_ESTABLISHED_TIMEOUT 86400
 
-#define DP_CT_TCP_STATE_LIST(X)                                                              \
-	X(DP_CT_TCP_NONE, "none")                                                            \
-	X(DP_CT_TCP_NEW_SYN, "new_syn")                                                      \
-	X(DP_CT_TCP_NEW_SYNACK, "new_synack")                                                \
-	X(DP_CT_TCP_ESTABLISHED, "established")                                              \
-	X(DP_CT_TCP_FINWAIT, "finwait")                                                      \
+#define DP_CT_TCP_STATE_LIST(X)                                                                    \
+	X(DP_CT_TCP_NONE, "none")                                                                  \
+	X(DP_CT_TCP_NEW_SYN, "new_syn")                                                            \
+	X(DP_CT_TCP_NEW_SYNACK, "new_synack")                                                      \
+	X(DP_CT_TCP_ESTABLISHED, "established")                                                    \
+	X(DP_CT_TCP_FINWAIT, "finwait")                                                            \
 	X(DP_CT_TCP_RST_FIN, "rst_fin")
 
-enum dp_ct_tcp_state { DP_CT_TCP_STATE_LIST(DP_ENUM_VALUE) DP_CT_TCP_STATE_COUNT };
+enum dp_ct_tcp_state {
+	DP_CT_TCP_STATE_LIST(DP_ENUM_VALUE) DP_CT_TCP_STATE_COUNT
+};
 
 const char *dp_ct_tcp_state_name(enum dp_ct_tcp_state state);
 
@@ -65,17 +67,17 @@ struct dp_ct_info {
 	uint8_t tcp_state;         /* enum dp_ct_tcp_state (TCP only) */
 	uint32_t idle_ms;          /* since the last packet */
 	uint32_t timeout_s;
-	uint64_t packets[2];       /* per direction */
+	uint64_t packets[2]; /* per direction */
 };
 
 /* Which flows dp_ct_flush() removes: those that came in on port (DP_PORT_NONE: any), OR
  * (prefix_len <= 128 and family != 0) those in vni with either end inside the prefix. */
 struct dp_ct_filter {
 	uint16_t port_id;
-	uint8_t family;      /* 0: no prefix, 4 or 6 */
+	uint8_t family; /* 0: no prefix, 4 or 6 */
 	uint8_t prefix_len;
 	uint32_t vni;
-	uint8_t prefix[16];  /* network order */
+	uint8_t prefix[16]; /* network order */
 };
 
 /* Before dp_core_start(): table size in keys (two per flow) and the idle timeout. */
@@ -94,28 +96,30 @@ int dp_ct_list(struct dp_ct_info *out, unsigned int max);
 
 /* -- pure functions ------------------------------------------------------------------- */
 
-#define DP_FLOW_KEY_STATUS_LIST(X)                                                           \
-	X(DP_FLOW_KEY_OK, "ok")                                                              \
-	/* not IPv4/IPv6 */                                                                  \
-	X(DP_FLOW_KEY_NOT_IP, "not_ip")                                                      \
-	/* an L4 protocol conntrack does not track */                                        \
-	X(DP_FLOW_KEY_UNSUPPORTED, "unsupported")                                            \
-	/* no L4 header to key on */                                                         \
-	X(DP_FLOW_KEY_FRAGMENT, "fragment")                                                  \
-	/* an ICMP type that is neither echo nor a known error */                            \
-	X(DP_FLOW_KEY_ICMP_UNTRACKED, "icmp_untracked")                                      \
-	/* an ICMP error whose quoted header is unusable */                                  \
+#define DP_FLOW_KEY_STATUS_LIST(X)                                                                 \
+	X(DP_FLOW_KEY_OK, "ok")                                                                    \
+	/* not IPv4/IPv6 */                                                                        \
+	X(DP_FLOW_KEY_NOT_IP, "not_ip")                                                            \
+	/* an L4 protocol conntrack does not track */                                              \
+	X(DP_FLOW_KEY_UNSUPPORTED, "unsupported")                                                  \
+	/* no L4 header to key on */                                                               \
+	X(DP_FLOW_KEY_FRAGMENT, "fragment")                                                        \
+	/* an ICMP type that is neither echo nor a known error */                                  \
+	X(DP_FLOW_KEY_ICMP_UNTRACKED, "icmp_untracked")                                            \
+	/* an ICMP error whose quoted header is unusable */                                        \
 	X(DP_FLOW_KEY_BAD_ICMP_ERROR, "bad_icmp_error")
 
-enum dp_flow_key_status { DP_FLOW_KEY_STATUS_LIST(DP_ENUM_VALUE) DP_FLOW_KEY_STATUS_COUNT };
+enum dp_flow_key_status {
+	DP_FLOW_KEY_STATUS_LIST(DP_ENUM_VALUE) DP_FLOW_KEY_STATUS_COUNT
+};
 
 const char *dp_flow_key_status_name(enum dp_flow_key_status status);
 
 /* Key of a parsed frame (p from dp_parse_frame()). ICMP errors (destination unreachable:
  * protocol, port, fragmentation needed) are keyed as the reply of the flow they quote. */
 enum dp_flow_key_status dp_flow_key_build(const uint8_t *data, uint32_t len,
-					  const struct dp_parse *p, uint32_t vni,
-					  uint8_t vnf_type, struct dp_flow_key *key);
+					  const struct dp_parse *p, uint32_t vni, uint8_t vnf_type,
+					  struct dp_flow_key *key);
 /* The key of the other direction. An involution: reverse(reverse(k)) == k. */
 void dp_flow_key_reverse(const struct dp_flow_key *key, struct dp_flow_key *out);
 /* TCP state after a packet with these flags in this direction. */

@@ -134,11 +134,11 @@ struct dp_pkt_meta {
 #define DP_NODE_TEST_MAX_STEPS 32
 
 struct dp_node_test_pkt {
-	uint16_t port;  /* in: where the packet came in */
-	uint16_t len;   /* in/out: bytes in data */
-	uint8_t parse;  /* in: 1 = fill meta.parse from the frame first, as cls does */
+	uint16_t port; /* in: where the packet came in */
+	uint16_t len;  /* in/out: bytes in data */
+	uint8_t parse; /* in: 1 = fill meta.parse from the frame first, as cls does */
 	uint8_t data[DP_NODE_TEST_OUT_ROOM];
-	struct dp_pkt_meta meta;  /* in/out */
+	struct dp_pkt_meta meta; /* in/out */
 	/* out: the node each step sent the packet to */
 	char path[DP_NODE_TEST_MAX_STEPS][DP_NAME_LEN];
 };

@@ -56,20 +56,22 @@ enum dp_dhcp_pxe {
 	DP_DHCP_PXE_HTTP, /* iPXE itself: HTTP for the boot file (wins over TFTP) */
 };
 
-#define DP_DHCP_STATUS_LIST(X)                                                               \
-	X(DP_DHCP_OK, "ok")                                                                  \
-	/* shorter than the fixed BOOTP header + magic cookie */                             \
-	X(DP_DHCP_TRUNCATED, "truncated")                                                    \
-	/* op is not BOOTREQUEST */                                                          \
-	X(DP_DHCP_NOT_REQUEST, "not_request")                                                \
-	/* not the DHCP magic cookie: plain BOOTP */                                         \
-	X(DP_DHCP_BAD_MAGIC, "bad_magic")                                                    \
-	/* an option runs past the end, or a message type not 1 byte long */                 \
-	X(DP_DHCP_BAD_OPTION, "bad_option")                                                  \
-	/* no message type option (53) */                                                    \
+#define DP_DHCP_STATUS_LIST(X)                                                                     \
+	X(DP_DHCP_OK, "ok")                                                                        \
+	/* shorter than the fixed BOOTP header + magic cookie */                                   \
+	X(DP_DHCP_TRUNCATED, "truncated")                                                          \
+	/* op is not BOOTREQUEST */                                                                \
+	X(DP_DHCP_NOT_REQUEST, "not_request")                                                      \
+	/* not the DHCP magic cookie: plain BOOTP */                                               \
+	X(DP_DHCP_BAD_MAGIC, "bad_magic")                                                          \
+	/* an option runs past the end, or a message type not 1 byte long */                       \
+	X(DP_DHCP_BAD_OPTION, "bad_option")                                                        \
+	/* no message type option (53) */                                                          \
 	X(DP_DHCP_NO_MSG_TYPE, "no_msg_type")
 
-enum dp_dhcp_status { DP_DHCP_STATUS_LIST(DP_ENUM_VALUE) DP_DHCP_STATUS_COUNT };
+enum dp_dhcp_status {
+	DP_DHCP_STATUS_LIST(DP_ENUM_VALUE) DP_DHCP_STATUS_COUNT
+};
 
 struct dp_dhcp_info {
 	uint32_t options_end; /* offset just past the END option, or len if there is none */

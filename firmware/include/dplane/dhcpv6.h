@@ -47,23 +47,25 @@ int dp_dhcpv6_conf_set(const uint8_t (*dns)[16], unsigned int nb_dns);
 #define DP_DHCPV6_STATUS_SUCCESS 0
 #define DP_DHCPV6_STATUS_NOADDRSAVAIL 2
 
-#define DP_DHCPV6_IA_NA_FIXED 12  /* IAID, T1, T2 */
-#define DP_DHCPV6_MAX_DUID 130    /* type + at most 128 octets (RFC 8415 11.1) */
+#define DP_DHCPV6_IA_NA_FIXED 12 /* IAID, T1, T2 */
+#define DP_DHCPV6_MAX_DUID 130   /* type + at most 128 octets (RFC 8415 11.1) */
 
-#define DP_DHCPV6_STATUS_LIST(X)                                                             \
-	X(DP_DHCPV6_OK, "ok")                                                                \
-	/* shorter than message type + transaction id */                                     \
-	X(DP_DHCPV6_TRUNCATED, "truncated")                                                  \
-	/* an option header or value runs past the end */                                    \
-	X(DP_DHCPV6_BAD_OPTION, "bad_option")                                                \
-	/* CLIENTID longer than a DUID can be */                                             \
-	X(DP_DHCPV6_BAD_CLIENT_ID, "bad_client_id")                                          \
-	/* IA_NA shorter than its fixed part */                                              \
-	X(DP_DHCPV6_BAD_IA_NA, "bad_ia_na")                                                  \
-	/* RAPID_COMMIT with a value */                                                      \
+#define DP_DHCPV6_STATUS_LIST(X)                                                                   \
+	X(DP_DHCPV6_OK, "ok")                                                                      \
+	/* shorter than message type + transaction id */                                           \
+	X(DP_DHCPV6_TRUNCATED, "truncated")                                                        \
+	/* an option header or value runs past the end */                                          \
+	X(DP_DHCPV6_BAD_OPTION, "bad_option")                                                      \
+	/* CLIENTID longer than a DUID can be */                                                   \
+	X(DP_DHCPV6_BAD_CLIENT_ID, "bad_client_id")                                                \
+	/* IA_NA shorter than its fixed part */                                                    \
+	X(DP_DHCPV6_BAD_IA_NA, "bad_ia_na")                                                        \
+	/* RAPID_COMMIT with a value */                                                            \
 	X(DP_DHCPV6_BAD_RAPID_COMMIT, "bad_rapid_commit")
 
-enum dp_dhcpv6_status { DP_DHCPV6_STATUS_LIST(DP_ENUM_VALUE) DP_DHCPV6_STATUS_COUNT };
+enum dp_dhcpv6_status {
+	DP_DHCPV6_STATUS_LIST(DP_ENUM_VALUE) DP_DHCPV6_STATUS_COUNT
+};
 
 /* flags */
 #define DP_DHCPV6_F_CLIENT_ID 0x01
@@ -75,16 +77,15 @@ struct dp_dhcpv6_info {
 	uint32_t client_id_len; /* its length (<= DP_DHCPV6_MAX_DUID) */
 	uint8_t iaid[4];        /* of the IA_NA, as in the message */
 	uint8_t msg_type;
-	uint8_t flags;          /* DP_DHCPV6_F_*; CLIENTID and IA_NA: the last one counts */
-	uint8_t pxe;            /* enum dp_dhcp_pxe */
+	uint8_t flags; /* DP_DHCPV6_F_*; CLIENTID and IA_NA: the last one counts */
+	uint8_t pxe;   /* enum dp_dhcp_pxe */
 };
 
 /* msg/len: the UDP payload. On DP_DHCPV6_OK every field of *out is set (offsets, lengths
  * and iaid are 0 when the option is absent); on an error only the status means anything.
  * Relay messages (RELAY-FORW, RELAY-REPL) are laid out differently: only their type is
  * read. */
-enum dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len,
-				      struct dp_dhcpv6_info *out);
+enum dp_dhcpv6_status dp_dhcpv6_parse(const uint8_t *msg, uint32_t len, struct dp_dhcpv6_info *out);
 
 const char *dp_dhcpv6_status_name(enum dp_dhcpv6_status status);
 

@@ -17,14 +17,14 @@
 #define DP_ENUM_VALUE(id, name) id,
 #define DP_ENUM_NAME(id, name) [id] = name,
 
-#define DP_ENUM_NAME_FN(fn, type, LIST, COUNT)                                               \
-	const char *fn(type value)                                                           \
-	{                                                                                    \
-		static const char *const names[COUNT] = {LIST(DP_ENUM_NAME)};                \
-                                                                                             \
-		if ((unsigned int)value >= (COUNT) || !names[value])                         \
-			return "unknown";                                                    \
-		return names[value];                                                         \
+#define DP_ENUM_NAME_FN(fn, type, LIST, COUNT)                                                     \
+	const char *fn(type value)                                                                 \
+	{                                                                                          \
+		static const char *const names[COUNT] = {LIST(DP_ENUM_NAME)};                      \
+                                                                                                   \
+		if ((unsigned int)value >= (COUNT) || !names[value])                               \
+			return "unknown";                                                          \
+		return names[value];                                                               \
 	}
 
 #endif

@@ -37,22 +37,33 @@
 #define DP_ND_RA_FRAME_LEN (14 + 40 + 16 + 8)
 
 /* fe80::1, the gateway; ff02::1, all nodes; and its Ethernet group address */
-#define DP_GATEWAY_IPV6_INIT {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-#define DP_ALL_NODES_IPV6_INIT {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-#define DP_ALL_NODES_MAC_INIT {0x33, 0x33, 0, 0, 0, 1}
+#define DP_GATEWAY_IPV6_INIT                                                                       \
+	{                                                                                          \
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1                               \
+	}
+#define DP_ALL_NODES_IPV6_INIT                                                                     \
+	{                                                                                          \
+		0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1                               \
+	}
+#define DP_ALL_NODES_MAC_INIT                                                                      \
+	{                                                                                          \
+		0x33, 0x33, 0, 0, 0, 1                                                             \
+	}
 
-#define DP_ND_STATUS_LIST(X)                                                                 \
-	X(DP_ND_OK, "ok")                                                                    \
-	/* shorter than its message type requires */                                         \
-	X(DP_ND_TRUNCATED, "truncated")                                                      \
-	/* not a Router or Neighbor Solicitation */                                          \
-	X(DP_ND_BAD_TYPE, "bad_type")                                                        \
-	/* ICMPv6 code not 0 */                                                              \
-	X(DP_ND_BAD_CODE, "bad_code")                                                        \
-	/* an option of length 0, or one running past the message */                         \
+#define DP_ND_STATUS_LIST(X)                                                                       \
+	X(DP_ND_OK, "ok")                                                                          \
+	/* shorter than its message type requires */                                               \
+	X(DP_ND_TRUNCATED, "truncated")                                                            \
+	/* not a Router or Neighbor Solicitation */                                                \
+	X(DP_ND_BAD_TYPE, "bad_type")                                                              \
+	/* ICMPv6 code not 0 */                                                                    \
+	X(DP_ND_BAD_CODE, "bad_code")                                                              \
+	/* an option of length 0, or one running past the message */                               \
 	X(DP_ND_BAD_OPTION, "bad_option")
 
-enum dp_nd_status { DP_ND_STATUS_LIST(DP_ENUM_VALUE) DP_ND_STATUS_COUNT };
+enum dp_nd_status {
+	DP_ND_STATUS_LIST(DP_ENUM_VALUE) DP_ND_STATUS_COUNT
+};
 
 /* The options of a message: how many, and the first source/target link-layer addresses. */
 struct dp_nd_opts {
@@ -66,7 +77,7 @@ struct dp_nd_opts {
 struct dp_nd_info {
 	uint8_t type;
 	uint8_t code;
-	uint16_t opts_off; /* where the options start in the message */
+	uint16_t opts_off;  /* where the options start in the message */
 	uint8_t target[16]; /* Neighbor Solicitation only, else zero */
 	struct dp_nd_opts opts;
 };

@@ -45,18 +45,20 @@ struct dp_encap_hdr {
 void dp_encap_hdr_build(struct dp_encap_hdr *hdr, const struct dp_encap_params *e);
 int dp_encap_hdr_apply(uint8_t *frame, uint32_t len, const struct dp_encap_hdr *hdr);
 
-#define DP_DECAP_STATUS_LIST(X)                                                              \
-	X(DP_DECAP_OK, "ok")                                                                 \
-	/* shorter than Ethernet + IPv6 + an inner header */                                 \
-	X(DP_DECAP_TRUNCATED, "truncated")                                                   \
-	/* not IPv6, or a next header other than 4/41 */                                     \
-	X(DP_DECAP_NOT_TUNNEL, "not_tunnel")                                                 \
-	/* payload length beyond the frame */                                                \
-	X(DP_DECAP_BAD_LENGTH, "bad_length")                                                 \
-	/* next header 4 with no IPv4 inside, 41 with no IPv6 */                             \
+#define DP_DECAP_STATUS_LIST(X)                                                                    \
+	X(DP_DECAP_OK, "ok")                                                                       \
+	/* shorter than Ethernet + IPv6 + an inner header */                                       \
+	X(DP_DECAP_TRUNCATED, "truncated")                                                         \
+	/* not IPv6, or a next header other than 4/41 */                                           \
+	X(DP_DECAP_NOT_TUNNEL, "not_tunnel")                                                       \
+	/* payload length beyond the frame */                                                      \
+	X(DP_DECAP_BAD_LENGTH, "bad_length")                                                       \
+	/* next header 4 with no IPv4 inside, 41 with no IPv6 */                                   \
 	X(DP_DECAP_INNER_MISMATCH, "inner_mismatch")
 
-enum dp_decap_status { DP_DECAP_STATUS_LIST(DP_ENUM_VALUE) DP_DECAP_STATUS_COUNT };
+enum dp_decap_status {
+	DP_DECAP_STATUS_LIST(DP_ENUM_VALUE) DP_DECAP_STATUS_COUNT
+};
 
 const char *dp_decap_status_name(enum dp_decap_status status);
 

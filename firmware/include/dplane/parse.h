@@ -11,24 +11,26 @@
 
 #include <dplane/enum.h>
 
-#define DP_PARSE_STATUS_LIST(X)                                                              \
-	X(DP_PARSE_OK, "ok")                                                                 \
-	/* shorter than an Ethernet header */                                                \
-	X(DP_PARSE_BAD_ETHER, "bad_ether")                                                   \
-	/* truncated tag, or more than DP_PARSE_MAX_VLANS tags */                            \
-	X(DP_PARSE_BAD_VLAN, "bad_vlan")                                                     \
-	/* not a complete Ethernet/IPv4 ARP packet */                                        \
-	X(DP_PARSE_BAD_ARP, "bad_arp")                                                       \
-	/* version, IHL, total length or truncation */                                       \
-	X(DP_PARSE_BAD_IPV4, "bad_ipv4")                                                     \
-	/* version, payload length or truncation */                                          \
-	X(DP_PARSE_BAD_IPV6, "bad_ipv6")                                                     \
-	/* extension header chain truncated, misplaced or too long */                        \
-	X(DP_PARSE_BAD_IPV6_EXT, "bad_ipv6_ext")                                             \
-	/* TCP/UDP/ICMP header truncated or inconsistent */                                  \
+#define DP_PARSE_STATUS_LIST(X)                                                                    \
+	X(DP_PARSE_OK, "ok")                                                                       \
+	/* shorter than an Ethernet header */                                                      \
+	X(DP_PARSE_BAD_ETHER, "bad_ether")                                                         \
+	/* truncated tag, or more than DP_PARSE_MAX_VLANS tags */                                  \
+	X(DP_PARSE_BAD_VLAN, "bad_vlan")                                                           \
+	/* not a complete Ethernet/IPv4 ARP packet */                                              \
+	X(DP_PARSE_BAD_ARP, "bad_arp")                                                             \
+	/* version, IHL, total length or truncation */                                             \
+	X(DP_PARSE_BAD_IPV4, "bad_ipv4")                                                           \
+	/* version, payload length or truncation */                                                \
+	X(DP_PARSE_BAD_IPV6, "bad_ipv6")                                                           \
+	/* extension header chain truncated, misplaced or too long */                              \
+	X(DP_PARSE_BAD_IPV6_EXT, "bad_ipv6_ext")                                                   \
+	/* TCP/UDP/ICMP header truncated or inconsistent */                                        \
 	X(DP_PARSE_BAD_L4, "bad_l4")
 
-enum dp_parse_status { DP_PARSE_STATUS_LIST(DP_ENUM_VALUE) DP_PARSE_STATUS_COUNT };
+enum dp_parse_status {
+	DP_PARSE_STATUS_LIST(DP_ENUM_VALUE) DP_PARSE_STATUS_COUNT
+};
 
 enum dp_l3_type {
 	DP_L3_NONE = 0, /* not parsed */

@@ -14,20 +14,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DP_TRACE_SNAPLEN 256   /* bytes of each packet kept */
-#define DP_TRACE_NODE_LEN 64   /* RTE_NODE_NAMESIZE */
+#define DP_TRACE_SNAPLEN 256    /* bytes of each packet kept */
+#define DP_TRACE_NODE_LEN 64    /* RTE_NODE_NAMESIZE */
 #define DP_TRACE_RING_SIZE 4096 /* records the ring holds (power of two) */
 
 #define DP_TRACE_F_DROP 0x1 /* the packet reached a drop node: `node` is the reason */
 
 /* One traced packet as the control thread reads it. */
 struct dp_trace_pkt {
-	uint64_t ts_ns;              /* wall clock (CLOCK_REALTIME) when the node got it */
+	uint64_t ts_ns;               /* wall clock (CLOCK_REALTIME) when the node got it */
 	char node[DP_TRACE_NODE_LEN]; /* node entered: "cls", "tx-1", or a drop reason */
-	uint32_t pkt_len;            /* length of the whole packet */
-	uint16_t cap_len;            /* bytes in data (<= DP_TRACE_SNAPLEN) */
-	uint16_t port;               /* mbuf port: where the packet came in */
-	uint16_t flags;              /* DP_TRACE_F_* */
+	uint32_t pkt_len;             /* length of the whole packet */
+	uint16_t cap_len;             /* bytes in data (<= DP_TRACE_SNAPLEN) */
+	uint16_t port;                /* mbuf port: where the packet came in */
+	uint16_t flags;               /* DP_TRACE_F_* */
 	uint8_t data[DP_TRACE_SNAPLEN];
 };
 

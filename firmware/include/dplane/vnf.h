@@ -17,22 +17,24 @@
 
 /* What an underlay address stands for: dpservice's enum dp_vnf_type, values on the wire of
  * its tools, in this order. */
-#define DP_VNF_TYPE_LIST(X)                                                                  \
-	X(DP_VNF_UNDEFINED, "undefined")                                                     \
-	X(DP_VNF_INTERFACE_IP, "interface_ip")                                               \
-	X(DP_VNF_VIP, "vip")                                                                 \
-	X(DP_VNF_NAT, "nat")                                                                 \
-	X(DP_VNF_LB, "lb")                                                                   \
-	X(DP_VNF_LB_ALIAS_PFX, "lb_alias_pfx")                                               \
+#define DP_VNF_TYPE_LIST(X)                                                                        \
+	X(DP_VNF_UNDEFINED, "undefined")                                                           \
+	X(DP_VNF_INTERFACE_IP, "interface_ip")                                                     \
+	X(DP_VNF_VIP, "vip")                                                                       \
+	X(DP_VNF_NAT, "nat")                                                                       \
+	X(DP_VNF_LB, "lb")                                                                         \
+	X(DP_VNF_LB_ALIAS_PFX, "lb_alias_pfx")                                                     \
 	X(DP_VNF_ALIAS_PFX, "alias_pfx")
 
-enum dp_vnf_type { DP_VNF_TYPE_LIST(DP_ENUM_VALUE) DP_VNF_TYPE_COUNT };
+enum dp_vnf_type {
+	DP_VNF_TYPE_LIST(DP_ENUM_VALUE) DP_VNF_TYPE_COUNT
+};
 
 const char *dp_vnf_type_name(enum dp_vnf_type type);
 
 struct dp_vnf {
-	uint8_t type;       /* enum dp_vnf_type */
-	uint8_t family;     /* of the prefix: 4, 6, or 0 when there is none */
+	uint8_t type;   /* enum dp_vnf_type */
+	uint8_t family; /* of the prefix: 4, 6, or 0 when there is none */
 	uint8_t prefix_len;
 	uint16_t port_id;
 	uint32_t vni;

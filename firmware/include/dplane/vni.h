@@ -14,7 +14,7 @@
 #define DP_VNI_MAX_ROUTES (1u << 24) /* the most dp_vni_conf_set() accepts */
 
 struct dp_route {
-	uint8_t family;     /* 4 or 6 */
+	uint8_t family; /* 4 or 6 */
 	uint8_t prefix_len;
 	uint16_t port_id;   /* where matching packets go (a VF, or the PF for remote routes) */
 	uint8_t prefix[16]; /* network order; an IPv4 prefix uses the first 4 bytes */
@@ -58,7 +58,6 @@ int dp_route_count(uint32_t vni, uint8_t family);
 /* Longest-prefix match of an address (16 bytes, network order; IPv4 in the first 4) in
  * the same tables the workers read: fills *route with the matching route (prefix masked).
  * -ENODEV: no such VNI; -ENOENT: no route matches; -EINVAL: family. */
-int dp_route_lookup(uint32_t vni, uint8_t family, const uint8_t addr[16],
-		    struct dp_route *route);
+int dp_route_lookup(uint32_t vni, uint8_t family, const uint8_t addr[16], struct dp_route *route);
 
 #endif
