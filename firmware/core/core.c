@@ -7,6 +7,7 @@
 #include "mbuf.h"
 #include "module.h"
 #include "port.h"
+#include "rcu.h"
 #include "worker.h"
 
 #define DP_MBUF_DATA_ROOM (1558 + RTE_PKTMBUF_HEADROOM)
@@ -83,6 +84,7 @@ int dp_core_stop(void)
 	dp_ports_teardown();
 	dp_modules_fini();
 	dp_graph_teardown(&dp_worker);
+	dp_rcu_reclaim(true); /* the worker has stopped: everything retired is due */
 	dp_rcu_teardown();
 	rte_mempool_free(dp_pool);
 	dp_pool = NULL;

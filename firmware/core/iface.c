@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "port.h"
+#include "rcu.h"
 
 static int vf_port(uint16_t port_id)
 {
@@ -53,8 +54,7 @@ int dp_iface_detach(uint16_t port_id)
 	if (!old)
 		return dp_errno(ENOENT);
 	__atomic_store_n(&dp_ports[port_id].iface, NULL, __ATOMIC_RELEASE);
-	dp_rcu_synchronize();
-	rte_free((void *)(uintptr_t)old);
+	dp_rcu_retire((void *)(uintptr_t)old, NULL, NULL);
 	return 0;
 }
 

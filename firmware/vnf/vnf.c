@@ -72,15 +72,11 @@ int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 
 int dp_vnf_del(const uint8_t underlay[16])
 {
-	void *data;
-
 	DP_CTL_CHECK();
 	if (!vnf_table)
 		return dp_errno(ENODEV);
-	data = dp_rcu_hash_del(vnf_table, underlay);
-	if (!data)
+	if (dp_rcu_hash_del(vnf_table, underlay, NULL, NULL) < 0)
 		return dp_errno(ENOENT);
-	rte_free(data);
 	return 0;
 }
 

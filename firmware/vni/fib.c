@@ -9,106 +9,21 @@
  * the size of the table. Lookups, listing and exact matches of the control thread read the
  * same structure.
  *
- * Retired memory waits in a queue, each entry with the RCU token of its retirement, and is
- * freed once the token is passed: no change of a table waits for the workers.
+ * Old copies are retired (core/rcu.h): freed once every worker has passed a quiescent state,
+ * while the control thread goes on. No change of a table waits for the workers.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_malloc.h>
-#include <rte_rcu_qsbr.h>
 
 #include <dplane/core.h>
 
 #include "ctl.h"
 #include "fib.h"
-#include "worker.h"
+#include "rcu.h"
 
 const struct dp_fib dp_fib_empty;
-
-/* -- deferred frees ---------------------------------------------------------------------- */
-
-#define RETIRED_MAX 65536 /* beyond this, the oldest are waited for */
-
-struct retired {
-	uint64_t token;
-	void *p;
-	void (*free_fn)(void *p, void *arg);
-	void *arg;
-};
-
-static struct {
-	struct retired *q;
-	size_t head, len, cap; /* the queue is q[head .. head + len) */
-} retired;
-
-static void release(const struct retired *r)
-{
-	if (r->free_fn)
-		r->free_fn(r->p, r->arg);
-	else
-		rte_free(r->p);
-}
-
-void dp_fib_reclaim(bool wait)
-{
-	while (retired.len) {
-		const struct retired *r = &retired.q[retired.head];
-
-		if (dp_rcu && rte_rcu_qsbr_check(dp_rcu, r->token, wait) != 1)
-			break;
-		release(r);
-		retired.head++;
-		retired.len--;
-	}
-	if (!retired.len)
-		retired.head = 0;
-}
-
-static bool retired_room(void)
-{
-	struct retired *bigger;
-	size_t cap;
-
-	if (retired.head + retired.len < retired.cap)
-		return true;
-	if (retired.cap && retired.head >= retired.cap / 2) { /* half of it free: slide down */
-		memmove(retired.q, &retired.q[retired.head], retired.len * sizeof(*retired.q));
-		retired.head = 0;
-		return true;
-	}
-	cap = retired.cap ? retired.cap * 2 : 256;
-	bigger = realloc(retired.q, cap * sizeof(*retired.q));
-	if (!bigger)
-		return false;
-	retired.q = bigger;
-	retired.cap = cap;
-	return true;
-}
-
-void dp_fib_retire(void *p, void (*free_fn)(void *p, void *arg), void *arg)
-{
-	struct retired r = {.p = p, .free_fn = free_fn, .arg = arg};
-
-	if (!dp_rcu) { /* no worker runs */
-		release(&r);
-		return;
-	}
-	if (retired.len >= RETIRED_MAX) {
-		/* the workers are slower than the changes: let them catch up with the oldest */
-		const struct retired *oldest = &retired.q[retired.head];
-
-		rte_rcu_qsbr_check(dp_rcu, oldest->token, true);
-		dp_fib_reclaim(false);
-	}
-	r.token = rte_rcu_qsbr_start(dp_rcu);
-	if (!retired_room()) {
-		rte_rcu_qsbr_check(dp_rcu, r.token, true);
-		release(&r);
-		return;
-	}
-	retired.q[retired.head + retired.len++] = r;
-}
 
 /* -- keys, chunks, indexes ---------------------------------------------------------------- */
 
@@ -306,7 +221,7 @@ const struct dp_nexthop *dp_fib_find(const struct dp_fib *fib, bool v6, uint8_t 
 
 static void retire_chunk(struct dp_fib_chunk *ch)
 {
-	dp_fib_retire(ch, NULL, NULL);
+	dp_rcu_retire(ch, NULL, NULL);
 }
 
 /* A root with group g taken out (add = false) or a group for depth put in (add = true),
@@ -336,7 +251,7 @@ static void publish_root(const struct dp_fib **slot, struct dp_fib *fresh)
 
 	__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
 	if (old != &dp_fib_empty)
-		dp_fib_retire((void *)(uintptr_t)old, NULL, NULL);
+		dp_rcu_retire((void *)(uintptr_t)old, NULL, NULL);
 }
 
 /* The first route of a new prefix length: a root with one more group. */
@@ -380,7 +295,7 @@ static void publish_group(struct dp_fib_group *grp, const struct gview *old, uin
 {
 	__atomic_store_n(&grp->ref, ref, __ATOMIC_RELEASE);
 	if (old->idx)
-		dp_fib_retire(old->idx, NULL, NULL);
+		dp_rcu_retire(old->idx, NULL, NULL);
 }
 
 /* A full chunk and one more route: two chunks. Appending to the end of a chunk or putting
@@ -573,9 +488,9 @@ void dp_fib_clear(const struct dp_fib **slot, bool v6)
 		for (uint32_t c = 0; c < v.nb; c++)
 			retire_chunk(gv_chunk(&v, c));
 		if (v.idx)
-			dp_fib_retire(v.idx, NULL, NULL);
+			dp_rcu_retire(v.idx, NULL, NULL);
 	}
-	dp_fib_retire((void *)(uintptr_t)fib, NULL, NULL);
+	dp_rcu_retire((void *)(uintptr_t)fib, NULL, NULL);
 }
 
 /* -- listing -------------------------------------------------------------------------- */

@@ -218,11 +218,4 @@ typedef bool (*dp_fib_walk_fn)(uint8_t depth, const struct dp_fib_key *key,
 			       const struct dp_nexthop *nh, void *arg);
 int dp_fib_walk(const struct dp_fib *fib, bool v6, dp_fib_walk_fn fn, void *arg);
 
-/* Deferred frees, for the tables and whatever else workers may still hold: free_fn(p, arg)
- * (rte_free(p) when free_fn is NULL) runs once every worker has passed a quiescent state
- * after the call. Nobody waits for that: dp_fib_reclaim() frees what is due (wait = true:
- * everything, after a grace period), and every change of a table calls it. */
-void dp_fib_retire(void *p, void (*free_fn)(void *p, void *arg), void *arg);
-void dp_fib_reclaim(bool wait);
-
 #endif

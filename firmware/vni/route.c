@@ -12,6 +12,7 @@
 #include <dplane/vni.h>
 
 #include "ctl.h"
+#include "rcu.h"
 #include "vni_ctl.h"
 
 /* The table of a family: 0 for IPv4, 1 for IPv6; -EINVAL for another family. */
@@ -91,7 +92,7 @@ int dp_route_add(uint32_t vni, const struct dp_route *route)
 	int ret;
 
 	DP_CTL_CHECK();
-	dp_fib_reclaim(false);
+	dp_rcu_reclaim(false);
 	ret = route_place(vni, route, &v, &v6, &key);
 	if (ret < 0)
 		return dp_errno(-ret);
@@ -113,7 +114,7 @@ int dp_route_del(uint32_t vni, const struct dp_route *route)
 	int ret;
 
 	DP_CTL_CHECK();
-	dp_fib_reclaim(false);
+	dp_rcu_reclaim(false);
 	ret = route_place(vni, route, &v, &v6, &key);
 	if (ret < 0)
 		return dp_errno(-ret);

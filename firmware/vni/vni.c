@@ -19,6 +19,7 @@
 
 #include "ctl.h"
 #include "module.h"
+#include "rcu.h"
 #include "vni_ctl.h"
 
 static struct rte_hash *vni_table;
@@ -63,7 +64,7 @@ static void vni_free(struct dp_vni_dp *v)
 {
 	dp_fib_clear(&v->fib[0], false);
 	dp_fib_clear(&v->fib[1], true);
-	dp_fib_retire(v, NULL, NULL);
+	dp_rcu_retire(v, NULL, NULL);
 }
 
 int dp_vni_create(uint32_t vni)
@@ -72,7 +73,7 @@ int dp_vni_create(uint32_t vni)
 	int ret;
 
 	DP_CTL_CHECK();
-	dp_fib_reclaim(false);
+	dp_rcu_reclaim(false);
 	if (!vni_table)
 		return dp_errno(ENODEV);
 	if (vni > DP_VNI_MAX)
@@ -95,27 +96,15 @@ int dp_vni_create(uint32_t vni)
 	return 0;
 }
 
-/* A key slot of the lock-free table goes back once no worker can still compare it. */
-static void key_slot_free(void *p, void *arg)
-{
-	rte_hash_free_key_with_position(vni_table, (int32_t)(intptr_t)arg);
-	RTE_SET_USED(p);
-}
-
 int dp_vni_destroy(uint32_t vni)
 {
 	struct dp_vni_dp *v;
-	int32_t pos;
 
 	DP_CTL_CHECK();
-	dp_fib_reclaim(false);
+	dp_rcu_reclaim(false);
 	v = dp_vni_find(vni);
-	if (!v)
+	if (!v || dp_rcu_hash_del_key(vni_table, &vni) < 0)
 		return dp_errno(ENOENT);
-	pos = rte_hash_del_key(vni_table, &vni);
-	if (pos < 0)
-		return dp_errno(ENOENT);
-	dp_fib_retire(NULL, key_slot_free, (void *)(intptr_t)pos);
 	vni_free(v);
 	nb_vnis--;
 	return 0;
@@ -132,7 +121,7 @@ int dp_vni_reset(uint32_t vni)
 	struct dp_vni_dp *v;
 
 	DP_CTL_CHECK();
-	dp_fib_reclaim(false);
+	dp_rcu_reclaim(false);
 	v = dp_vni_find(vni);
 	if (!v)
 		return dp_errno(ENOENT);
@@ -184,7 +173,7 @@ static void vni_fini(void)
 		return;
 	while (rte_hash_iterate(vni_table, &key, &data, &iter) >= 0)
 		vni_free(data);
-	dp_fib_reclaim(true); /* the worker has stopped: everything is due */
+	dp_rcu_reclaim(true); /* the worker has stopped: everything is due */
 	rte_hash_free(vni_table);
 	vni_table = NULL;
 	nb_vnis = 0;
