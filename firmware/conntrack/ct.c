@@ -9,6 +9,12 @@
  * of the live ones, and touches a flow only when its summary can match. Removing a route
  * in a VNI without flows costs a pass over the bitmap (53 kB for 425 000 flows), not over
  * the 54 MB of flows.
+ *
+ * The bitmap is two, so that neither side needs an atomic read-modify-write (a locked
+ * instruction would make the worker wait for every cold store of the new flow before it):
+ * the worker flips a flow's bit in `born` when it inserts it, the control thread flips it in
+ * `dead` when it has removed it, each the only writer of its map. A flow is live when its
+ * two bits differ. (One worker today; with more, each gets a `born` map of its own.)
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -40,8 +46,9 @@ struct ct_summary {
 struct rte_hash *dp_ct_hash;
 static struct dp_ct_flow *ct_flows;     /* nb_flows of them */
 static struct ct_summary *ct_summaries; /* one per flow; the worker writes it at insertion */
-static uint64_t *ct_live;               /* bit i: flow i is in the table (worker sets,
-					 * control clears: atomic on both sides) */
+static uint64_t *ct_born;               /* bit i flipped when flow i enters the table
+					 * (the worker, the only writer) */
+static uint64_t *ct_dead;               /* bit i flipped when it has left it (control) */
 static struct rte_ring *ct_free;        /* indices of the free flows */
 static uint32_t nb_flows;
 static uint32_t ct_capacity = DP_CT_DEFAULT_CAPACITY;
@@ -151,7 +158,11 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 	}
 	__atomic_store_n(&flow->live, 1, __ATOMIC_RELEASE);
 	ct_summaries[idx] = (struct ct_summary){.vni = key->k.vni, .in_port = in_port};
-	__atomic_fetch_or(&ct_live[idx / 64], UINT64_C(1) << (idx % 64), __ATOMIC_RELEASE);
+	/* after the summary: a walk that sees the bit reads a summary that goes with it */
+	__atomic_store_n(&ct_born[idx / 64],
+			 __atomic_load_n(&ct_born[idx / 64], __ATOMIC_RELAXED) ^
+				 (UINT64_C(1) << (idx % 64)),
+			 __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -178,8 +189,7 @@ static void batch_release(struct ct_batch *b)
 		uint32_t idx = (uint32_t)(b->flows[i] - ct_flows);
 
 		__atomic_store_n(&b->flows[i]->live, 0, __ATOMIC_RELEASE);
-		__atomic_fetch_and(&ct_live[idx / 64], ~(UINT64_C(1) << (idx % 64)),
-				   __ATOMIC_RELAXED);
+		ct_dead[idx / 64] ^= UINT64_C(1) << (idx % 64); /* before the index is free again */
 	}
 	dp_ct_flow_put(b->flows, b->nb_flows);
 	b->removed += b->nb_flows;
@@ -224,7 +234,7 @@ static void ct_walk(const struct ct_sieve *sv, void (*fn)(struct dp_ct_flow *flo
 		    void *arg)
 {
 	for (uint32_t w = 0; w < (nb_flows + 63) / 64; w++) {
-		uint64_t bits = __atomic_load_n(&ct_live[w], __ATOMIC_ACQUIRE);
+		uint64_t bits = __atomic_load_n(&ct_born[w], __ATOMIC_ACQUIRE) ^ ct_dead[w];
 
 		while (bits) {
 			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
@@ -433,11 +443,13 @@ static int ct_init(void)
 			       RTE_CACHE_LINE_SIZE);
 	ct_summaries = rte_zmalloc("conntrack_summaries", (size_t)nb_flows * sizeof(*ct_summaries),
 				   RTE_CACHE_LINE_SIZE);
-	ct_live = rte_zmalloc("conntrack_live", (nb_flows + 63) / 64 * sizeof(*ct_live),
+	ct_born = rte_zmalloc("conntrack_born", (nb_flows + 63) / 64 * sizeof(*ct_born),
+			      RTE_CACHE_LINE_SIZE);
+	ct_dead = rte_zmalloc("conntrack_dead", (nb_flows + 63) / 64 * sizeof(*ct_dead),
 			      RTE_CACHE_LINE_SIZE);
 	ct_free = rte_ring_create_elem("conntrack_free", sizeof(uint32_t), nb_flows,
 				       (int)rte_socket_id(), RING_F_EXACT_SZ);
-	if (!ct_flows || !ct_summaries || !ct_live || !ct_free) {
+	if (!ct_flows || !ct_summaries || !ct_born || !ct_dead || !ct_free) {
 		DP_LOG(ERR, "conntrack: no memory for %u flows (--flow-table-size)", nb_flows);
 		ct_fini();
 		return -ENOMEM;
@@ -452,8 +464,10 @@ static void ct_fini(void)
 {
 	rte_ring_free(ct_free);
 	ct_free = NULL;
-	rte_free(ct_live);
-	ct_live = NULL;
+	rte_free(ct_born);
+	ct_born = NULL;
+	rte_free(ct_dead);
+	ct_dead = NULL;
 	rte_free(ct_summaries);
 	ct_summaries = NULL;
 	rte_free(ct_flows);
