@@ -181,6 +181,7 @@ def run(cfg: Config) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        load_features()  # their options are part of the command line
         result = cmdline.parse(argv, os.environ, boards.load_board, boards.default_board)
         if isinstance(result, str):
             sys.stdout.write(result)

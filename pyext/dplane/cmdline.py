@@ -3,7 +3,9 @@
 
 Sources, later ones winning: the board profile's [service] table, the config file (`$DP_CONF`,
 default /run/dpservice/dpservice.conf), then the command line. One table, OPTIONS, describes
-every option: the parser, the validation and --help all come from it.
+every option: the parser, the validation and --help all come from it. A feature that brings
+an option of its own declares it in its module with feature_option(); its value is in
+Config.features.
 """
 from __future__ import annotations
 
@@ -154,17 +156,42 @@ OPTIONS: tuple[Option, ...] = (
            1024),
 )
 
-_BY_NAME = {opt.name: opt for opt in OPTIONS}
+# dplane's options that features declare (feature_option), in the order they were declared
+_FEATURE_OPTIONS: list[Option] = []
+
+
+def feature_option(opt: Option) -> Option:
+    """Declare a feature's own option (not one of dpservice's): parsed, validated and listed
+    by --help like the others, its value (or default) in Config.features[opt.dest]."""
+    if _by_name(opt.name) is not None or (opt.short and opt.short in _BY_SHORT):
+        raise ValueError(f"option --{opt.name} exists")
+    if opt.metavar is None and opt.default is None:
+        opt = dataclasses.replace(opt, default=False)
+    _FEATURE_OPTIONS.append(opt)
+    return opt
+
+
+def all_options() -> tuple[Option, ...]:
+    return OPTIONS + tuple(_FEATURE_OPTIONS)
+
+
 _BY_SHORT = {opt.short: opt for opt in OPTIONS if opt.short}
 
 
+def _by_name(name: str) -> Option | None:
+    return next((opt for opt in all_options() if opt.name == name), None)
+
+
 def option(name: str) -> Option:
-    return _BY_NAME[name]
+    opt = _by_name(name)
+    if opt is None:
+        raise KeyError(name)
+    return opt
 
 
 def usage() -> str:
     lines = [f"Usage: {PROG} [EAL options] -- [service options]", ""]
-    for opt in OPTIONS:
+    for opt in all_options():
         names = (f"-{opt.short}, " if opt.short else "    ") + f"--{opt.name}"
         if opt.metavar:
             names += f"={opt.metavar}"
@@ -217,7 +244,7 @@ def parse_service_args(args: Sequence[str], into: OptionValues) -> None:
         i += 1
         if arg.startswith("--") and len(arg) > 2:
             name, eq, raw = arg[2:].partition("=")
-            opt = _BY_NAME.get(name)
+            opt = _by_name(name)
             if opt is None:
                 raise ConfigError(f"Unknown option '{arg}'")
             value: str | None = raw if eq else None
@@ -271,7 +298,7 @@ def apply_conf_file(entries: Sequence[tuple[str, str | None]], path: str,
                 raise ConfigError(f"Invalid argument for '{key}' in {path}")
             eal += ["-a", value]
             continue
-        opt = _BY_NAME.get(key)
+        opt = _by_name(key)
         if opt is None or opt.name in ("help", "version"):
             raise ConfigError(f"Unknown option '{key}' in {path}")
         into.set(opt, value, f" in {path}")
@@ -311,6 +338,8 @@ class Config:
     route_table_size: int = 100000
     vnf_table_size: int = 131072
     prefixes_per_interface: int = 1024
+    # the values of the features' own options (feature_option), by Option.dest
+    features: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _check_consistency(cfg: Config) -> None:
@@ -361,9 +390,10 @@ def _split_eal(argv: Sequence[str]) -> tuple[list[str], list[str], str | None]:
 
 def format_args(eal_args: Sequence[str], values: OptionValues) -> str:
     """One shell-quoted line `EAL args -- service options`, the service options in the
-    order of OPTIONS, as --name=value (flags bare, repeated options once per value)."""
+    order of the option table, as --name=value (flags bare, repeated options once per
+    value)."""
     svc: list[str] = []
-    for opt in OPTIONS:
+    for opt in all_options():
         if opt.name in ("board", "print-eal-args") or opt.dest not in values.values:
             continue
         value = values.values[opt.dest]
@@ -424,7 +454,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str],
         board = default_board()
     if board is not None:
         for key, value in board.service_options():
-            opt = _BY_NAME.get(key)
+            opt = _by_name(key)
             if opt is None or opt.name in ("help", "version", "board"):
                 raise ConfigError(f"{board.path}: [service] has an unknown option '{key}'")
             values.set(opt, value, f" in {board.path}")
@@ -433,9 +463,11 @@ def parse(argv: Sequence[str], environ: Mapping[str, str],
     parse_service_args(svc, values)
 
     eal_args = (board.eal_args() if board is not None else []) + conf_eal + eal
-    fields = {f.name for f in dataclasses.fields(Config)} - {"eal_args", "board"}
+    fields = {f.name for f in dataclasses.fields(Config)} - {"eal_args", "board", "features"}
     kwargs = {k: v for k, v in values.values.items() if k in fields}
-    cfg = Config(eal_args=eal_args, board=board, **kwargs)
+    features = {opt.dest: values.values.get(opt.dest, [] if opt.repeat else opt.default)
+                for opt in _FEATURE_OPTIONS}
+    cfg = Config(eal_args=eal_args, board=board, features=features, **kwargs)
     _check_consistency(cfg)
     if cmdline.values.get("print_eal_args"):
         return format_args(eal_args, values)

@@ -227,3 +227,27 @@ def test_has_devices():
     assert cmdline.has_devices(["-a0000:3b:00.0"])
     assert cmdline.has_devices(["--allow=0000:3b:00.0"])
     assert not cmdline.has_devices(["-l", "0,1", "--no-pci", "--log-level=lib.eal:notice"])
+
+
+def test_feature_options(monkeypatch, tmp_path):
+    """A feature's own option: declared by its module, parsed from every source like the
+    others, listed by --help, its value (or default) in Config.features."""
+    monkeypatch.setattr(cmdline, "_FEATURE_OPTIONS", [])
+    mode = cmdline.feature_option(cmdline.Option(
+        "firewall-mode", "MODE", "what firewall verdicts do", cmdline._choice("audit", "enforce"),
+        "audit"))
+    cmdline.feature_option(cmdline.Option("quiet-feature", None, "a flag"))
+    assert mode.dest == "firewall_mode"
+    assert "--firewall-mode=MODE" in parse("--", "--help")
+    assert parse(*PORTS).features == {"firewall_mode": "audit", "quiet_feature": False}
+    cfg = parse(*PORTS, "--", "--firewall-mode", "enforce", "--quiet-feature")
+    assert cfg.features == {"firewall_mode": "enforce", "quiet_feature": True}
+    conf = tmp_path / "dp.conf"
+    conf.write_text("firewall-mode enforce\n")
+    assert parse(*PORTS, environ={"DP_CONF": str(conf)}).features["firewall_mode"] == "enforce"
+    with pytest.raises(ConfigError, match="Invalid argument for '--firewall-mode'"):
+        parse(*PORTS, "--", "--firewall-mode=off")
+    with pytest.raises(ValueError, match="exists"):
+        cmdline.feature_option(cmdline.Option("wcmp", "N", "again"))
+    with pytest.raises(ValueError, match="exists"):
+        cmdline.feature_option(cmdline.Option("firewall-mode", "N", "again"))
