@@ -10,6 +10,7 @@
 #define DP_CT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -29,16 +30,25 @@ struct dp_ct_key {
 };
 _Static_assert(sizeof(struct dp_ct_key) == 48, "table keys are 48 bytes");
 
+/* Per-flow state of the stages after conntrack, zero when the flow is created: each
+ * feature owns a slice of dp_ct_flow.ext (the firewall's verdict, ...). */
+#define DP_CT_EXT_SIZE 32
+#define DP_CT_EXT_FIREWALL 0 /* 12 bytes */
+
 /* The first line is all a packet of an existing flow touches; the keys follow. */
 struct dp_ct_flow {
-	uint64_t last_seen;      /* TSC of the last packet (worker writes, control reads) */
-	uint64_t packets[2];     /* per direction (worker only) */
-	uint32_t hash;           /* dpservice's jhash of key[0]: multipath, hashed choices */
-	uint16_t in_port;        /* where the first packet came in */
-	uint8_t tcp_state;       /* enum dp_ct_tcp_state */
-	uint8_t live;            /* 1 while in the table; the control thread's to clear */
-	struct dp_ct_key key[2]; /* original, reply (equal: inserted once) */
+	uint64_t last_seen;          /* TSC of the last packet (worker writes, control reads) */
+	uint64_t packets[2];         /* per direction (worker only) */
+	uint32_t hash;               /* dpservice's jhash of key[0]: multipath, hashed choices */
+	uint16_t in_port;            /* where the first packet came in */
+	uint8_t tcp_state;           /* enum dp_ct_tcp_state */
+	uint8_t live;                /* 1 while in the table; the control thread's to clear */
+	uint8_t ext[DP_CT_EXT_SIZE]; /* the stages' (worker only) */
+	struct dp_ct_key key[2];     /* original, reply (equal: inserted once) */
 } __rte_cache_aligned;
+
+_Static_assert(offsetof(struct dp_ct_flow, key) == RTE_CACHE_LINE_MIN_SIZE,
+	       "a packet of an existing flow touches one cache line");
 
 /* The table's data for a key: the flow, and in bit 0 which of its keys it is. */
 static inline uintptr_t dp_ct_data(const struct dp_ct_flow *flow, unsigned int dir)

@@ -20,7 +20,7 @@ So `dpdk-telemetry.py -f <prefix>`, dpservice-exporter and dplane-exporter all w
 With EAL's `--no-telemetry` there is no DPDK socket and no socket of ours either.
 
 Commands are registered with `Commands.add(name, help, fn)`; a feature that owns the data
-(NAT, firewall, virtual services) asks for `Commands` and registers its command again, which
+(NAT, virtual services; the firewall does: features/firewall.py) asks for `Commands` and registers its command again, which
 replaces the placeholder here.
 """
 from __future__ import annotations
@@ -86,9 +86,6 @@ class Commands:
         self.add("/dp_service/virtsvc/used_port_count",
                  "Returns the number of ports in use by each virtual service.",
                  lambda params: {})  # no virtual services yet
-        self.add("/dp_service/firewall/rule_count",
-                 "Returns the number of firewall rules for each VF interface (attached VM).",
-                 lambda params: {iface.id: 0 for iface in interfaces})  # no rules yet
         self.add("/dplane/drops", "Returns the packets dropped per reason (<node>_<reason>).",
                  lambda params: _fw.drop_counters())
 
