@@ -303,9 +303,9 @@ int dp_fw_match(const struct dp_fw_rule *rules, unsigned int n, uint8_t directio
 	return rule;
 }
 
-enum dp_fw_verdict dp_fw_decide(bool from_vf, const struct dp_fw_rule *src_rules,
-				unsigned int src_n, bool to_vf, const struct dp_fw_rule *dst_rules,
-				unsigned int dst_n, const struct dp_fw_tuple *t)
+int dp_fw_decide(bool from_vf, const struct dp_fw_rule *src_rules, unsigned int src_n, bool to_vf,
+		 const struct dp_fw_rule *dst_rules, unsigned int dst_n,
+		 const struct dp_fw_tuple *t)
 {
 	struct fw_set *from = src_n ? fw_set_compile(src_rules, src_n, 1) : NULL;
 	struct fw_set *to = dst_n ? fw_set_compile(dst_rules, dst_n, 2) : NULL;
@@ -314,7 +314,7 @@ enum dp_fw_verdict dp_fw_decide(bool from_vf, const struct dp_fw_rule *src_rules
 	if ((src_n && !from) || (dst_n && !to) || (t->family != 4 && t->family != 6)) {
 		fw_set_free(from);
 		fw_set_free(to);
-		return (enum dp_fw_verdict)-EINVAL;
+		return -EINVAL;
 	}
 	v = fw_decide(from_vf, from, to_vf, to, t);
 	fw_set_free(from);

@@ -141,8 +141,7 @@ static enum dp_fw_verdict flow_verdict(struct dp_ct_flow *flow, uint8_t dir, uin
 }
 
 /* What a verdict does to the packet. */
-static inline rte_edge_t apply(struct rte_mbuf *m, enum dp_fw_verdict v, uint16_t from,
-			       uint16_t to)
+static inline rte_edge_t apply(struct rte_mbuf *m, enum dp_fw_verdict v, uint16_t from, uint16_t to)
 {
 	uint8_t side;
 	uint16_t port;
@@ -225,17 +224,16 @@ static bool frag_key(const uint8_t *d, const struct dp_parse *p, uint32_t vni, s
 
 static inline struct fw_frag *frag_slot(const struct fw_frag *k)
 {
-	uint32_t h = rte_hash_crc(&k->vni, offsetof(struct fw_frag, verdict) -
-						   offsetof(struct fw_frag, vni),
-				  0);
+	uint32_t h = rte_hash_crc(
+		&k->vni, offsetof(struct fw_frag, verdict) - offsetof(struct fw_frag, vni), 0);
 
 	return &fw_frags[h & (FW_FRAG_SLOTS - 1)];
 }
 
 static inline bool frag_same(const struct fw_frag *a, const struct fw_frag *b)
 {
-	return memcmp(&a->vni, &b->vni, offsetof(struct fw_frag, verdict) -
-						offsetof(struct fw_frag, vni)) == 0;
+	return memcmp(&a->vni, &b->vni,
+		      offsetof(struct fw_frag, verdict) - offsetof(struct fw_frag, vni)) == 0;
 }
 
 /* The verdict for the first fragment of a datagram: its flow's, if it has one. */

@@ -111,8 +111,8 @@ static __rte_always_inline uint8_t fw_proto_bit(uint8_t proto)
 
 #define FW_L4_MATCH(e, t)                                                                          \
 	(!((e)->l4 & FW_L4_PORTS) ||                                                               \
-	 ((t)->src_port >= (e)->sport_lo && (t)->src_port <= (e)->sport_hi &&                       \
-	  (t)->dst_port >= (e)->dport_lo && (t)->dst_port <= (e)->dport_hi)) &&                     \
+	 ((t)->src_port >= (e)->sport_lo && (t)->src_port <= (e)->sport_hi &&                      \
+	  (t)->dst_port >= (e)->dport_lo && (t)->dst_port <= (e)->dport_hi)) &&                    \
 		(!((e)->l4 & FW_L4_ICMP_TYPE) || (t)->icmp_type == (e)->icmp_type) &&              \
 		(!((e)->l4 & FW_L4_ICMP_CODE) || (t)->icmp_code == (e)->icmp_code)
 

@@ -20,8 +20,8 @@ So `dpdk-telemetry.py -f <prefix>`, dpservice-exporter and dplane-exporter all w
 With EAL's `--no-telemetry` there is no DPDK socket and no socket of ours either.
 
 Commands are registered with `Commands.add(name, help, fn)`; a feature that owns the data
-(NAT, virtual services; the firewall does: features/firewall.py) asks for `Commands` and registers its command again, which
-replaces the placeholder here.
+asks for `Commands` and registers its command (features/firewall.py does); for NAT and
+virtual services, still to come, placeholders here answer what dpservice answers unused.
 """
 from __future__ import annotations
 

@@ -59,8 +59,8 @@ struct dp_fw_rule {
 
 /* What a verdict is decided on: the first packet of a flow, in its original direction. */
 struct dp_fw_tuple {
-	uint8_t family; /* 4 or 6 */
-	uint8_t proto;  /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	uint8_t family;              /* 4 or 6 */
+	uint8_t proto;               /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
 	uint16_t src_port, dst_port; /* TCP/UDP */
 	uint8_t icmp_type, icmp_code;
 	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
@@ -89,10 +89,10 @@ unsigned int dp_fw_rule_count(uint16_t port_id);
 
 /* Counters of a VF's interface, per direction (index enum dp_fw_direction). */
 struct dp_fw_stats {
-	uint64_t flows_denied[2];   /* flows decided denied (also when only audited) */
-	uint64_t audit_denied[2];   /* packets denied but let through (audit) */
-	uint64_t dropped[2];        /* packets denied and dropped (enforcing) */
-	uint64_t decisions;         /* verdicts decided on this interface, either side */
+	uint64_t flows_denied[2]; /* flows decided denied (also when only audited) */
+	uint64_t audit_denied[2]; /* packets denied but let through (audit) */
+	uint64_t dropped[2];      /* packets denied and dropped (enforcing) */
+	uint64_t decisions;       /* verdicts decided on this interface, either side */
 };
 int dp_fw_stats_get(uint16_t port_id, struct dp_fw_stats *stats);
 /* Zero them (a new interface on the port). */
@@ -103,10 +103,11 @@ int dp_fw_stats_reset(uint16_t port_id);
 /* The index of the first rule of rules[0..n) of the given direction that matches t, or -1. */
 int dp_fw_match(const struct dp_fw_rule *rules, unsigned int n, uint8_t direction,
 		const struct dp_fw_tuple *t);
-/* The verdict for a flow from a VM whose interface has src_rules (from_vf false: from the
- * underlay) to a VM whose interface has dst_rules (to_vf false: to the underlay). */
-enum dp_fw_verdict dp_fw_decide(bool from_vf, const struct dp_fw_rule *src_rules,
-				unsigned int src_n, bool to_vf, const struct dp_fw_rule *dst_rules,
-				unsigned int dst_n, const struct dp_fw_tuple *t);
+/* The verdict (enum dp_fw_verdict) for a flow from a VM whose interface has src_rules
+ * (from_vf false: from the underlay) to a VM whose interface has dst_rules (to_vf false: to
+ * the underlay); -EINVAL for a bad rule or tuple. */
+int dp_fw_decide(bool from_vf, const struct dp_fw_rule *src_rules, unsigned int src_n, bool to_vf,
+		 const struct dp_fw_rule *dst_rules, unsigned int dst_n,
+		 const struct dp_fw_tuple *t);
 
 #endif

@@ -14,8 +14,9 @@ PORT_FIELDS = ("src_port_lower", "dst_port_lower", "src_port_upper", "dst_port_u
 
 
 def _rule_id(raw: bytes, message: str) -> bytes:
-    """A C string in a 64-byte buffer: up to its first NUL, shorter than 64 bytes."""
-    if len(raw) >= ID_SIZE:
+    """A C string in a 64-byte buffer: not empty, up to its first NUL, shorter than 64
+    bytes."""
+    if not raw or len(raw) >= ID_SIZE:
         raise InvalidArgument(message)
     return raw.split(b"\0", 1)[0]
 

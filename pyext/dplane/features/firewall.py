@@ -16,17 +16,21 @@ order), as dpservice does. Each of these is an option:
 * --firewall-allow-drop-rules: DROP rules are accepted and deny what they match;
 * --firewall-priorities: rules are tried by priority, lowest first, ties in creation order.
 
+An interface holds at most --firewall-max-rules rules (dpservice has no limit; the default,
+16384, is the firmware's).
+
 Control thread only.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import socket
 
 from .. import _firmware
 from ..assembly import component
-from ..cmdline import Config, Option, feature_option
+from ..cmdline import Config, Option, _int_range, feature_option
 from ..errors import ErrorCode, ServiceError, failing_as
 from ..interfaces import Interface, Interfaces
 from ..telemetry import Commands
@@ -42,6 +46,11 @@ ALLOW_DROP = feature_option(Option(
 PRIORITIES = feature_option(Option(
     "firewall-priorities", None, "try firewall rules by priority, lowest value first, ties "
     "in creation order (default: creation order, priorities ignored, as dpservice does)"))
+
+MAX_RULES = feature_option(Option(
+    "firewall-max-rules", "N", f"firewall rules one interface may hold (1 - "
+    f"{_firmware.FW_MAX_RULES}); beyond, CreateFirewallRule answers OUT_OF_MEMORY",
+    _int_range(1, _firmware.FW_MAX_RULES), _firmware.FW_MAX_RULES))
 
 INGRESS, EGRESS = 0, 1
 DROP, ACCEPT = 0, 1
@@ -67,6 +76,7 @@ class Rule:
     icmp_type: int = ANY  # ICMP
     icmp_code: int = ANY
 
+    @functools.cached_property
     def firmware(self) -> tuple:
         """The tuple fw_rules_set() takes. dpservice compares port bounds unsigned: an
         upper bound of -1 under a lower one is no bound at all (65535)."""
@@ -98,6 +108,7 @@ class Firewall:
         self.enforce = bool(cfg.features.get(ENFORCE.dest))
         self.allow_drop = bool(cfg.features.get(ALLOW_DROP.dest))
         self.priorities = bool(cfg.features.get(PRIORITIES.dest))
+        self.max_rules = int(cfg.features.get(MAX_RULES.dest, _firmware.FW_MAX_RULES))
         self._interfaces = interfaces
         # interface id -> rule id -> rule, in creation order
         self._rules: dict[str, dict[bytes, Rule]] = {}
@@ -128,7 +139,7 @@ class Firewall:
         return ordered
 
     def _publish(self, iface: Interface, rules: dict[bytes, Rule]) -> None:
-        _firmware.fw_rules_set(iface.port.port_id, [r.firmware() for r in self._order(rules)])
+        _firmware.fw_rules_set(iface.port.port_id, [r.firmware for r in self._order(rules)])
 
     def create(self, iface_id: str, rule: Rule) -> Rule:
         """dpservice's order of checks: interface, id, action."""
@@ -139,7 +150,7 @@ class Firewall:
         if rule.action == DROP and not self.allow_drop:
             raise ServiceError(ErrorCode.NO_DROP_SUPPORT,
                                "DROP rules need --firewall-allow-drop-rules")
-        if len(rules) >= _firmware.FW_MAX_RULES:
+        if len(rules) >= self.max_rules:
             raise ServiceError(ErrorCode.OUT_OF_MEMORY,
                                f"{iface_id} holds {len(rules)} rules, the most it may")
         updated = {**rules, rule.id: rule}
