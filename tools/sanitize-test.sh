@@ -23,6 +23,7 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
     set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
+        tests/firewall \
         -k "not fuzz"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

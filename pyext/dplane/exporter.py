@@ -138,7 +138,33 @@ def _service_metrics(client: TelemetryClient, node: str) -> list[Metric]:
         number = _number(value)
         if number is not None:
             drops.add_metric([reason], number)
-    return [*metrics, calls, objects, saturation, entries, capacity, fill, drops]
+    return [*metrics, calls, objects, saturation, entries, capacity, fill, drops,
+            *_firewall_metrics(client)]
+
+
+FIREWALL_COUNTERS = (
+    ("flows_denied", "dplane_firewall_denied_flows",
+     "Flows the firewall rules deny (decisions), per interface and direction"),
+    ("audit_denied", "dplane_firewall_audit_denied_packets",
+     "Packets the rules deny but that pass because the firewall only audits"),
+    ("dropped", "dplane_firewall_dropped_packets",
+     "Packets the rules deny, dropped (--firewall-enforce)"),
+)
+
+
+def _firewall_metrics(client: TelemetryClient) -> list[Metric]:
+    """What enforcing the firewall cuts (or would cut), from /dplane/firewall/stats."""
+    stats = client.query("/dplane/firewall/stats") or {}
+    out = []
+    for field, name, help in FIREWALL_COUNTERS:
+        metric = CounterMetricFamily(name, help, labels=["interface_id", "direction"])
+        for iface, counters in stats.items():
+            for direction in ("ingress", "egress"):
+                number = _number((counters.get(direction) or {}).get(field))
+                if number is not None:
+                    metric.add_metric([iface, direction], number)
+        out.append(metric)
+    return out
 
 
 def read_metrics(client: TelemetryClient, node: str) -> list[Metric]:

@@ -142,3 +142,13 @@ def test_metrics_follow_traffic(exporter, svc):
                 > value(first, "dplane_graph_objects_total", graph_node=node))
     assert (value(final, "dps_hash_table_saturation", table="conntrack_table", stat="entries")
             > 0)
+    # vm2 has no ingress rule: the firewall (auditing, the default) counts what it would cut
+    audited = value(final, "dplane_firewall_audit_denied_packets_total", interface_id="vm2",
+                    direction="ingress")
+    assert audited is not None and audited > (value(
+        first, "dplane_firewall_audit_denied_packets_total", interface_id="vm2",
+        direction="ingress") or 0)
+    assert value(final, "dplane_firewall_dropped_packets_total", interface_id="vm2",
+                 direction="ingress") == 0
+    assert value(final, "dplane_firewall_denied_flows_total", interface_id="vm2",
+                 direction="ingress") > 0

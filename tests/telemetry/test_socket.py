@@ -25,6 +25,7 @@ OURS = [
     "/dp_service/table/saturation",
     "/dp_service/virtsvc/used_port_count",
     "/dplane/drops",
+    "/dplane/firewall/stats",
 ]
 DPDK = ["/", "/eal/heap_info", "/eal/heap_list", "/eal/params", "/ethdev/info",
         "/ethdev/link_status", "/ethdev/list", "/ethdev/stats", "/ethdev/xstats", "/help",

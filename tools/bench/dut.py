@@ -44,6 +44,7 @@ class Setup:
     hugepages: bool = False
     vfs: int = 0  # control: net_tap VFs dpbvf_0.. (in the bench's own network namespace)
     options: dict[str, int] = dataclasses.field(default_factory=dict)  # more [service] keys
+    fw_rules: int = 0  # encap/newflow: firewall rules on the VM's interface (see attach_vm)
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
@@ -158,6 +159,23 @@ no-stats = true
 """
 
 
+def firewall_rules(n: int) -> list[dpdk_pb2.CreateFirewallRuleRequest]:
+    """n egress rules on the bench VM, the first n-1 of which match none of its packets
+    (another source): a new flow is decided by the last one, after a scan of them all."""
+    def rule(i: int, src: bytes, length: int) -> dpdk_pb2.CreateFirewallRuleRequest:
+        pb = dpdk_pb2
+        return pb.CreateFirewallRuleRequest(interface_id=b"bench-vm", rule=pb.FirewallRule(
+            id=f"bench-{i}".encode(), direction=pb.EGRESS, action=pb.ACCEPT,
+            source_prefix=pb.Prefix(ip=pb.IpAddress(ipver=pb.IPV4, address=src),
+                                    length=length),
+            destination_prefix=pb.Prefix(ip=pb.IpAddress(ipver=pb.IPV4, address=b"0.0.0.0")),
+            protocol_filter=pb.ProtocolFilter(udp=pb.UdpFilter(src_port_lower=-1,
+                                                               dst_port_lower=-1))))
+
+    return [rule(i, f"192.0.{i // 256 % 256}.{i % 256}".encode(), 32) for i in range(n - 1)] + \
+        [rule(n - 1, b"0.0.0.0", 0)] * (n > 0)
+
+
 class Dplane:
     """Source of snapshots from a running dplane service."""
 
@@ -195,6 +213,8 @@ class Dplane:
             interface_id=b"bench-vm", vni=100, device_name="net_pcap0",
             ipv4_config=dpdk_pb2.IpConfig(primary_address=b"10.0.0.1"),
             ipv6_config=dpdk_pb2.IpConfig(primary_address=b"::")), timeout=RPC_TIMEOUT)]
+        replies += [api.CreateFirewallRule(rule, timeout=RPC_TIMEOUT)
+                    for rule in firewall_rules(self.setup.fw_rules)]
         started = time.monotonic()
         replies.append(api.CreateRoute(dpdk_pb2.CreateRouteRequest(vni=100, route=dpdk_pb2.Route(
             prefix=dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4,

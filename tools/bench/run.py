@@ -85,6 +85,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--flow-table-size", type=int, default=None,
                    help="newflow: conntrack table size in keys (default: the service's "
                         "850000, or twice --flows plus 1024 when that is more)")
+    p.add_argument("--fw-rules", type=int, default=0,
+                   help="encap, newflow: firewall egress rules on the VM's interface, a new "
+                        "flow decided by the last (default 0)")
     c = p.add_argument_group("control scenario")
     c.add_argument("--routes", type=int, default=100000,
                    help="routes loaded into one VNI with --window calls in flight "
@@ -192,7 +195,8 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
     out = {"testpmd": run_one(floor, args)}
     out["testpmd"].run_drops = floor.parser.run_drops
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
-                                  free_tcp_port(), args.scenario, hugepages=args.hugepages),
+                                  free_tcp_port(), args.scenario, hugepages=args.hugepages,
+                                  fw_rules=args.fw_rules),
                         workdir)
     out["dplane"] = run_one(dplane, args)
     return out
@@ -358,7 +362,8 @@ def build_report(args: argparse.Namespace, info: dict[str, Any],
                    "flows": args.flows, "size": args.size, "seed": args.seed,
                    "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
                    "burst": testpmd.BURST, "ring": testpmd.RING,
-                   "scenario": args.scenario, "hugepages": args.hugepages},
+                   "scenario": args.scenario, "hugepages": args.hugepages,
+                   "fw_rules": args.fw_rules},
         "summary": summarize(rounds),
         "rounds": [round_dict(r) for r in rounds],
         "warnings": warnings,
@@ -384,7 +389,7 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     table = newflow_table_size(args)
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), newflow_memory_mb(args), mbufs,
                                   free_tcp_port(), "newflow", flow_table_size=table,
-                                  hugepages=args.hugepages), workdir)
+                                  hugepages=args.hugepages, fw_rules=args.fw_rules), workdir)
     samples: list[tuple[float, int]] = []
     target = args.flows * 2  # keys
     try:
