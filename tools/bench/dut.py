@@ -28,6 +28,7 @@ from dplane.proto import (
     health_pb2,
     health_pb2_grpc,
 )
+from dplane.telemetry_client import TelemetryClient, socket_path
 
 RPC_TIMEOUT = 5.0
 
@@ -45,6 +46,7 @@ class Setup:
     vfs: int = 0  # control: net_tap VFs dpbvf_0.. (in the bench's own network namespace)
     options: dict[str, int] = dataclasses.field(default_factory=dict)  # more [service] keys
     fw_rules: int = 0  # encap/newflow: firewall rules on the VM's interface (see attach_vm)
+    telemetry: bool = False  # serve the telemetry socket (newflow counts firewall decisions)
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
@@ -69,7 +71,8 @@ lcores = "0,1"
 memory = "{'in-memory' if self.hugepages else 'no-huge'}"
 memory-mb = {self.memory_mb}
 file-prefix = {q(self.file_prefix)}
-args = ["--no-pci", "--no-telemetry", "--log-level=lib.eal:notice"]
+args = ["--no-pci", {'' if self.telemetry else '"--no-telemetry", '}"--log-level=lib.eal:notice",
+        "--log-level=lib.telemetry:error"]
 
 [firmware]
 mbufs = {self.mbufs}
@@ -235,6 +238,14 @@ class Dplane:
         after = time.monotonic()
         keys = next(t.entries for t in stats.tables if t.name == "conntrack_table")
         return (before + after) / 2, keys
+
+    def fw_decisions(self) -> tuple[float, int]:
+        """(time, flows the firewall has decided for the bench VM), over telemetry."""
+        before = time.monotonic()
+        with TelemetryClient(socket_path(self.setup.file_prefix)) as client:
+            stats = client.query("/dplane/firewall/stats")
+        after = time.monotonic()
+        return (before + after) / 2, stats["bench-vm"]["decisions"]
 
     def _serving(self) -> bool:
         stub = health_pb2_grpc.HealthStub(self._channel)

@@ -85,9 +85,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--flow-table-size", type=int, default=None,
                    help="newflow: conntrack table size in keys (default: the service's "
                         "850000, or twice --flows plus 1024 when that is more)")
-    p.add_argument("--fw-rules", type=int, default=0,
+    p.add_argument("--fw-rules", type=int, default=None,
                    help="encap, newflow: firewall egress rules on the VM's interface, a new "
-                        "flow decided by the last (default 0)")
+                        "flow decided by the last (default none); newflow then measures "
+                        "how fast the firewall decides the flows, which exist before the "
+                        "route does")
     c = p.add_argument_group("control scenario")
     c.add_argument("--routes", type=int, default=100000,
                    help="routes loaded into one VNI with --window calls in flight "
@@ -196,7 +198,7 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
     out["testpmd"].run_drops = floor.parser.run_drops
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
                                   free_tcp_port(), args.scenario, hugepages=args.hugepages,
-                                  fw_rules=args.fw_rules),
+                                  fw_rules=args.fw_rules or 0),
                         workdir)
     out["dplane"] = run_one(dplane, args)
     return out
@@ -384,33 +386,40 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
                 ) -> dict[str, Any]:
     """Every frame a new 5-tuple: the pcap holds --flows distinct flows, one frame each, and
     the rate is how fast the conntrack table fills with their keys (two per flow) once the
-    VF starts, sampled over gRPC. Only the first pass counts: after it the flows exist."""
+    VF starts, sampled over gRPC. Only the first pass counts: after it the flows exist.
+    With --fw-rules: how fast the firewall decides them once the route exists (its rules
+    were created before), sampled over telemetry: a flow is decided at its first packet that
+    gets past the route lookup."""
     mbufs, _ = pool(args.packets)
     table = newflow_table_size(args)
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), newflow_memory_mb(args), mbufs,
                                   free_tcp_port(), "newflow", flow_table_size=table,
-                                  hugepages=args.hugepages, fw_rules=args.fw_rules), workdir)
+                                  hugepages=args.hugepages, fw_rules=args.fw_rules or 0,
+                                  telemetry=args.fw_rules is not None), workdir)
     samples: list[tuple[float, int]] = []
-    target = args.flows * 2  # keys
+    # keys, two per flow; or the firewall's decisions, one per flow
+    per_flow = 1 if args.fw_rules is not None else 2
+    sample = dplane.fw_decisions if args.fw_rules is not None else dplane.conntrack_keys
+    target = args.flows * per_flow
     try:
         dplane.start(START_TIMEOUT)
         started = dplane.attach_vm()
         deadline = time.monotonic() + NEWFLOW_TIMEOUT
         while time.monotonic() < deadline:
-            samples.append(dplane.conntrack_keys())
+            samples.append(sample())
             if samples[-1][1] >= target:
                 break
     finally:
         exit_code = dplane.stop()
     done = [t for t, keys in samples if keys >= target]
     if not done:
-        raise ChildError(f"dplane newflow: only {samples[-1][1] // 2 if samples else 0} of "
+        raise ChildError(f"dplane newflow: only {samples[-1][1] // per_flow if samples else 0} of "
                          f"{args.flows} flows within {NEWFLOW_TIMEOUT:g} s")
     # the rate between the first samples past 10 % and past 90 % of the keys: the table
     # filling steadily, without the start (the first sample comes late) or the end
     first = next((t, k) for t, k in samples if k >= target // 10)
     last = next((t, k) for t, k in samples if k >= target * 9 // 10)
-    flows = (last[1] - first[1]) // 2
+    flows = (last[1] - first[1]) // per_flow
     seconds = last[0] - first[0]
     return {"flows": args.flows, "table_size": table,
             "seconds_from_start": round(done[0] - started, 4),
