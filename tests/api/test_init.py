@@ -19,7 +19,9 @@ SERVICE = dpdk_pb2.DESCRIPTOR.services_by_name["DPDKironcore"]
 IMPLEMENTED = {"Initialize", "CheckInitialized", "GetVersion", "CreateInterface", "DeleteInterface",
                "GetInterface", "ListInterfaces", "CheckVniInUse", "ResetVni",
                "CreateRoute", "DeleteRoute", "ListRoutes",
-               "CreatePrefix", "DeletePrefix", "ListPrefixes"}
+               "CreatePrefix", "DeletePrefix", "ListPrefixes",
+               "CreateFirewallRule", "GetFirewallRule", "DeleteFirewallRule",
+               "ListFirewallRules"}
 UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
 
 

@@ -76,12 +76,12 @@ def test_underlay_reply(dp):
     out = dp.run("conntrack", from_vm(dp, VM1, IP(**V4) / UDP(sport=1000, dport=53)), VM1)
     answer = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=53, dport=1000)
     back = run_underlay(dp, answer)
-    assert back.path == ["output"]
+    assert back.path == ["firewall"]
     assert (back.meta["flow_dir"], back.meta["flow_hash"]) == (1, out.meta["flow_hash"])
     error = (IP(src="192.0.2.1", dst="10.0.0.2") / ICMP(type=3, code=3)
              / IPerror(**V4) / UDPerror(sport=1000, dport=53))
     icmp = run_underlay(dp, error)
-    assert icmp.path == ["output"]
+    assert icmp.path == ["firewall"]
     assert (icmp.meta["flow_dir"], icmp.meta["flow_hash"]) == (1, out.meta["flow_hash"])
     assert dp.ct_list()[0]["packets"] == (1, 2)
     assert dp.ct_count() == 1
@@ -95,7 +95,7 @@ def test_underlay_dispatch_egress(dp, vnf_type, port):
     for inner in (IP(src="192.0.2.1", dst="10.0.0.2") / TCP(flags="S"),
                   IPv6(src="2001:db8::1", dst="fd00::2") / UDP()):
         result = run_underlay(dp, inner, vnf_type, port)
-        assert result.path == ["output"]
+        assert result.path == ["firewall"]
         m = result.meta
         assert (m["vni"], m["vnf_type"], m["out_port"], m["tun_port"]) == (
             VNI, vnf_type, VM1, VM1)
@@ -182,7 +182,7 @@ def test_table_full(plain):
     assert plain.edge("conntrack", udp(1003), VM1) == "ipv4_lookup"
     answer = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=53, dport=1005)
     reply = run_underlay(plain, answer)
-    assert (reply.path, reply.meta["flow_dir"]) == (["output"], 1)
+    assert (reply.path, reply.meta["flow_dir"]) == (["firewall"], 1)
     # fragments need no flow
     frag = from_vm(plain, VM1, IP(**V4, frag=2, proto=17) / (b"\x00" * 8))
     assert plain.edge("conntrack", frag, VM1) == "ipv4_lookup"

@@ -50,7 +50,7 @@ def test_to_vm_on_this_host(dp, node):
     """To another VM: out of its VF, the frame readdressed from that VF to that VM."""
     frame = from_vm(dp, VM1, packet(node, "vm2"))
     result = dp.run(node, frame, VM1, vni=VNI, flow_hash=3)
-    assert result.path == ["output"]
+    assert result.path == ["firewall"]
     assert (result.meta["out_port"], result.meta["route_depth"]) == (VM2, FAMILIES[node][1])
     expected = Ether(src=dp.port_mac[VM2], dst=VM_MAC[VM2]) / packet(node, "vm2")
     assert result.frame == bytes(expected)
@@ -60,10 +60,10 @@ def test_to_vm_on_this_host(dp, node):
 def test_vni_decides(dp, node):
     """VM1's address in VNI 200 is VM3's."""
     result = dp.run(node, from_vm(dp, VM2, packet(node, "vm1")), VM2, vni=VNI2)
-    assert (result.path, result.meta["out_port"]) == (["output"], VM3)
+    assert (result.path, result.meta["out_port"]) == (["firewall"], VM3)
     assert result.pkt.dst == VM_MAC[VM3]
     result = dp.run(node, from_vm(dp, VM2, packet(node, "vm1")), VM2, vni=VNI)
-    assert (result.path, result.meta["out_port"]) == (["output"], VM1)
+    assert (result.path, result.meta["out_port"]) == (["firewall"], VM1)
 
 
 @pytest.mark.parametrize("node", NODES)
@@ -86,7 +86,7 @@ def test_to_underlay(dp, node):
     """The default route: PF0 and its next hop; the frame is not touched (encap does it)."""
     frame = from_vm(dp, VM1, packet(node, "far"))
     result = dp.run(node, frame, VM1, vni=VNI, tun_port=VM1)
-    assert result.path == ["output"]
+    assert result.path == ["firewall"]
     m = result.meta
     assert (m["out_port"], m["route_depth"], m["nh_ipv6"]) == (PF0, 0, ip(REMOTE))
     assert result.frame == bytes(frame)
