@@ -102,9 +102,9 @@ static inline void count(uint64_t *counter)
 }
 
 /*
- * The verdict of a flow, for one of its packets in direction dir that goes from port `in`
- * towards port `out`; decided (again) when it has none or the rules of its ends changed.
- * *from / *to are the ports of the flow's original direction.
+ * The verdict of a flow, for one of its packets in direction dir, which came in on rx_port
+ * and leaves towards out; decided (again) when it has none or the rules of either end
+ * changed. *from / *to are set to the ports of the flow's original direction.
  */
 static enum dp_fw_verdict flow_verdict(struct dp_ct_flow *flow, uint8_t dir, uint16_t out,
 				       uint16_t rx_port, const uint8_t *icmp, uint16_t *from,
