@@ -2,6 +2,8 @@
 """CreateInterface, DeleteInterface, GetInterface, ListInterfaces."""
 from __future__ import annotations
 
+import ipaddress
+
 from .. import _firmware
 from ..control import ControlThread
 from ..errors import InvalidArgument
@@ -26,6 +28,13 @@ def create_spec(underlays: UnderlayGenerator,
     if ipv4 == NO_IPV4 and ipv6 == NO_IPV6:
         raise InvalidArgument("Invalid ipv4_config.primary_address and "
                               "ipv6_config.primary_address combination")
+    # beyond dpservice, which takes these (a VM cannot use them; traffic to them would go to
+    # every VM or none): same texts, the reason after a colon
+    for field, addr, none in (("ipv4_config", ipv4, NO_IPV4), ("ipv6_config", ipv6, NO_IPV6)):
+        reason = None if addr == none else validate.unusable(addr)
+        if reason:
+            raise InvalidArgument(f"Invalid {field}.primary_address: "
+                                  f"{ipaddress.ip_address(addr)} is {reason}")
     spec = InterfaceSpec(id="", vni=vni, ipv4=ipv4, ipv6=ipv6, device="")
     pxe = req.pxe_config
     if pxe.next_server:

@@ -45,6 +45,8 @@ class RouteApi:
             raise InvalidArgument("Invalid route.nexthop_address")
         if len(nexthop) != 16:  # the next hop is an underlay address
             raise ServiceError(ErrorCode.BAD_IPVER, "next hop must be IPv6")
+        if req.route.nexthop_vni >= validate.VNI_LIMIT:  # beyond dpservice, which takes it
+            raise InvalidArgument("Invalid route.nexthop_vni: VNI exceeds 24-bit range")
         self._control.call(self._routes.create, req.vni, prefix, length,
                            req.route.nexthop_vni, nexthop)
         return dpdk_pb2.CreateRouteResponse()

@@ -4,6 +4,7 @@ are text in bytes fields, IPv4 as inet_aton reads it, IPv6 as inet_pton reads it
 names must fit dpservice's 64-byte buffers."""
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 
@@ -36,6 +37,21 @@ def ipv6(text: bytes | str) -> bytes | None:
         return socket.inet_pton(socket.AF_INET6, value)
     except (UnicodeDecodeError, OSError, ValueError):
         return None
+
+
+def unusable(addr: bytes) -> str | None:
+    """Why a VM cannot have this address (broadcast, multicast, loopback, link-local), or
+    None. The all-zero address ("none") is the caller's to handle."""
+    ip = ipaddress.ip_address(addr)
+    if ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255"):
+        return "the broadcast address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    return None
 
 
 def address(addr: dpdk_pb2.IpAddress) -> bytes | None:
