@@ -38,12 +38,44 @@ static const rte_edge_t status_edge[] = {
 	[DP_DECAP_INNER_MISMATCH] = DECAP_INNER_MISMATCH,
 };
 
+extern bool dp_overlay_underlay_enforce;
+extern uint64_t dp_overlay_underlay_audit_count;
+
+/* Whether the inner destination (network order, of the given family) is what the underlay
+ * address stands for: the interface's own address, or one in the alias prefix. The VNF
+ * types of features still to come (VIP, NAT, LB) are theirs to check. */
+static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_iface_conf *iface,
+				     const uint8_t *dst, uint8_t l3_type)
+{
+	static const uint8_t none[16];
+	unsigned int full, rest;
+
+	switch (vnf->type) {
+	case DP_VNF_INTERFACE_IP:
+		if (l3_type == DP_L3_IPV4)
+			return memcmp(dst, iface->ipv4, 4) == 0 && memcmp(dst, none, 4) != 0;
+		return memcmp(dst, iface->ipv6, 16) == 0 && memcmp(dst, none, 16) != 0;
+	case DP_VNF_ALIAS_PFX:
+		if (vnf->family != (l3_type == DP_L3_IPV4 ? 4 : 6))
+			return false;
+		full = vnf->prefix_len / 8;
+		rest = vnf->prefix_len % 8;
+		if (memcmp(dst, vnf->prefix, full) != 0)
+			return false;
+		return !rest || ((dst[full] ^ vnf->prefix[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+	default:
+		return true;
+	}
+}
+
 static inline rte_edge_t decap(struct rte_mbuf *m)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ether_addr vm_mac;
 	enum dp_decap_status st;
+	const struct dp_iface_conf *iface;
+	const uint8_t *inner, *inner_dst;
 	const struct dp_vnf *vnf;
 	uint8_t underlay[16] __rte_aligned(8); /* the hash reads words: an aligned copy */
 	uint32_t inner_len;
@@ -56,7 +88,10 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	if (unlikely(!vnf))
 		return DECAP_UNKNOWN_UNDERLAY;
 	port = vnf->port_id;
-	if (unlikely(port >= DP_MAX_PORTS || !dp_port_iface(port)))
+	if (unlikely(port >= DP_MAX_PORTS))
+		return DECAP_NO_INTERFACE;
+	iface = dp_port_iface(port);
+	if (unlikely(!iface))
 		return DECAP_NO_INTERFACE;
 	dp_port_vm_mac(port, &vm_mac);
 	st = dp_ipip_decap(data, rte_pktmbuf_data_len(m), vm_mac.addr_bytes,
@@ -69,6 +104,15 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	if (unlikely(dp_parse_frame_inline(rte_pktmbuf_mtod(m, const uint8_t *), inner_len,
 					   &priv->parse) != DP_PARSE_OK))
 		return DECAP_BAD_INNER;
+	/* a tunnel must not carry a packet for someone else (another VM, another tenant) */
+	inner = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off;
+	inner_dst = inner + (priv->parse.l3_type == DP_L3_IPV4 ? 16 : 24);
+	if (unlikely(!inner_dst_belongs(vnf, iface, inner_dst, priv->parse.l3_type))) {
+		if (dp_overlay_underlay_enforce)
+			return DECAP_INNER_MISMATCH;
+		__atomic_store_n(&dp_overlay_underlay_audit_count,
+				 dp_overlay_underlay_audit_count + 1, __ATOMIC_RELAXED);
+	}
 	priv->vni = vnf->vni;
 	priv->vnf_type = vnf->type;
 	priv->out_port = port;

@@ -14,6 +14,8 @@
 #include "route.h"
 
 uint8_t dp_overlay_wcmp = 100;
+bool dp_overlay_underlay_enforce = true;
+uint64_t dp_overlay_underlay_audit_count;
 
 int dp_overlay_conf_set(uint8_t wcmp)
 {
@@ -24,6 +26,20 @@ int dp_overlay_conf_set(uint8_t wcmp)
 		return dp_errno(EINVAL);
 	dp_overlay_wcmp = wcmp;
 	return 0;
+}
+
+int dp_overlay_underlay_check_set(bool enforce)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	dp_overlay_underlay_enforce = enforce;
+	return 0;
+}
+
+uint64_t dp_overlay_underlay_audited(void)
+{
+	return __atomic_load_n(&dp_overlay_underlay_audit_count, __ATOMIC_RELAXED);
 }
 
 RTE_INIT(overlay_attach)

@@ -138,8 +138,14 @@ def _service_metrics(client: TelemetryClient, node: str) -> list[Metric]:
         number = _number(value)
         if number is not None:
             drops.add_metric([reason], number)
+    audited = CounterMetricFamily(
+        "dplane_underlay_mismatch_audited", "Tunnels delivered although their inner "
+        "destination was not what their underlay address stands for (--underlay-check=audit)")
+    number = _number((client.query("/dplane/checks") or {}).get("underlay_mismatch_audited"))
+    if number is not None:
+        audited.add_metric([], number)
     return [*metrics, calls, objects, saturation, entries, capacity, fill, drops,
-            *_firewall_metrics(client)]
+            *_firewall_metrics(client), audited]
 
 
 FIREWALL_COUNTERS = (

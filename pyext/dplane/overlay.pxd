@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Mirrors firmware/include/dplane/overlay.h.
-from libc.stdint cimport uint8_t, uint32_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 cdef extern from "dplane/overlay.h" nogil:
     enum:
@@ -23,3 +23,5 @@ cdef extern from "dplane/overlay.h" nogil:
     dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t dst_mac[6],
                                   const uint8_t src_mac[6], uint32_t *out_len)
     int dp_overlay_conf_set(uint8_t wcmp)
+    int dp_overlay_underlay_check_set(bint enforce)
+    uint64_t dp_overlay_underlay_audited()

@@ -41,3 +41,13 @@ def ipip_decap(data, bytes dst_mac, bytes src_mac):
 def overlay_conf_set(uint8_t wcmp):
     """Before core_start(): --wcmp, the share of IPv4 underlay traffic for PF0 in %."""
     _check(dp_overlay_conf_set(wcmp))
+
+
+def overlay_underlay_check_set(bint enforce):
+    """Before core_start(): drop tunnels whose inner destination does not belong to their
+    underlay address (enforce), or count and deliver them (audit)."""
+    _check(dp_overlay_underlay_check_set(enforce))
+
+
+def overlay_underlay_audited():
+    return dp_overlay_underlay_audited()

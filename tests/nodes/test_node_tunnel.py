@@ -33,6 +33,9 @@ from nodeutil import (
 
 INNER4 = IP(src="10.0.0.2", dst="192.0.2.1", tos=0x10, ttl=63) / UDP(sport=1, dport=2) / b"x"
 INNER6 = IPv6(src="fd00::2", dst="2001:db8::1", tc=0x10, hlim=63) / UDP(sport=1, dport=2)
+# what the underlay brings VM1 (and VM3, which has the same addresses in another VNI)
+TO_VM4 = IP(src="192.0.2.1", dst="10.0.0.2", tos=0x10, ttl=63) / UDP(sport=2, dport=1) / b"x"
+TO_VM6 = IPv6(src="2001:db8::1", dst="fd00::2", tc=0x10, hlim=63) / UDP(sport=2, dport=1)
 NEXT_HOP = "fc00:2::99"
 
 
@@ -83,7 +86,7 @@ def test_encap_drops(dp, frame, tun_port, edge):
 
 @pytest.mark.parametrize("port", [PF0, PF1])
 @pytest.mark.parametrize("vm, inner", [
-    (VM1, INNER4), (VM1, INNER6), (VM3, INNER4), (VM3, INNER6),
+    (VM1, TO_VM4), (VM1, TO_VM6), (VM3, TO_VM4), (VM3, TO_VM6),
     (VM1, IP(src="192.0.2.1", dst="10.0.0.2") / TCP(sport=80, dport=1000, flags="SA"))])
 def test_decap(dp, port, vm, inner):
     """To an interface's address: the VM's frame (from its VF to its MAC), its VNI, the VF
@@ -104,7 +107,9 @@ def test_decap(dp, port, vm, inner):
 def test_decap_vnf_types(dp, vnf_type):
     """Every VNF address of VM1's is decapsulated for VM1, with its type for conntrack's
     dispatch."""
-    result = dp.run("ipip_decap", from_underlay(dp, VNF_ADDR[vnf_type], INNER4), PF0)
+    inner = TO_VM4 if vnf_type != fw.VNF_ALIAS_PFX else (  # into VM1's prefix 10.1.0.0/24
+        IP(src="192.0.2.1", dst="10.1.0.77") / UDP(sport=2, dport=1))
+    result = dp.run("ipip_decap", from_underlay(dp, VNF_ADDR[vnf_type], inner), PF0)
     assert result.path == ["conntrack"]
     assert (result.meta["vnf_type"], result.meta["out_port"], result.meta["vni"]) == (
         vnf_type, VM1, VNI)
@@ -152,6 +157,22 @@ def test_decap_drops_from_cls(dp, make, edge):
         assert result.frame == frame
 
 
+@pytest.mark.parametrize("underlay, inner", [
+    (VMS[VM1].underlay, INNER4),  # VM1's own packet, back to it
+    (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.0.0.3") / UDP()),  # VM2's address
+    (VMS[VM1].underlay, IPv6(src="2001:db8::1", dst="fd00::3") / UDP()),
+    (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.1.0.1") / UDP()),  # VM1's prefix
+    (VNF_ADDR[fw.VNF_ALIAS_PFX], IP(src="192.0.2.1", dst="10.1.1.1") / UDP()),  # outside
+    (VNF_ADDR[fw.VNF_ALIAS_PFX], IPv6(src="2001:db8::1", dst="fd00::2") / UDP()),
+])
+def test_decap_inner_destination_mismatch(dp, underlay, inner):
+    """A tunnel carrying a packet for someone else than what its underlay address stands for
+    is dropped once decapsulated (--underlay-check=enforce, the default)."""
+    result = dp.run("cls", from_underlay(dp, underlay, inner), PF0, steps=4)
+    assert result.path == ["ipip_decap", "ipip_decap_inner_mismatch"]
+    assert result.frame[14:] == bytes(inner)
+
+
 @pytest.mark.parametrize("make, edge", [
     (lambda dp: raw_tunnel(dp, bytes(UDP()), nh=17), "ipip_decap_not_tunnel"),
     (lambda dp: bytes(Ether(src=NEIGH_MAC[PF0], dst=dp.port_mac[PF0]) / Dot1Q(vlan=3)
@@ -167,7 +188,8 @@ def test_decap_defensive(dp, make, edge):
 
 def test_decap_for_any_vm(dp):
     """VM2's address decapsulates for VM2, with VM2's MACs."""
-    result = dp.run("ipip_decap", from_underlay(dp, VMS[VM2].underlay, INNER4), PF1)
+    to_vm2 = IP(src="192.0.2.1", dst="10.0.0.3") / UDP(sport=2, dport=1)
+    result = dp.run("ipip_decap", from_underlay(dp, VMS[VM2].underlay, to_vm2), PF1)
     assert (result.path, result.meta["out_port"], result.meta["vni"]) == (
         ["conntrack"], VM2, VNI)
     assert (result.pkt.src, result.pkt.dst) == (dp.port_mac[VM2], VM_MAC[VM2])

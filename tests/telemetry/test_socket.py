@@ -24,6 +24,7 @@ OURS = [
     "/dp_service/nat/used_port_count",
     "/dp_service/table/saturation",
     "/dp_service/virtsvc/used_port_count",
+    "/dplane/checks",
     "/dplane/drops",
     "/dplane/firewall/stats",
 ]

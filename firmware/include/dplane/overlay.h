@@ -8,6 +8,7 @@
 #ifndef DPLANE_OVERLAY_H
 #define DPLANE_OVERLAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <dplane/enum.h>
@@ -19,6 +20,14 @@
 /* Before dp_core_start(): --wcmp, the share of IPv4 underlay traffic for PF0 in % (0-100; 100,
  * the default, sends it all to PF0). -EINVAL out of range, -EBUSY while running. */
 int dp_overlay_conf_set(uint8_t wcmp);
+
+/* Before dp_core_start(): what ipip_decap does with a tunnel whose inner destination does
+ * not belong to what its outer destination stands for (the interface's address, an address
+ * in the alias prefix): drop it as ipip_decap_inner_mismatch (enforce, the default), or
+ * count it and deliver it (audit). -EBUSY while running. */
+int dp_overlay_underlay_check_set(bool enforce);
+/* Tunnels delivered although their inner destination did not belong (audit). */
+uint64_t dp_overlay_underlay_audited(void);
 
 struct dp_encap_params {
 	uint8_t dst_mac[6]; /* the underlay router */
