@@ -22,6 +22,7 @@
 #include "node.h"
 #include "path.h"
 #include "port.h"
+#include "vni_dp.h"
 
 enum {
 	CT_DROP = 0,
@@ -32,6 +33,7 @@ enum {
 	CT_TABLE_FULL,
 	CT_NO_INTERFACE,
 	CT_VNF_UNSUPPORTED,
+	CT_SPOOFED_SOURCE,
 	CT_EDGE_COUNT,
 };
 
@@ -71,6 +73,40 @@ static inline rte_edge_t untracked_fragment(struct rte_mbuf *m, const struct dp_
 	return forward(m, priv);
 }
 
+uint8_t dp_ct_source_mode = DP_CT_SOURCE_AUDIT;
+uint64_t dp_ct_spoofed_count[DP_MAX_PORTS]; /* the worker's */
+
+/* Whether a VM's packet has the VM's source: the interface's address, an IPv6 link-local
+ * one, or one whose route in the VNI leads back to this VF (an alias prefix). */
+static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,
+				const struct dp_iface_conf *iface, uint16_t port)
+{
+	const struct dp_vni_dp *v;
+	const struct dp_nexthop *nh;
+
+	if (p->l3_type == DP_L3_IPV4) {
+		const uint8_t *src = d + p->l3_off + 12;
+		uint32_t host;
+
+		if (likely(memcmp(src, iface->ipv4, 4) == 0 && iface->ipv4[0]))
+			return true;
+		v = dp_vni_lookup(iface->vni);
+		host = (uint32_t)src[0] << 24 | (uint32_t)src[1] << 16 | (uint32_t)src[2] << 8 |
+		       src[3];
+		nh = v ? dp_fib4_lookup(v, host) : NULL;
+	} else {
+		const uint8_t *src = d + p->l3_off + 8;
+
+		if (likely(memcmp(src, iface->ipv6, 16) == 0))
+			return true;
+		if (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) /* fe80::/10 */
+			return true;
+		v = dp_vni_lookup(iface->vni);
+		nh = v ? dp_fib6_lookup(v, src) : NULL;
+	}
+	return nh && nh->port_id == port && nh->depth > 0;
+}
+
 /* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */
 static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 {
@@ -82,6 +118,16 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 
 		if (unlikely(!iface))
 			return CT_NO_INTERFACE;
+		if (dp_ct_source_mode != DP_CT_SOURCE_OFF &&
+		    (priv->parse.l3_type == DP_L3_IPV4 || priv->parse.l3_type == DP_L3_IPV6) &&
+		    unlikely(!source_is_vm(rte_pktmbuf_mtod(m, const uint8_t *), &priv->parse,
+					   iface, m->port))) {
+			uint64_t *spoofed = &dp_ct_spoofed_count[m->port];
+
+			__atomic_store_n(spoofed, *spoofed + 1, __ATOMIC_RELAXED);
+			if (dp_ct_source_mode == DP_CT_SOURCE_ENFORCE)
+				return CT_SPOOFED_SOURCE;
+		}
 		priv->vni = iface->vni;
 		priv->vnf_type = DP_VNF_UNDEFINED;
 		priv->tun_port = m->port;
@@ -259,7 +305,8 @@ DP_NODE_BURST(conntrack_node, "conntrack", conntrack_classify, CT_EDGE_COUNT,
 	[CT_BAD_ICMP_ERROR] = "conntrack_bad_icmp_error",
 	[CT_TABLE_FULL] = "conntrack_table_full",
 	[CT_NO_INTERFACE] = "conntrack_no_interface",
-	[CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported");
+	[CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported",
+	[CT_SPOOFED_SOURCE] = "conntrack_spoofed_source");
 /* clang-format on */
 
 DP_DROP_REGISTER(conntrack_not_ip);
@@ -269,6 +316,7 @@ DP_DROP_REGISTER(conntrack_bad_icmp_error);
 DP_DROP_REGISTER(conntrack_table_full);
 DP_DROP_REGISTER(conntrack_no_interface);
 DP_DROP_REGISTER(conntrack_vnf_unsupported);
+DP_DROP_REGISTER(conntrack_spoofed_source);
 
 RTE_INIT(conntrack_cls_register)
 {

@@ -88,6 +88,36 @@ int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
 	return 0;
 }
 
+extern uint8_t dp_ct_source_mode;
+extern uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
+
+int dp_ct_source_check_set(uint8_t mode)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	if (mode > DP_CT_SOURCE_ENFORCE)
+		return dp_errno(EINVAL);
+	dp_ct_source_mode = mode;
+	return 0;
+}
+
+uint64_t dp_ct_spoofed(uint16_t port_id)
+{
+	if (port_id >= DP_MAX_PORTS)
+		return 0;
+	return __atomic_load_n(&dp_ct_spoofed_count[port_id], __ATOMIC_RELAXED);
+}
+
+int dp_ct_spoofed_reset(uint16_t port_id)
+{
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS)
+		return dp_errno(EINVAL);
+	__atomic_store_n(&dp_ct_spoofed_count[port_id], 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
 #define CT_IDX_BATCH 64
 
 unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n)
@@ -478,7 +508,13 @@ static void ct_fini(void)
 	dp_ct_hash = NULL;
 }
 
-static struct dp_module ct_module = {.name = "conntrack", .init = ct_init, .fini = ct_fini};
+/* The source check looks up routes in the VMs' VNIs. */
+static struct dp_module ct_module = {
+	.name = "conntrack",
+	.depends = {"vni"},
+	.init = ct_init,
+	.fini = ct_fini,
+};
 DP_MODULE_REGISTER(ct_module);
 
 DP_TABLE_USAGE_REGISTER(ct_usage);

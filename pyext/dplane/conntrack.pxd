@@ -46,6 +46,13 @@ cdef extern from "dplane/conntrack.h" nogil:
         uint8_t prefix[16]
 
     int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
+    enum dp_ct_source_check:
+        DP_CT_SOURCE_OFF
+        DP_CT_SOURCE_AUDIT
+        DP_CT_SOURCE_ENFORCE
+    int dp_ct_source_check_set(uint8_t mode)
+    uint64_t dp_ct_spoofed(uint16_t port_id)
+    int dp_ct_spoofed_reset(uint16_t port_id)
     int dp_ct_age()
     int dp_ct_flush(const dp_ct_filter *filter)
     int dp_ct_flush_all()

@@ -16,6 +16,24 @@ def ct_conf_set(uint32_t capacity, uint32_t timeout_s):
     _check(dp_ct_conf_set(capacity, timeout_s))
 
 
+CT_SOURCE_CHECK = {'off': DP_CT_SOURCE_OFF, 'audit': DP_CT_SOURCE_AUDIT,
+                   'enforce': DP_CT_SOURCE_ENFORCE}
+
+
+def ct_source_check_set(str mode):
+    """Before core_start(): 'off', 'audit' or 'enforce' (see dp_ct_source_check)."""
+    _check(dp_ct_source_check_set(CT_SOURCE_CHECK[mode]))
+
+
+def ct_spoofed(uint16_t port_id):
+    """Packets of the VF whose source was not its VM's."""
+    return dp_ct_spoofed(port_id)
+
+
+def ct_spoofed_reset(uint16_t port_id):
+    _check(dp_ct_spoofed_reset(port_id))
+
+
 def ct_age():
     cdef int rc
     with nogil:

@@ -141,11 +141,20 @@ def _service_metrics(client: TelemetryClient, node: str) -> list[Metric]:
     audited = CounterMetricFamily(
         "dplane_underlay_mismatch_audited", "Tunnels delivered although their inner "
         "destination was not what their underlay address stands for (--underlay-check=audit)")
-    number = _number((client.query("/dplane/checks") or {}).get("underlay_mismatch_audited"))
+    checks = client.query("/dplane/checks") or {}
+    number = _number(checks.get("underlay_mismatch_audited"))
     if number is not None:
         audited.add_metric([], number)
+    spoofed = CounterMetricFamily(
+        "dplane_spoofed_source_packets", "Packets of a VM whose source was not the VM's "
+        "(--source-check: counted when auditing, dropped too when enforcing)",
+        labels=["interface_id"])
+    for iface, value in (checks.get("spoofed_source") or {}).items():
+        number = _number(value)
+        if number is not None:
+            spoofed.add_metric([iface], number)
     return [*metrics, calls, objects, saturation, entries, capacity, fill, drops,
-            *_firewall_metrics(client), audited]
+            *_firewall_metrics(client), audited, spoofed]
 
 
 FIREWALL_COUNTERS = (

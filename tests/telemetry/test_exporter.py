@@ -105,6 +105,9 @@ def test_own_metrics(exporter):
     assert value(samples, "dplane_table_capacity", table="vnf_table") == 131072  # default
     assert value(samples, "dplane_table_entries", table="vnf_table") == len(VMS)
     assert value(samples, "dplane_graph_objects_total", graph_node="cls") is not None
+    assert value(samples, "dplane_underlay_mismatch_audited_total") == 0
+    for vm in VMS:
+        assert value(samples, "dplane_spoofed_source_packets_total", interface_id=vm) == 0
 
 
 def test_metrics_follow_traffic(exporter, svc):

@@ -82,6 +82,22 @@ struct dp_ct_filter {
 
 /* Before dp_core_start(): table size in keys (two per flow) and the idle timeout. */
 int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s);
+
+/* What conntrack does with a VM's packet whose source is not the VM's: neither the
+ * interface's address nor one whose route leads back to the VM's own VF (its alias
+ * prefixes); IPv6 link-local sources are the VM's. (DHCP from 0.0.0.0 and ND never get
+ * here: cls hands them to their nodes.) */
+enum dp_ct_source_check {
+	DP_CT_SOURCE_OFF = 0,
+	DP_CT_SOURCE_AUDIT,   /* count it per interface, let it through */
+	DP_CT_SOURCE_ENFORCE, /* count it, drop it before it creates a flow */
+};
+/* Before dp_core_start(). -EINVAL: not a mode; -EBUSY while running. */
+int dp_ct_source_check_set(uint8_t mode);
+/* Packets of a VF with a source that was not the VM's, since its last reset. */
+uint64_t dp_ct_spoofed(uint16_t port_id);
+/* Zero them (a new interface on the port). */
+int dp_ct_spoofed_reset(uint16_t port_id);
 /* Remove flows idle for longer than their timeout; returns how many. */
 int dp_ct_age(void);
 /* Remove the flows the filter selects; returns how many. */

@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Checks that keep tenants apart on the packet path, beyond dpservice (which has none):
 
+* --source-check=off|audit|enforce: a VM's packet must have the VM's source (the
+  interface's address, an address of one of its alias prefixes, an IPv6 link-local one;
+  DHCP from 0.0.0.0 and ND are answered before the check). Otherwise it is a spoof: counted
+  per interface (audit, the default: dpservice forwards spoofs, and a VM configured with an
+  address its controller does not know would lose its traffic), and with enforce dropped
+  (`conntrack_spoofed_source`) before it creates a flow.
+
 * --underlay-check=enforce|audit: a tunnel from the underlay must carry a packet for what
   its outer destination stands for (the interface's address, an address in the alias
   prefix). Otherwise ipip_decap drops it as `ipip_decap_inner_mismatch` (enforce, the
@@ -15,8 +22,13 @@ from __future__ import annotations
 from .. import _firmware
 from ..assembly import component
 from ..cmdline import Config, Option, _choice, feature_option
+from ..interfaces import Interface, Interfaces
 from ..telemetry import Commands
 
+SOURCE_CHECK = feature_option(Option(
+    "source-check", "MODE", "VM packets whose source is not the VM's: 'off', 'audit' "
+    "(default: count them per interface) or 'enforce' (count and drop them)",
+    _choice("off", "audit", "enforce"), "audit"))
 UNDERLAY_CHECK = feature_option(Option(
     "underlay-check", "MODE", "tunnels whose inner destination is not the VM (or prefix) "
     "their underlay address stands for: 'enforce' (default) drops them, 'audit' counts and "
@@ -25,14 +37,25 @@ UNDERLAY_CHECK = feature_option(Option(
 
 @component
 class IsolationChecks:
-    def __init__(self, cfg: Config, commands: Commands) -> None:
+    def __init__(self, cfg: Config, interfaces: Interfaces, commands: Commands) -> None:
+        self.source_check = cfg.features.get(SOURCE_CHECK.dest, "audit")
         self.underlay_check = cfg.features.get(UNDERLAY_CHECK.dest, "enforce")
+        self._interfaces = interfaces
+        interfaces.on_delete.append(self._drop_interface)
         commands.add("/dplane/checks", "Returns the tenant isolation checks' settings and "
                      "what they let through while auditing.", lambda params: self.report())
 
     def configure(self) -> None:
+        _firmware.ct_source_check_set(self.source_check)
         _firmware.overlay_underlay_check_set(self.underlay_check == "enforce")
 
     def report(self) -> dict:
-        return {"underlay_check": self.underlay_check,
+        return {"source_check": self.source_check,
+                "spoofed_source": {iface.id: _firmware.ct_spoofed(iface.port.port_id)
+                                   for iface in self._interfaces},
+                "underlay_check": self.underlay_check,
                 "underlay_mismatch_audited": _firmware.overlay_underlay_audited()}
+
+    def _drop_interface(self, iface: Interface) -> None:
+        """The next interface on the port starts counting from zero."""
+        _firmware.ct_spoofed_reset(iface.port.port_id)
