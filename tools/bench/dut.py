@@ -31,6 +31,7 @@ from dplane.proto import (
 from dplane.telemetry_client import TelemetryClient, socket_path
 
 RPC_TIMEOUT = 5.0
+VM_IPV4 = "10.0.0.1"  # the bench VM's address: its traffic's source
 
 
 @dataclasses.dataclass
@@ -214,7 +215,7 @@ class Dplane:
         api.Initialize(dpdk_pb2.InitializeRequest(), timeout=RPC_TIMEOUT)
         replies = [api.CreateInterface(dpdk_pb2.CreateInterfaceRequest(
             interface_id=b"bench-vm", vni=100, device_name="net_pcap0",
-            ipv4_config=dpdk_pb2.IpConfig(primary_address=b"10.0.0.1"),
+            ipv4_config=dpdk_pb2.IpConfig(primary_address=VM_IPV4.encode()),
             ipv6_config=dpdk_pb2.IpConfig(primary_address=b"::")), timeout=RPC_TIMEOUT)]
         replies += [api.CreateFirewallRule(rule, timeout=RPC_TIMEOUT)
                     for rule in firewall_rules(self.setup.fw_rules)]

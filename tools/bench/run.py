@@ -137,7 +137,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def traffic(args: argparse.Namespace) -> Traffic:
-    return Traffic(packets=args.packets, flows=args.flows, size=args.size, seed=args.seed)
+    # a VM sends from its own address (the service checks sources, --source-check)
+    src = dut.VM_IPV4 if args.scenario in ("encap", "newflow") else None
+    return Traffic(packets=args.packets, flows=args.flows, size=args.size, seed=args.seed,
+                   src=src)
 
 
 def pool(packets: int) -> tuple[int, int]:

@@ -42,6 +42,7 @@ class Traffic:
     flows: int    # distinct 5-tuples among them
     size: int     # frame size on the wire, FCS included
     seed: int
+    src: str | None = None  # every frame's source (a VM's address), or random in SRC_NET
 
     def validate(self) -> None:
         if not MIN_FRAME <= self.size <= MAX_FRAME:
@@ -57,13 +58,15 @@ def _random_ip(rng: random.Random, net: ipaddress.IPv4Network) -> str:
     return str(net[rng.randrange(1, net.num_addresses - 1)])
 
 
-def make_flows(count: int, seed: int) -> list[Flow]:
-    """`count` distinct UDP 5-tuples, the same ones for the same seed."""
+def make_flows(count: int, seed: int, src: str | None = None) -> list[Flow]:
+    """`count` distinct UDP 5-tuples, the same ones for the same seed; from `src` if given,
+    else from random sources."""
     rng = random.Random(seed)
     seen: set[Flow] = set()
     flows: list[Flow] = []
     while len(flows) < count:
-        flow = Flow(_random_ip(rng, SRC_NET), _random_ip(rng, DST_NET),
+        source = _random_ip(rng, SRC_NET)
+        flow = Flow(src or source, _random_ip(rng, DST_NET),
                     rng.randrange(1024, 65536), rng.randrange(1024, 65536))
         if flow not in seen:
             seen.add(flow)
@@ -108,7 +111,7 @@ def fast_frames(flows: list[Flow], size: int) -> list[bytes]:
 
 def write_pcap(traffic: Traffic, path: pathlib.Path) -> None:
     traffic.validate()
-    frames = fast_frames(make_flows(traffic.flows, traffic.seed), traffic.size)
+    frames = fast_frames(make_flows(traffic.flows, traffic.seed, traffic.src), traffic.size)
     writer = RawPcapWriter(str(path), linktype=DLT_EN10MB, sync=False)
     try:
         writer.write_header(None)  # linktype is given: nothing to guess
