@@ -17,6 +17,7 @@
 #include "mbuf.h"
 #include "module.h"
 #include "node.h"
+#include "cksum.h"
 #include "parse_inline.h"
 #include "port.h"
 
@@ -37,6 +38,7 @@ enum {
 	CLS_NO_INTERFACE,
 	CLS_NO_HANDLER,
 	CLS_MULTICAST,
+	CLS_BAD_IPV4_CHECKSUM,
 	CLS_EDGE_COUNT,
 };
 
@@ -165,6 +167,8 @@ static inline rte_edge_t cls_next(struct rte_mbuf *m)
 	case DP_L3_ARP:
 		return class_edge[DP_CLS_VF_ARP];
 	case DP_L3_IPV4:
+		if (unlikely(!dp_rx_ipv4_cksum_ok(m, data + p->l3_off)))
+			return CLS_BAD_IPV4_CHECKSUM;
 		return class_next(DP_CLS_VF_IPV4, data, p);
 	case DP_L3_IPV6:
 		if (p->l4_proto == IPPROTO_ICMPV6 && p->l4_off) {
@@ -194,7 +198,8 @@ DP_NODE(cls_node, "cls", cls_next, CLS_EDGE_COUNT,
 	[CLS_PF_NOT_TUNNEL] = "cls_pf_not_tunnel",
 	[CLS_NO_INTERFACE] = "cls_no_interface",
 	[CLS_NO_HANDLER] = "cls_no_handler",
-	[CLS_MULTICAST] = "cls_multicast");
+	[CLS_MULTICAST] = "cls_multicast",
+	[CLS_BAD_IPV4_CHECKSUM] = "cls_bad_ipv4_checksum");
 /* clang-format on */
 
 DP_DROP_REGISTER(cls_bad_ether);
@@ -210,6 +215,7 @@ DP_DROP_REGISTER(cls_pf_not_tunnel);
 DP_DROP_REGISTER(cls_no_interface);
 DP_DROP_REGISTER(cls_no_handler);
 DP_DROP_REGISTER(cls_multicast);
+DP_DROP_REGISTER(cls_bad_ipv4_checksum);
 
 static struct dp_module cls_module = {.name = "cls", .edges = cls_edges};
 DP_MODULE_REGISTER(cls_module);

@@ -30,6 +30,8 @@ static int port_configure(uint16_t port_id, struct rte_mempool *pool, bool pf)
 	if (ret < 0)
 		return ret;
 	conf.txmode.offloads = tx_offloads & info.tx_offload_capa;
+	/* the NIC's verdict on IPv4 header checksums, where it gives one (cksum.h) */
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM & info.rx_offload_capa;
 
 	ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
 	if (ret < 0) {

@@ -11,6 +11,7 @@
 #include <dplane/overlay.h>
 #include <dplane/vnf.h>
 
+#include "cksum.h"
 #include "cls.h"
 #include "mbuf.h"
 #include "node.h"
@@ -28,6 +29,7 @@ enum {
 	DECAP_BAD_LENGTH,
 	DECAP_INNER_MISMATCH,
 	DECAP_BAD_INNER,
+	DECAP_BAD_INNER_CHECKSUM,
 	DECAP_EDGE_COUNT,
 };
 
@@ -104,8 +106,10 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	if (unlikely(dp_parse_frame_inline(rte_pktmbuf_mtod(m, const uint8_t *), inner_len,
 					   &priv->parse) != DP_PARSE_OK))
 		return DECAP_BAD_INNER;
-	/* a tunnel must not carry a packet for someone else (another VM, another tenant) */
 	inner = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off;
+	if (priv->parse.l3_type == DP_L3_IPV4 && unlikely(!dp_ipv4_hdr_cksum_ok(inner)))
+		return DECAP_BAD_INNER_CHECKSUM; /* the NIC checked the outer header, if any */
+	/* a tunnel must not carry a packet for someone else (another VM, another tenant) */
 	inner_dst = inner + (priv->parse.l3_type == DP_L3_IPV4 ? 16 : 24);
 	if (unlikely(!inner_dst_belongs(vnf, iface, inner_dst, priv->parse.l3_type))) {
 		if (dp_overlay_underlay_enforce)
@@ -130,7 +134,8 @@ DP_NODE(ipip_decap_node, "ipip_decap", decap, DECAP_EDGE_COUNT,
 	[DECAP_NOT_TUNNEL] = "ipip_decap_not_tunnel",
 	[DECAP_BAD_LENGTH] = "ipip_decap_bad_length",
 	[DECAP_INNER_MISMATCH] = "ipip_decap_inner_mismatch",
-	[DECAP_BAD_INNER] = "ipip_decap_bad_inner");
+	[DECAP_BAD_INNER] = "ipip_decap_bad_inner",
+	[DECAP_BAD_INNER_CHECKSUM] = "ipip_decap_bad_inner_checksum");
 /* clang-format on */
 
 DP_DROP_REGISTER(ipip_decap_unknown_underlay);
@@ -140,6 +145,7 @@ DP_DROP_REGISTER(ipip_decap_not_tunnel);
 DP_DROP_REGISTER(ipip_decap_bad_length);
 DP_DROP_REGISTER(ipip_decap_inner_mismatch);
 DP_DROP_REGISTER(ipip_decap_bad_inner);
+DP_DROP_REGISTER(ipip_decap_bad_inner_checksum);
 
 RTE_INIT(ipip_decap_cls_register)
 {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_Router_Alert
 from scapy.layers.inet6 import (
     ICMPv6EchoRequest,
     ICMPv6ND_NA,
@@ -55,6 +55,12 @@ def vm(dp, l3, port=VM1):
     (IP(src="10.0.0.2", dst="255.255.255.255") / UDP(sport=137, dport=137), "cls_multicast"),
     (IPv6(src="fe80::2", dst="ff02::fb") / UDP(sport=5353, dport=5353), "cls_multicast"),
     (IPv6(src="fe80::2", dst="ff02::16") / ICMPv6EchoRequest(), "cls_multicast"),
+    # a wrong IPv4 header checksum (summed in software: these frames have no NIC verdict)
+    (IP(src="10.0.0.2", dst="192.0.2.1", chksum=0x1234) / UDP(), "cls_bad_ipv4_checksum"),
+    (IP(src="0.0.0.0", dst="255.255.255.255", chksum=0) / UDP(sport=68, dport=67),
+     "cls_bad_ipv4_checksum"),
+    (IP(src="10.0.0.2", dst="192.0.2.1", options=[IPOption_Router_Alert()]) / UDP(),
+     "conntrack"),
 ], ids=lambda v: v if isinstance(v, str) else v.summary())
 def test_from_vm(dp, l3, edge):
     assert dp.edge("cls", vm(dp, l3), VM1) == edge

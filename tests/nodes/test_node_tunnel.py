@@ -157,6 +157,16 @@ def test_decap_drops_from_cls(dp, make, edge):
         assert result.frame == frame
 
 
+def test_decap_inner_checksum(dp):
+    """The inner IPv4 header's checksum is checked once the tunnel is off (the NIC saw only
+    the outer header)."""
+    bad = IP(src="192.0.2.1", dst="10.0.0.2", chksum=0xbeef) / UDP(sport=2, dport=1)
+    result = dp.run("cls", from_underlay(dp, VMS[VM1].underlay, bad), PF0, steps=4)
+    assert result.path == ["ipip_decap", "ipip_decap_bad_inner_checksum"]
+    result = dp.run("cls", from_underlay(dp, VMS[VM1].underlay, TO_VM4), PF0, steps=2)
+    assert result.path == ["ipip_decap", "conntrack"]
+
+
 @pytest.mark.parametrize("underlay, inner", [
     (VMS[VM1].underlay, INNER4),  # VM1's own packet, back to it
     (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.0.0.3") / UDP()),  # VM2's address
