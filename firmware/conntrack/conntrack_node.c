@@ -73,9 +73,6 @@ static inline rte_edge_t untracked_fragment(struct rte_mbuf *m, const struct dp_
 	return forward(m, priv);
 }
 
-uint8_t dp_ct_source_mode = DP_CT_SOURCE_AUDIT;
-uint64_t dp_ct_spoofed_count[DP_MAX_PORTS]; /* the worker's */
-
 /* Whether a VM's packet has the VM's source: the interface's address, an IPv6 link-local
  * one, or one whose route in the VNI leads back to this VF (an alias prefix). */
 static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,

@@ -88,8 +88,8 @@ int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
 	return 0;
 }
 
-extern uint8_t dp_ct_source_mode;
-extern uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
+uint8_t dp_ct_source_mode = DP_CT_SOURCE_AUDIT;
+uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
 
 int dp_ct_source_check_set(uint8_t mode)
 {

@@ -18,6 +18,7 @@
 #include <rte_hash_crc.h>
 
 #include <dplane/conntrack.h>
+#include <dplane/core.h>
 
 /*
  * A key as the table stores it: dpservice's 44 bytes and 4 zero bytes. 48 bytes compare
@@ -57,6 +58,11 @@ static inline uintptr_t dp_ct_data(const struct dp_ct_flow *flow, unsigned int d
 }
 
 extern struct rte_hash *dp_ct_hash;
+
+/* The source check (enum dp_ct_source_check), and per VF the packets it found spoofed
+ * (written by the worker). */
+extern uint8_t dp_ct_source_mode;
+extern uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
 
 #define DP_CT_HASH_INIT 0xfee1900d /* dpservice's */
 

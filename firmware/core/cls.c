@@ -14,10 +14,10 @@
 
 #include "cls.h"
 #include "ctl.h"
+#include "cksum.h"
 #include "mbuf.h"
 #include "module.h"
 #include "node.h"
-#include "cksum.h"
 #include "parse_inline.h"
 #include "port.h"
 

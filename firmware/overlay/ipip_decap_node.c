@@ -15,6 +15,7 @@
 #include "cls.h"
 #include "mbuf.h"
 #include "node.h"
+#include "overlay_dp.h"
 #include "parse_inline.h"
 #include "port.h"
 #include "vnf_dp.h"
@@ -39,9 +40,6 @@ static const rte_edge_t status_edge[] = {
 	[DP_DECAP_BAD_LENGTH] = DECAP_BAD_LENGTH,
 	[DP_DECAP_INNER_MISMATCH] = DECAP_INNER_MISMATCH,
 };
-
-extern bool dp_overlay_underlay_enforce;
-extern uint64_t dp_overlay_underlay_audit_count;
 
 /* Whether the inner destination (network order, of the given family) is what the underlay
  * address stands for: the interface's own address, or one in the alias prefix. The VNF

@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "module.h"
+#include "overlay_dp.h"
 #include "path.h"
 #include "route.h"
 

@@ -13,11 +13,9 @@
 #include <rte_mbuf.h>
 
 #include "mbuf.h"
+#include "overlay_dp.h"
 #include "port.h"
 #include "vni_dp.h"
-
-/* --wcmp: the share of IPv4 underlay traffic for PF0, in %; 100 = no WCMP (overlay.c). */
-extern uint8_t dp_overlay_wcmp;
 
 /* The PF for IPv4 traffic to the underlay (dpservice's multipath): with --wcmp < 100, a
  * 10-slot table, round(wcmp / 10) slots for PF0 and the rest for PF1, indexed by the flow
