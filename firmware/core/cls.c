@@ -12,9 +12,9 @@
 
 #include <dplane/parse.h>
 
+#include "cksum.h"
 #include "cls.h"
 #include "ctl.h"
-#include "cksum.h"
 #include "mbuf.h"
 #include "module.h"
 #include "node.h"
