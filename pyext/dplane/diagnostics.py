@@ -10,7 +10,8 @@ import threading
 
 import grpc
 
-from . import _firmware, graph_stats, tracing
+from . import _firmware, cmdline, graph_stats, tracing
+from .cmdline import Config
 from .control import ControlThread
 from .features.uplinks import Uplinks
 from .ports import Ports
@@ -20,9 +21,34 @@ from .tables import Tables
 SERVICE_NAME = "dplane.v1.Diagnostics"
 
 
-def collect(ports: Ports, uplinks: Uplinks, tables: Tables) -> dplane_pb2.GetStatsResponse:
+# what an operator asks the service, not a setting of it
+_NOT_SETTINGS = {"help", "version", "print-eal-args"}
+
+
+def options_in_effect(cfg: Config) -> dict[str, str]:
+    """Every service option's value, as text, by long name: which checks are on."""
+    out = {}
+    for opt in cmdline.all_options():
+        if opt.name in _NOT_SETTINGS:
+            continue
+        value = cfg.features[opt.dest] if opt.dest in cfg.features else getattr(
+            cfg, opt.dest, None)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[opt.name] = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            out[opt.name] = ",".join(str(v) for v in value)
+        else:
+            out[opt.name] = str(value)
+    return out
+
+
+def collect(ports: Ports, uplinks: Uplinks, tables: Tables,
+            options: dict[str, str] | None = None) -> dplane_pb2.GetStatsResponse:
     """Runs on the control thread."""
-    response = dplane_pb2.GetStatsResponse(drops=_firmware.drop_counters())
+    response = dplane_pb2.GetStatsResponse(drops=_firmware.drop_counters(),
+                                           options=options or {})
     for port in ports:
         st = _firmware.port_stats(port.port_id)
         response.ports.add(
@@ -98,8 +124,9 @@ def list_vnis() -> dplane_pb2.ListVnisResponse:
 
 
 class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
-    def __init__(self, control: ControlThread, ports: Ports, uplinks: Uplinks, tables: Tables,
-                 traces: tracing.TraceSessions) -> None:
+    def __init__(self, cfg: Config, control: ControlThread, ports: Ports, uplinks: Uplinks,
+                 tables: Tables, traces: tracing.TraceSessions) -> None:
+        self._options = options_in_effect(cfg)
         self._control = control
         self._ports = ports
         self._uplinks = uplinks
@@ -107,7 +134,8 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
         self._traces = traces  # one trace session at a time, shared with --graphtrace
 
     def GetStats(self, request, context):
-        return self._control.call(collect, self._ports, self._uplinks, self._tables)
+        return self._control.call(collect, self._ports, self._uplinks, self._tables,
+                                  self._options)
 
     def ListFlows(self, request, context):
         return self._control.call(list_flows)

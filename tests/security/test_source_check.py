@@ -94,6 +94,17 @@ def test_sources(svc, src, dst, spoof):
         assert flows(svc) == flows0  # no state for it
 
 
+def test_settings_in_get_stats(svc):
+    """An operator sees which checks are on (Diagnostics/GetStats), dpservice's options and
+    the features' alike."""
+    options = svc.stats().options
+    assert options["source-check"] == svc.mode
+    assert options["underlay-check"] == "enforce"
+    assert options["firewall-enforce"] == "false"
+    assert options["flow-timeout"] == "30" and options["nic-type"] == "tap"
+    assert "help" not in options and "print-eal-args" not in options
+
+
 def test_dhcp_from_nowhere_is_answered(svc):
     tap = svc.tap("dtapvf_0")
     mac = VMS["vm1"][4]
