@@ -19,6 +19,7 @@
 #include "parse_inline.h"
 #include "port.h"
 #include "vnf_dp.h"
+#include "vni_dp.h"
 
 enum {
 	DECAP_DROP = 0,
@@ -41,9 +42,27 @@ static const rte_edge_t status_edge[] = {
 	[DP_DECAP_INNER_MISMATCH] = DECAP_INNER_MISMATCH,
 };
 
-/* Whether the inner destination (network order, of the given family) is what the underlay
- * address stands for: the interface's own address, or one in the alias prefix. The VNF
- * types of features still to come (VIP, NAT, LB) are theirs to check. */
+/* Whether the inner destination (network order) routes to the VF in the VNI. */
+static inline bool routes_to(uint32_t vni, uint16_t port, const uint8_t *dst, uint8_t l3_type)
+{
+	const struct dp_vni_dp *v = dp_vni_lookup(vni);
+	const struct dp_nexthop *nh;
+
+	if (unlikely(!v))
+		return false;
+	if (l3_type == DP_L3_IPV4)
+		nh = dp_fib4_lookup(v, (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
+					       (uint32_t)dst[2] << 8 | dst[3]);
+	else
+		nh = dp_fib6_lookup(v, dst);
+	return nh && nh->port_id == port && nh->depth > 0;
+}
+
+/* Whether the inner destination (network order, of the given family) belongs to the VM the
+ * underlay address stands for: the interface's own address or one in the alias prefix
+ * (compared), or any other address whose route in the VNI leads to the VM's VF (another of
+ * its prefixes, however the sender chose the tunnel). The VNF types of features still to
+ * come (VIP, NAT, LB) are theirs to check. */
 static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_iface_conf *iface,
 				     const uint8_t *dst, uint8_t l3_type)
 {
@@ -52,20 +71,23 @@ static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_i
 
 	switch (vnf->type) {
 	case DP_VNF_INTERFACE_IP:
-		if (l3_type == DP_L3_IPV4)
-			return memcmp(dst, iface->ipv4, 4) == 0 && memcmp(dst, none, 4) != 0;
-		return memcmp(dst, iface->ipv6, 16) == 0 && memcmp(dst, none, 16) != 0;
+		if (l3_type == DP_L3_IPV4
+			    ? memcmp(dst, iface->ipv4, 4) == 0 && memcmp(dst, none, 4) != 0
+			    : memcmp(dst, iface->ipv6, 16) == 0 && memcmp(dst, none, 16) != 0)
+			return true;
+		break;
 	case DP_VNF_ALIAS_PFX:
-		if (vnf->family != (l3_type == DP_L3_IPV4 ? 4 : 6))
-			return false;
 		full = vnf->prefix_len / 8;
 		rest = vnf->prefix_len % 8;
-		if (memcmp(dst, vnf->prefix, full) != 0)
-			return false;
-		return !rest || ((dst[full] ^ vnf->prefix[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+		if (vnf->family == (l3_type == DP_L3_IPV4 ? 4 : 6) &&
+		    memcmp(dst, vnf->prefix, full) == 0 &&
+		    (!rest || ((dst[full] ^ vnf->prefix[full]) & (uint8_t)(0xff00 >> rest)) == 0))
+			return true;
+		break;
 	default:
 		return true;
 	}
+	return routes_to(vnf->vni, vnf->port_id, dst, l3_type);
 }
 
 static inline rte_edge_t decap(struct rte_mbuf *m)

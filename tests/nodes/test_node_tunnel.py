@@ -171,9 +171,10 @@ def test_decap_inner_checksum(dp):
     (VMS[VM1].underlay, INNER4),  # VM1's own packet, back to it
     (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.0.0.3") / UDP()),  # VM2's address
     (VMS[VM1].underlay, IPv6(src="2001:db8::1", dst="fd00::3") / UDP()),
-    (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.1.0.1") / UDP()),  # VM1's prefix
+    # VM1's prefix 10.1.0.0/24 (which has no route to VM1 here), through VM1's own address
+    (VMS[VM1].underlay, IP(src="192.0.2.1", dst="10.1.0.1") / UDP()),
     (VNF_ADDR[fw.VNF_ALIAS_PFX], IP(src="192.0.2.1", dst="10.1.1.1") / UDP()),  # outside
-    (VNF_ADDR[fw.VNF_ALIAS_PFX], IPv6(src="2001:db8::1", dst="fd00::2") / UDP()),
+    (VNF_ADDR[fw.VNF_ALIAS_PFX], IPv6(src="2001:db8::1", dst="fd00::3") / UDP()),
 ])
 def test_decap_inner_destination_mismatch(dp, underlay, inner):
     """A tunnel carrying a packet for someone else than what its underlay address stands for

@@ -117,31 +117,31 @@ def test_underlay_to_vm_decap(svc):
 def test_decap_of_encap_round_trip(svc):
     """What one host sends into the tunnel, the other delivers as the VM sent it: here to an
     alias prefix of vm2 (198.51.100.0/24) that is created once the tunnel frame is taken.
-    Sent to vm2's own underlay address instead, the tunnel carries a packet that is not
-    vm2's, and is dropped (--underlay-check)."""
+    Before that prefix exists the tunnel carries a packet that is not vm2's, and sent to
+    vm2's underlay address it is dropped (--underlay-check)."""
     vm1, pf0, vm2 = svc.tap("dtapvf_0"), svc.tap("dtap0"), svc.tap("dtapvf_1")
     inner = IP(src="10.0.0.2", dst="198.51.100.1") / ICMP(id=7, seq=1) / b"ping"
     vm1.send(from_vm("vm1", inner))
     tunnel = expect(pf0)
     assert tunnel is not None
-    reply = svc.api.CreatePrefix(dpdk_pb2.CreatePrefixRequest(
-        interface_id=b"vm2", prefix=dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(
-            ipver=dpdk_pb2.IPV4, address=b"198.51.100.0"), length=24)), timeout=5)
+    drops = svc.drops()["ipip_decap_inner_mismatch"]
+    tunnel[IPv6].dst = svc.underlays["vm2"]
+    pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / tunnel[IPv6])
+    assert nothing(vm2)
+    assert svc.drops()["ipip_decap_inner_mismatch"] == drops + 1
+    prefix = dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4,
+                                                   address=b"198.51.100.0"), length=24)
+    reply = svc.api.CreatePrefix(dpdk_pb2.CreatePrefixRequest(interface_id=b"vm2",
+                                                              prefix=prefix), timeout=5)
     assert reply.status.code == 0
     try:
         tunnel[IPv6].dst = reply.underlay_route.decode()
         pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / tunnel[IPv6])
         out = expect(vm2)
         assert out is not None and bytes(out[IP]) == bytes(inner)
-        drops = svc.drops()["ipip_decap_inner_mismatch"]
-        tunnel[IPv6].dst = svc.underlays["vm2"]
-        pf0.send(Ether(src=ROUTER_MAC, dst=PF0_MAC) / tunnel[IPv6])
-        assert nothing(vm2)
-        assert svc.drops()["ipip_decap_inner_mismatch"] == drops + 1
     finally:
-        svc.api.DeletePrefix(dpdk_pb2.DeletePrefixRequest(
-            interface_id=b"vm2", prefix=dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(
-                ipver=dpdk_pb2.IPV4, address=b"198.51.100.0"), length=24)), timeout=5)
+        svc.api.DeletePrefix(dpdk_pb2.DeletePrefixRequest(interface_id=b"vm2", prefix=prefix),
+                             timeout=5)
 
 
 DROPS = [

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A tunnel from the underlay carries a packet for what its outer destination stands for, or
-none: to an interface's underlay address only packets for that VM's own addresses, to an
-alias prefix's only packets for addresses in the prefix. Anything else (another VM of this
-host, another tenant, an address nobody has) is dropped as ipip_decap_inner_mismatch
-(--underlay-check=enforce, the default) or delivered and counted (audit)."""
+"""A tunnel from the underlay carries a packet for the VM its outer destination stands for, or
+none: through an interface's or an alias prefix's underlay address only packets for that
+VM's addresses (its own, or one whose route leads to its VF: its prefixes). Anything else
+(another VM of this host, another tenant, an address nobody has) is dropped as
+ipip_decap_inner_mismatch (--underlay-check=enforce, the default) or delivered and counted
+(audit)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -67,13 +68,15 @@ def delivered(svc, vm: str, marker: bytes) -> bool:
 
 CASES = [  # (underlay of, inner destination, for whom it is)
     ("vm1", "10.0.0.2", True), ("vm1", "fd00::2", True),
+    ("vm1", "192.168.50.7", True),    # vm1's prefix, through vm1's own underlay address
     ("vm1", "10.0.0.3", False),       # vm2's address, through vm1's underlay address
     ("vm1", "fd00::3", False),
     ("vm1", "10.9.9.9", False),       # nobody's
-    ("vm1", "192.168.50.7", False),   # vm1's prefix, but not through its own underlay
+    ("vm1", "8.8.8.8", False),        # the internet's
     ("prefix", "192.168.50.7", True), ("prefix", "192.168.50.255", True),
-    ("prefix", "192.168.51.1", False), ("prefix", "10.0.0.2", False),
-    ("prefix", "fd00::2", False),     # another family than the prefix's
+    ("prefix", "10.0.0.2", True),     # vm1's own address, through its prefix's
+    ("prefix", "192.168.51.1", False), ("prefix", "10.0.0.3", False),
+    ("prefix", "fd00::3", False),
 ]
 
 

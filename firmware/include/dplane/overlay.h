@@ -22,9 +22,10 @@
 int dp_overlay_conf_set(uint8_t wcmp);
 
 /* Before dp_core_start(): what ipip_decap does with a tunnel whose inner destination does
- * not belong to what its outer destination stands for (the interface's address, an address
- * in the alias prefix): drop it as ipip_decap_inner_mismatch (enforce, the default), or
- * count it and deliver it (audit). -EBUSY while running. */
+ * not belong to the VM its outer destination stands for (the interface's address, an
+ * address in the alias prefix, or one whose route in the VNI leads to the VM's VF): drop it
+ * as ipip_decap_inner_mismatch (enforce, the default), or count it and deliver it (audit).
+ * -EBUSY while running. */
 int dp_overlay_underlay_check_set(bool enforce);
 /* Tunnels delivered although their inner destination did not belong (audit). */
 uint64_t dp_overlay_underlay_audited(void);

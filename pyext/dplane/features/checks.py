@@ -8,11 +8,11 @@
   address its controller does not know would lose its traffic), and with enforce dropped
   (`conntrack_spoofed_source`) before it creates a flow.
 
-* --underlay-check=enforce|audit: a tunnel from the underlay must carry a packet for what
+* --underlay-check=enforce|audit: a tunnel from the underlay must carry a packet for the VM
   its outer destination stands for (the interface's address, an address in the alias
-  prefix). Otherwise ipip_decap drops it as `ipip_decap_inner_mismatch` (enforce, the
-  default: no dpservice client depends on the delivery of such packets), or counts it and
-  delivers it (audit).
+  prefix, or any address whose route in the VNI leads to the VM's VF). Otherwise ipip_decap
+  drops it as `ipip_decap_inner_mismatch` (enforce, the default: no dpservice client
+  depends on the delivery of such packets), or counts it and delivers it (audit).
 
 The settings and what they counted are reported over telemetry (`/dplane/checks`) and by the
 exporter. Control thread only.
