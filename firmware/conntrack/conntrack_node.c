@@ -34,6 +34,7 @@ enum {
 	CT_NO_INTERFACE,
 	CT_VNF_UNSUPPORTED,
 	CT_SPOOFED_SOURCE,
+	CT_QUOTA_EXCEEDED,
 	CT_EDGE_COUNT,
 };
 
@@ -227,6 +228,12 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 				nexts[i] = CT_TABLE_FULL;
 				continue;
 			}
+			/* one VM's flood must not fill the table for every other */
+			if (dp_ct_quota && dp_ports[pkts[i]->port].role != DP_PORT_PF &&
+			    unlikely(!dp_ct_quota_ok(pkts[i]->port))) {
+				nexts[i] = CT_QUOTA_EXCEEDED;
+				continue;
+			}
 			if (unlikely(next_spare == nb_spare) ||
 			    unlikely(!dp_ct_insert(spare[next_spare], key, sig, rkey, rsig,
 						   pkts[i]->port, now))) {
@@ -303,7 +310,8 @@ DP_NODE_BURST(conntrack_node, "conntrack", conntrack_classify, CT_EDGE_COUNT,
 	[CT_TABLE_FULL] = "conntrack_table_full",
 	[CT_NO_INTERFACE] = "conntrack_no_interface",
 	[CT_VNF_UNSUPPORTED] = "conntrack_vnf_unsupported",
-	[CT_SPOOFED_SOURCE] = "conntrack_spoofed_source");
+	[CT_SPOOFED_SOURCE] = "conntrack_spoofed_source",
+	[CT_QUOTA_EXCEEDED] = "conntrack_quota_exceeded");
 /* clang-format on */
 
 DP_DROP_REGISTER(conntrack_not_ip);
@@ -314,6 +322,7 @@ DP_DROP_REGISTER(conntrack_table_full);
 DP_DROP_REGISTER(conntrack_no_interface);
 DP_DROP_REGISTER(conntrack_vnf_unsupported);
 DP_DROP_REGISTER(conntrack_spoofed_source);
+DP_DROP_REGISTER(conntrack_quota_exceeded);
 
 RTE_INIT(conntrack_cls_register)
 {

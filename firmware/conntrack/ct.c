@@ -90,6 +90,26 @@ int dp_ct_conf_set(uint32_t capacity, uint32_t timeout_s)
 
 uint8_t dp_ct_source_mode = DP_CT_SOURCE_AUDIT;
 uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
+uint32_t dp_ct_quota; /* 0: none */
+uint32_t dp_ct_port_created[DP_MAX_PORTS];
+uint32_t dp_ct_port_removed[DP_MAX_PORTS];
+
+int dp_ct_quota_set(uint32_t flows)
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	dp_ct_quota = flows;
+	return 0;
+}
+
+uint32_t dp_ct_port_flows(uint16_t port_id)
+{
+	if (port_id >= DP_MAX_PORTS)
+		return 0;
+	return __atomic_load_n(&dp_ct_port_created[port_id], __ATOMIC_RELAXED) -
+	       dp_ct_port_removed[port_id];
+}
 
 int dp_ct_source_check_set(uint8_t mode)
 {
@@ -189,6 +209,8 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 		return false;
 	}
 	__atomic_store_n(&flow->live, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp_ct_port_created[in_port], dp_ct_port_created[in_port] + 1,
+			 __ATOMIC_RELAXED);
 	ct_summaries[idx] = (struct ct_summary){.vni = key->k.vni, .in_port = in_port};
 	/* after the summary: a walk that sees the bit reads a summary that goes with it */
 	__atomic_store_n(&ct_born[idx / 64],
@@ -220,6 +242,10 @@ static void batch_release(struct ct_batch *b)
 	for (unsigned int i = 0; i < b->nb_flows; i++) {
 		uint32_t idx = (uint32_t)(b->flows[i] - ct_flows);
 
+		uint16_t port = b->flows[i]->in_port;
+
+		__atomic_store_n(&dp_ct_port_removed[port], dp_ct_port_removed[port] + 1,
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&b->flows[i]->live, 0, __ATOMIC_RELEASE);
 		ct_dead[idx / 64] ^= UINT64_C(1) << (idx % 64); /* before the index is free again */
 	}
@@ -488,6 +514,8 @@ static int ct_init(void)
 	}
 	for (uint32_t i = 0; i < nb_flows; i++)
 		rte_ring_sp_enqueue_elem(ct_free, &i, sizeof(i));
+	memset(dp_ct_port_created, 0, sizeof(dp_ct_port_created));
+	memset(dp_ct_port_removed, 0, sizeof(dp_ct_port_removed));
 	ct_usage.capacity = ct_capacity;
 	return 0;
 }

@@ -64,6 +64,24 @@ extern struct rte_hash *dp_ct_hash;
 extern uint8_t dp_ct_source_mode;
 extern uint64_t dp_ct_spoofed_count[DP_MAX_PORTS];
 
+/*
+ * Flows per port where their first packet came in, for the quota: the worker counts the
+ * ones it creates, the control thread the ones it removes, each the only writer of its
+ * array (no locked instruction on the worker's side); the difference is the port's live
+ * flows.
+ */
+extern uint32_t dp_ct_quota;
+extern uint32_t dp_ct_port_created[DP_MAX_PORTS];
+extern uint32_t dp_ct_port_removed[DP_MAX_PORTS];
+
+/* Worker: whether the port may start one more flow. */
+static inline bool dp_ct_quota_ok(uint16_t port)
+{
+	return dp_ct_port_created[port] -
+		       __atomic_load_n(&dp_ct_port_removed[port], __ATOMIC_RELAXED) <
+	       dp_ct_quota;
+}
+
 #define DP_CT_HASH_INIT 0xfee1900d /* dpservice's */
 
 /* The table's hash of a key: CRC32 of the 48 bytes, a few instructions. */

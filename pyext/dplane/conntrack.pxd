@@ -53,6 +53,8 @@ cdef extern from "dplane/conntrack.h" nogil:
     int dp_ct_source_check_set(uint8_t mode)
     uint64_t dp_ct_spoofed(uint16_t port_id)
     int dp_ct_spoofed_reset(uint16_t port_id)
+    int dp_ct_quota_set(uint32_t flows)
+    uint32_t dp_ct_port_flows(uint16_t port_id)
     int dp_ct_age()
     int dp_ct_flush(const dp_ct_filter *filter)
     int dp_ct_flush_all()

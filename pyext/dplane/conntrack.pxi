@@ -34,6 +34,16 @@ def ct_spoofed_reset(uint16_t port_id):
     _check(dp_ct_spoofed_reset(port_id))
 
 
+def ct_quota_set(uint32_t flows):
+    """Before core_start(): the flows one VF's VM may have (0: no limit)."""
+    _check(dp_ct_quota_set(flows))
+
+
+def ct_port_flows(uint16_t port_id):
+    """Live flows whose first packet came in on the port."""
+    return dp_ct_port_flows(port_id)
+
+
 def ct_age():
     cdef int rc
     with nogil:

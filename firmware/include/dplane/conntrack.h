@@ -94,6 +94,12 @@ enum dp_ct_source_check {
 };
 /* Before dp_core_start(). -EINVAL: not a mode; -EBUSY while running. */
 int dp_ct_source_check_set(uint8_t mode);
+/* Before dp_core_start(): at most `flows` flows started by the VM of one VF (0: no limit),
+ * so that one VM cannot fill the table for every other; beyond, its new flows are dropped
+ * as conntrack_quota_exceeded. -EBUSY while running. */
+int dp_ct_quota_set(uint32_t flows);
+/* Live flows started on a port (by its VM, or for a PF from the underlay). */
+uint32_t dp_ct_port_flows(uint16_t port_id);
 /* Packets of a VF with a source that was not the VM's, since its last reset. */
 uint64_t dp_ct_spoofed(uint16_t port_id);
 /* Zero them (a new interface on the port). */

@@ -14,6 +14,11 @@
   drops it as `ipip_decap_inner_mismatch` (enforce, the default: no dpservice client
   depends on the delivery of such packets), or counts it and delivers it (audit).
 
+* --flow-quota-per-interface=N: the flows one VM may have in the connection tracking table
+  (0: no limit; default: half the table), so that one VM's flood of new flows cannot fill
+  the table for every other tenant; beyond, its new flows are dropped as
+  `conntrack_quota_exceeded` while its existing ones go on.
+
 The settings and what they counted are reported over telemetry (`/dplane/checks`) and by the
 exporter. Control thread only.
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 from .. import _firmware
 from ..assembly import component
-from ..cmdline import Config, Option, _choice, feature_option
+from ..cmdline import Config, Option, _choice, _int_range, feature_option
 from ..interfaces import Interface, Interfaces
 from ..telemetry import Commands
 
@@ -29,6 +34,9 @@ SOURCE_CHECK = feature_option(Option(
     "source-check", "MODE", "VM packets whose source is not the VM's: 'off', 'audit' "
     "(default: count them per interface) or 'enforce' (count and drop them)",
     _choice("off", "audit", "enforce"), "audit"))
+FLOW_QUOTA = feature_option(Option(
+    "flow-quota-per-interface", "FLOWS", "flows one VM may have in the connection tracking "
+    "table (0 - 16777216; 0: no limit; default: half the table)", _int_range(0, 1 << 24)))
 UNDERLAY_CHECK = feature_option(Option(
     "underlay-check", "MODE", "tunnels whose inner destination is not the VM (or prefix) "
     "their underlay address stands for: 'enforce' (default) drops them, 'audit' counts and "
@@ -40,6 +48,9 @@ class IsolationChecks:
     def __init__(self, cfg: Config, interfaces: Interfaces, commands: Commands) -> None:
         self.source_check = cfg.features.get(SOURCE_CHECK.dest, "audit")
         self.underlay_check = cfg.features.get(UNDERLAY_CHECK.dest, "enforce")
+        quota = cfg.features.get(FLOW_QUOTA.dest)
+        # half the table's flows (two keys per flow) unless given
+        self.flow_quota = cfg.flow_table_size // 4 if quota is None else quota
         self._interfaces = interfaces
         interfaces.on_delete.append(self._drop_interface)
         commands.add("/dplane/checks", "Returns the tenant isolation checks' settings and "
@@ -47,12 +58,16 @@ class IsolationChecks:
 
     def configure(self) -> None:
         _firmware.ct_source_check_set(self.source_check)
+        _firmware.ct_quota_set(self.flow_quota)
         _firmware.overlay_underlay_check_set(self.underlay_check == "enforce")
 
     def report(self) -> dict:
         return {"source_check": self.source_check,
                 "spoofed_source": {iface.id: _firmware.ct_spoofed(iface.port.port_id)
                                    for iface in self._interfaces},
+                "flow_quota": self.flow_quota,
+                "flows": {iface.id: _firmware.ct_port_flows(iface.port.port_id)
+                          for iface in self._interfaces},
                 "underlay_check": self.underlay_check,
                 "underlay_mismatch_audited": _firmware.overlay_underlay_audited()}
 
