@@ -157,6 +157,8 @@ pf1 = "net_null1"
 vf-pattern = "net_pcap"
 ipv6 = "fc00:1::1"
 flow-table-size = {self.flow_table_size}
+# one VM's flows fill the table here: no per-interface quota
+flow-quota-per-interface = 0
 nic-type = "tap"
 grpc-port = {self.grpc_port}
 no-stats = true
