@@ -46,6 +46,10 @@ uint32_t dp_vnf_capacity(void)
 
 DP_ENUM_NAME_FN(dp_vnf_type_name, enum dp_vnf_type, DP_VNF_TYPE_LIST, DP_VNF_TYPE_COUNT)
 
+/* Entries in the table: rte_hash_count() also counts the slots of deleted entries until
+ * their grace period is over (dp_rcu_hash_del()), which an operator must not see. */
+static unsigned int vnf_live;
+
 int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 {
 	struct dp_vnf *copy;
@@ -67,6 +71,7 @@ int dp_vnf_add(const uint8_t underlay[16], const struct dp_vnf *vnf)
 		rte_free(copy);
 		return dp_errno(ret == -ENOSPC ? ENOSPC : -ret);
 	}
+	vnf_live++;
 	return 0;
 }
 
@@ -77,6 +82,7 @@ int dp_vnf_del(const uint8_t underlay[16])
 		return dp_errno(ENODEV);
 	if (dp_rcu_hash_del(vnf_table, underlay, NULL, NULL) < 0)
 		return dp_errno(ENOENT);
+	vnf_live--;
 	return 0;
 }
 
@@ -93,7 +99,7 @@ int dp_vnf_get(const uint8_t underlay[16], struct dp_vnf *vnf)
 
 unsigned int dp_vnf_count(void)
 {
-	return vnf_table ? (unsigned int)rte_hash_count(vnf_table) : 0;
+	return vnf_table ? vnf_live : 0;
 }
 
 int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], struct dp_vnf *vnf)
@@ -142,6 +148,7 @@ static void vnf_fini(void)
 		rte_free(data);
 	rte_hash_free(vnf_table);
 	vnf_table = NULL;
+	vnf_live = 0;
 }
 
 static struct dp_module vnf_module = {.name = "vnf", .init = vnf_init, .fini = vnf_fini};
