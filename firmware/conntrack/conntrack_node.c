@@ -79,30 +79,20 @@ static inline rte_edge_t untracked_fragment(struct rte_mbuf *m, const struct dp_
 static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,
 				const struct dp_iface_conf *iface, uint16_t port)
 {
-	const struct dp_vni_dp *v;
-	const struct dp_nexthop *nh;
+	const uint8_t *src;
 
 	if (p->l3_type == DP_L3_IPV4) {
-		const uint8_t *src = d + p->l3_off + 12;
-		uint32_t host;
-
+		src = d + p->l3_off + 12;
 		if (likely(memcmp(src, iface->ipv4, 4) == 0 && iface->ipv4[0]))
 			return true;
-		v = dp_vni_lookup(iface->vni);
-		host = (uint32_t)src[0] << 24 | (uint32_t)src[1] << 16 | (uint32_t)src[2] << 8 |
-		       src[3];
-		nh = v ? dp_fib4_lookup(v, host) : NULL;
 	} else {
-		const uint8_t *src = d + p->l3_off + 8;
-
+		src = d + p->l3_off + 8;
 		if (likely(memcmp(src, iface->ipv6, 16) == 0))
 			return true;
 		if (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) /* fe80::/10 */
 			return true;
-		v = dp_vni_lookup(iface->vni);
-		nh = v ? dp_fib6_lookup(v, src) : NULL;
 	}
-	return nh && nh->port_id == port && nh->depth > 0;
+	return dp_vni_routes_to(iface->vni, src, p->l3_type == DP_L3_IPV4, port);
 }
 
 /* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */

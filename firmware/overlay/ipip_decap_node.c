@@ -42,22 +42,6 @@ static const rte_edge_t status_edge[] = {
 	[DP_DECAP_INNER_MISMATCH] = DECAP_INNER_MISMATCH,
 };
 
-/* Whether the inner destination (network order) routes to the VF in the VNI. */
-static inline bool routes_to(uint32_t vni, uint16_t port, const uint8_t *dst, uint8_t l3_type)
-{
-	const struct dp_vni_dp *v = dp_vni_lookup(vni);
-	const struct dp_nexthop *nh;
-
-	if (unlikely(!v))
-		return false;
-	if (l3_type == DP_L3_IPV4)
-		nh = dp_fib4_lookup(v, (uint32_t)dst[0] << 24 | (uint32_t)dst[1] << 16 |
-					       (uint32_t)dst[2] << 8 | dst[3]);
-	else
-		nh = dp_fib6_lookup(v, dst);
-	return nh && nh->port_id == port && nh->depth > 0;
-}
-
 /* Whether the inner destination (network order, of the given family) belongs to the VM the
  * underlay address stands for: the interface's own address or one in the alias prefix
  * (compared), or any other address whose route in the VNI leads to the VM's VF (another of
@@ -87,7 +71,7 @@ static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_i
 	default:
 		return true;
 	}
-	return routes_to(vnf->vni, vnf->port_id, dst, l3_type);
+	return dp_vni_routes_to(vnf->vni, dst, l3_type == DP_L3_IPV4, vnf->port_id);
 }
 
 static inline rte_edge_t decap(struct rte_mbuf *m)

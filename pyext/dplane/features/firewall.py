@@ -186,9 +186,6 @@ class Firewall:
         self._iface(iface_id)
         return list(self._rules.get(iface_id, {}).values())
 
-    def count(self, iface_id: str) -> int:
-        return len(self._rules.get(iface_id, {}))
-
     def stats(self) -> dict[str, dict]:
         return {iface.id: _firmware.fw_stats(iface.port.port_id)
                 for iface in self._interfaces}
