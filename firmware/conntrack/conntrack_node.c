@@ -95,6 +95,24 @@ static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,
 	return dp_vni_routes_to(iface->vni, src, p->l3_type == DP_L3_IPV4, port);
 }
 
+/* The vnf_type of a packet's key, as dpservice marks them: from a VM, see dp_ct_vf_key_vnf();
+ * from the underlay, the type of the underlay address when it is a NAT or an LB prefix. */
+static inline uint8_t key_vnf(const struct rte_mbuf *m, const struct dp_mbuf_priv *priv)
+{
+	const uint8_t *l3;
+
+	if (dp_ports[m->port].role == DP_PORT_PF)
+		return priv->vnf_type == DP_VNF_NAT || priv->vnf_type == DP_VNF_LB_ALIAS_PFX
+			       ? priv->vnf_type
+			       : DP_VNF_UNDEFINED;
+	l3 = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l3_off;
+	if (priv->parse.l3_type == DP_L3_IPV4)
+		return dp_ct_vf_key_vnf(m->port, false, l3 + 12, l3 + 16);
+	if (priv->parse.l3_type == DP_L3_IPV6)
+		return dp_ct_vf_key_vnf(m->port, true, l3 + 8, l3 + 24);
+	return DP_VNF_UNDEFINED;
+}
+
 /* First pass: the packet's VNI and key; an edge other than CT_DROP means it is done. */
 static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 {
@@ -122,7 +140,7 @@ static inline rte_edge_t prepare(struct rte_mbuf *m, struct dp_ct_key *key)
 	}
 	key->zero = 0;
 	st = dp_flow_key_build_inline(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				      &priv->parse, priv->vni, DP_VNF_UNDEFINED, &key->k);
+				      &priv->parse, priv->vni, key_vnf(m, priv), &key->k);
 	if (likely(st == DP_FLOW_KEY_OK))
 		return CT_DROP;
 	if (st == DP_FLOW_KEY_FRAGMENT)
@@ -160,7 +178,7 @@ struct ct_chunk {
 	hash_sig_t sig[CT_BULK]; /* of keys[i] */
 	hash_sig_t lookup_sig[CT_BULK];
 	void *found[CT_BULK];
-	int32_t rpos[CT_BULK];
+	void *rfound[CT_BULK];
 	uint16_t idx[CT_BULK];
 	/* flows this chunk created, with their keys' table hashes */
 	struct dp_ct_flow *created[CT_BULK];
@@ -168,18 +186,40 @@ struct ct_chunk {
 	uint16_t nb_created;
 };
 
+/* Whether key is the flow's key of direction dir (a reply key's vnf_type may not be
+ * decided yet: any then matches). */
+static inline bool flow_key_is(const struct dp_ct_flow *flow, uint8_t dir,
+			       const struct dp_ct_key *key)
+{
+	struct dp_flow_key k = flow->key[dir].k;
+
+	if (dir == DP_FLOW_DIR_REPLY && k.vnf_type == DP_CT_VNF_AT_PUBLISH)
+		k.vnf_type = key->k.vnf_type;
+	return memcmp(&k, &key->k, sizeof(k)) == 0;
+}
+
 /* A flow created earlier in this chunk, for a key that missed the table before it was. */
 static struct dp_ct_flow *created_lookup(const struct ct_chunk *c, const struct dp_ct_key *key,
 					 uint32_t sig, uint8_t *dir)
 {
 	for (uint16_t i = 0; i < c->nb_created; i++)
 		for (uint8_t d = 0; d < 2; d++)
-			if (c->created_sig[i][d] == sig &&
-			    memcmp(&c->created[i]->key[d], key, sizeof(*key)) == 0) {
+			if (c->created_sig[i][d] == sig && flow_key_is(c->created[i], d, key)) {
 				*dir = d;
 				return c->created[i];
 			}
 	return NULL;
+}
+
+/* Whether a packet whose reverse key is flow's original key is the reply that flow
+ * expects, before that reply's key went into the table (its first packet was dropped, or
+ * has not left yet). */
+static inline bool pending_reply(const struct dp_ct_flow *flow, uintptr_t data,
+				 const struct dp_ct_key *key)
+{
+	return (data & 1) == DP_FLOW_DIR_ORIG &&
+	       !__atomic_load_n(&flow->reply_in, __ATOMIC_ACQUIRE) &&
+	       flow_key_is(flow, DP_FLOW_DIR_REPLY, key);
 }
 
 /* The misses of a chunk, in order: a flow for each, created unless an earlier packet of
@@ -198,10 +238,7 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 		c->rkeys[j].zero = 0;
 		c->lookup[j] = &c->rkeys[j];
 	}
-	rte_hash_lookup_bulk(dp_ct_hash, c->lookup, nb, c->rpos);
-	for (uint16_t j = 0; j < nb; j++)
-		if (c->rpos[j] >= 0)
-			taken |= 1ull << j;
+	rte_hash_lookup_bulk_data(dp_ct_hash, c->lookup, nb, &taken, c->rfound);
 
 	for (uint16_t j = 0; j < nb; j++) {
 		uint16_t i = miss[j];
@@ -211,10 +248,21 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 		uint8_t dir = DP_FLOW_DIR_ORIG, unused;
 
 		flow = created_lookup(c, key, sig, &dir);
+		if (!flow && unlikely((taken >> j) & 1)) {
+			uintptr_t data = (uintptr_t)c->rfound[j];
+			struct dp_ct_flow *other = (struct dp_ct_flow *)(data & ~(uintptr_t)1);
+
+			if (pending_reply(other, data, key)) {
+				nexts[i] = track(pkts[i], other, DP_FLOW_DIR_REPLY, now);
+				continue;
+			}
+			/* never take another flow's key: its owner would lose its reply */
+			nexts[i] = CT_TABLE_FULL;
+			continue;
+		}
 		if (!flow) {
 			rsig = dp_ct_key_sig(rkey);
-			/* never take another flow's key: its owner would lose its reply */
-			if (unlikely((taken >> j) & 1) || created_lookup(c, rkey, rsig, &unused)) {
+			if (unlikely(created_lookup(c, rkey, rsig, &unused))) {
 				nexts[i] = CT_TABLE_FULL;
 				continue;
 			}
@@ -225,8 +273,8 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 				continue;
 			}
 			if (unlikely(next_spare == nb_spare) ||
-			    unlikely(!dp_ct_insert(spare[next_spare], key, sig, rkey, rsig,
-						   pkts[i]->port, now))) {
+			    unlikely(!dp_ct_insert(spare[next_spare], key, sig, rkey, pkts[i]->port,
+						   now))) {
 				nexts[i] = CT_TABLE_FULL;
 				continue;
 			}

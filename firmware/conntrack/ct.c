@@ -31,10 +31,13 @@
 
 #include <dplane/conntrack.h>
 #include <dplane/core.h>
+#include <dplane/iface.h>
+#include <dplane/vnf.h>
 
 #include "ct.h"
 #include "ctl.h"
 #include "module.h"
+#include "port.h"
 
 /* What a walk reads of a live flow before touching the flow itself. */
 struct ct_summary {
@@ -180,11 +183,9 @@ void dp_ct_flow_put(struct dp_ct_flow **flows, unsigned int n)
 }
 
 bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig_t sig,
-		  const struct dp_ct_key *rkey, hash_sig_t rsig, uint16_t in_port, uint64_t now)
+		  const struct dp_ct_key *rkey, uint16_t in_port, uint64_t now)
 {
-	bool one_key = memcmp(key, rkey, sizeof(*key)) == 0;
 	uint32_t idx = (uint32_t)(flow - ct_flows);
-	int ret;
 
 	flow->last_seen = now;
 	flow->packets[0] = flow->packets[1] = 0;
@@ -192,22 +193,17 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 	flow->in_port = in_port;
 	flow->tcp_state = DP_CT_TCP_NONE;
 	memset(flow->ext, 0, sizeof(flow->ext));
+	memset(flow->cold, 0, sizeof(flow->cold));
 	flow->key[0] = *key;
 	flow->key[1] = *rkey;
+	/* a flow with one key (to itself) has its reply in the table with it */
+	flow->reply_in = memcmp(key, rkey, sizeof(*key)) == 0;
+	if (!flow->reply_in)
+		flow->key[1].k.vnf_type = DP_CT_VNF_AT_PUBLISH;
 
-	ret = rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[0], sig,
-					      (void *)dp_ct_data(flow, DP_FLOW_DIR_ORIG));
-	if (ret < 0)
+	if (rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[0], sig,
+					    (void *)dp_ct_data(flow, DP_FLOW_DIR_ORIG)) < 0)
 		return false;
-	if (!one_key &&
-	    rte_hash_add_key_with_hash_data(dp_ct_hash, &flow->key[1], rsig,
-					    (void *)dp_ct_data(flow, DP_FLOW_DIR_REPLY)) < 0) {
-		ret = rte_hash_del_key_with_hash(dp_ct_hash, &flow->key[0], sig);
-		/* nobody has seen the key: its slot can go back at once */
-		if (ret >= 0)
-			rte_hash_free_key_with_position(dp_ct_hash, ret);
-		return false;
-	}
 	__atomic_store_n(&flow->live, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&dp_ct_port_created[in_port], dp_ct_port_created[in_port] + 1,
 			 __ATOMIC_RELAXED);
@@ -220,36 +216,140 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 	return true;
 }
 
+uint8_t dp_ct_vf_nat[DP_MAX_PORTS];
+
+static const uint8_t nat64_prefix[12] = {0x00, 0x64, 0xff, 0x9b};
+
+uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uint8_t *dst)
+{
+	const struct dp_iface_conf *iface;
+
+	if (ipv6)
+		return memcmp(dst, nat64_prefix, sizeof(nat64_prefix)) == 0 ? DP_VNF_NAT
+									    : DP_VNF_UNDEFINED;
+	if (likely(!dp_ct_vf_nat[port]))
+		return DP_VNF_UNDEFINED;
+	iface = dp_port_iface(port);
+	return iface && memcmp(src, iface->ipv4, 4) == 0 ? DP_VNF_NAT : DP_VNF_UNDEFINED;
+}
+
+/* A key's address as it is on the wire (network order). */
+static const uint8_t *key_addr(const uint8_t *addr, bool v6, uint8_t out[16])
+{
+	uint32_t host;
+
+	if (v6)
+		return addr;
+	memcpy(&host, addr, sizeof(host));
+	host = rte_cpu_to_be_32(host);
+	memcpy(out, &host, sizeof(host));
+	return out;
+}
+
+bool dp_ct_reply_publish(struct dp_ct_flow *flow, uint16_t out_port)
+{
+	struct dp_ct_key *rkey = &flow->key[1];
+	hash_sig_t sig;
+	void *data;
+
+	if (rkey->k.vnf_type == DP_CT_VNF_AT_PUBLISH) {
+		uint8_t src[16], dst[16];
+
+		/* a reply from a VM is marked as its packets are; one from the underlay is not */
+		rkey->k.vnf_type =
+			dp_ports[out_port].role == DP_PORT_PF
+				? DP_VNF_UNDEFINED
+				: dp_ct_vf_key_vnf(
+					  out_port, rkey->k.src_is_v6,
+					  key_addr(rkey->k.l3_src, rkey->k.src_is_v6, src),
+					  key_addr(rkey->k.l3_dst, rkey->k.dst_is_v6, dst));
+	}
+	sig = dp_ct_key_sig(rkey);
+	if (rte_hash_lookup_with_hash_data(dp_ct_hash, rkey, sig, &data) >= 0)
+		return (struct dp_ct_flow *)((uintptr_t)data & ~(uintptr_t)1) == flow;
+	if (rte_hash_add_key_with_hash_data(dp_ct_hash, rkey, sig,
+					    (void *)dp_ct_data(flow, DP_FLOW_DIR_REPLY)) < 0)
+		return false;
+	__atomic_store_n(&flow->reply_in, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 /* -- control side: removing flows ---------------------------------------------------- */
 
 #define CT_BATCH 256
 
 struct ct_batch {
 	struct dp_ct_flow *flows[CT_BATCH];
+	bool reply_was_in[CT_BATCH];
 	int32_t pos[CT_BATCH * 2];
 	unsigned int nb_flows, nb_pos;
 	unsigned int removed;
 };
 
+static struct dp_ct_release_hook *release_hooks;
+
+void dp_ct_release_hook_register(struct dp_ct_release_hook *hook)
+{
+	hook->link = release_hooks;
+	release_hooks = hook;
+}
+
+/* Remove key from the table if it is the flow's, returning its slot (or -1). */
+static int32_t unpublish(const struct dp_ct_flow *flow, const struct dp_ct_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(dp_ct_hash, key, &data) < 0 ||
+	    (const struct dp_ct_flow *)((uintptr_t)data & ~(uintptr_t)1) != flow)
+		return -1;
+	return rte_hash_del_key(dp_ct_hash, key);
+}
+
 /* Grace period, then give the key slots and the flows back. */
 static void batch_release(struct ct_batch *b)
 {
+	int32_t late[CT_BATCH];
+	unsigned int nb_late = 0;
+
 	if (!b->nb_flows)
 		return;
 	dp_rcu_synchronize();
 	for (unsigned int i = 0; i < b->nb_pos; i++)
 		rte_hash_free_key_with_position(dp_ct_hash, b->pos[i]);
+	/* a worker that had the flow may have published its reply key meanwhile */
 	for (unsigned int i = 0; i < b->nb_flows; i++) {
-		uint32_t idx = (uint32_t)(b->flows[i] - ct_flows);
+		struct dp_ct_flow *flow = b->flows[i];
 
-		uint16_t port = b->flows[i]->in_port;
+		if (!b->reply_was_in[i] && __atomic_load_n(&flow->reply_in, __ATOMIC_ACQUIRE)) {
+			int32_t pos = unpublish(flow, &flow->key[1]);
+
+			if (pos >= 0)
+				late[nb_late++] = pos;
+		}
+	}
+	if (nb_late) {
+		dp_rcu_synchronize();
+		for (unsigned int i = 0; i < nb_late; i++)
+			rte_hash_free_key_with_position(dp_ct_hash, late[i]);
+	}
+	for (unsigned int i = 0; i < b->nb_flows; i++) {
+		struct dp_ct_flow *flow = b->flows[i];
+		uint32_t idx = (uint32_t)(flow - ct_flows);
+		uint16_t port = flow->in_port;
+		bool kept = false;
 
 		__atomic_store_n(&dp_ct_port_removed[port], dp_ct_port_removed[port] + 1,
 				 __ATOMIC_RELAXED);
-		__atomic_store_n(&b->flows[i]->live, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&flow->live, 0, __ATOMIC_RELEASE);
 		ct_dead[idx / 64] ^= UINT64_C(1) << (idx % 64); /* before the index is free again */
+		for (struct dp_ct_release_hook *h = release_hooks; h; h = h->link)
+			kept |= h->fn(flow);
+		if (kept) /* its hook gives it back */
+			b->flows[i] = NULL;
 	}
-	dp_ct_flow_put(b->flows, b->nb_flows);
+	for (unsigned int i = 0; i < b->nb_flows; i++)
+		if (b->flows[i])
+			dp_ct_flow_put(&b->flows[i], 1);
 	b->removed += b->nb_flows;
 	b->nb_flows = b->nb_pos = 0;
 }
@@ -257,16 +357,21 @@ static void batch_release(struct ct_batch *b)
 /* Unpublish the flow's keys: from now on no new packet finds it. */
 static void batch_add(struct ct_batch *b, struct dp_ct_flow *flow)
 {
+	bool reply_in = __atomic_load_n(&flow->reply_in, __ATOMIC_ACQUIRE);
 	bool one_key = memcmp(&flow->key[0], &flow->key[1], sizeof(flow->key[0])) == 0;
+	int32_t pos;
 
-	for (unsigned int k = 0; k < (one_key ? 1u : 2u); k++) {
-		int32_t pos = rte_hash_del_key(dp_ct_hash, &flow->key[k]);
-
+	pos = rte_hash_del_key(dp_ct_hash, &flow->key[0]);
+	if (pos >= 0)
+		b->pos[b->nb_pos++] = pos;
+	if (reply_in && !one_key) {
+		pos = unpublish(flow, &flow->key[1]);
 		if (pos >= 0)
 			b->pos[b->nb_pos++] = pos;
 	}
 	/* a second removal of the same flow must not happen before the release */
 	__atomic_store_n(&flow->live, 2, __ATOMIC_RELAXED);
+	b->reply_was_in[b->nb_flows] = reply_in;
 	b->flows[b->nb_flows++] = flow;
 	if (b->nb_flows == CT_BATCH)
 		batch_release(b);
@@ -419,6 +524,34 @@ int dp_ct_flush(const struct dp_ct_filter *filter)
 	return ct_remove_if(&sv, filtered, filter);
 }
 
+struct ct_feature_pred {
+	bool (*pred)(const struct dp_ct_flow *flow, const void *arg);
+	const void *arg;
+	uint32_t vni;
+};
+
+static bool feature_selected(const struct dp_ct_flow *flow, const void *arg, uint64_t now)
+{
+	const struct ct_feature_pred *fp = arg;
+
+	return flow->key[0].k.vni == fp->vni && fp->pred(flow, fp->arg);
+}
+
+int dp_ct_remove_vni(uint32_t vni, bool (*pred)(const struct dp_ct_flow *flow, const void *arg),
+		     const void *arg)
+{
+	struct ct_sieve sv = {.port_id = DP_PORT_NONE, .by_vni = true, .vni = vni};
+	struct ct_feature_pred fp = {.pred = pred, .arg = arg, .vni = vni};
+
+	DP_CTL_CHECK();
+	return ct_remove_if(&sv, feature_selected, &fp);
+}
+
+uint32_t dp_ct_capacity(void)
+{
+	return ct_capacity;
+}
+
 static bool everything(const struct dp_ct_flow *flow, const void *arg, uint64_t now)
 {
 	return true;
@@ -446,6 +579,8 @@ static void list_one(struct dp_ct_flow *flow, void *arg)
 		memset(info, 0, sizeof(*info));
 		info->key[0] = flow->key[0].k;
 		info->key[1] = flow->key[1].k;
+		if (info->key[1].vnf_type == DP_CT_VNF_AT_PUBLISH) /* not decided yet */
+			info->key[1].vnf_type = DP_VNF_UNDEFINED;
 		info->in_port = flow->in_port;
 		info->tcp_state = flow->tcp_state;
 		info->idle_ms = (uint32_t)(idle_cycles(flow, l->now) * 1000 / rte_get_tsc_hz());

@@ -32,24 +32,39 @@ struct dp_ct_key {
 _Static_assert(sizeof(struct dp_ct_key) == 48, "table keys are 48 bytes");
 
 /* Per-flow state of the stages after conntrack, zero when the flow is created: each
- * feature owns a slice of dp_ct_flow.ext (the firewall's verdict, ...). */
-#define DP_CT_EXT_SIZE 32
+ * feature owns a slice of dp_ct_flow.ext (the firewall's verdict, ...), in the flow's hot
+ * line, and may keep what only a flow's first packets or its removal need in `cold`. */
+#define DP_CT_EXT_SIZE 31
 #define DP_CT_EXT_FIREWALL 0 /* 12 bytes */
+#define DP_CT_EXT_NAT 12     /* 16 bytes */
+#define DP_CT_COLD_SIZE 32
+
+/*
+ * A reply key's vnf_type until the flow's first packet leaves: the stages may rewrite the
+ * reply key (NAT), and what the reply will carry depends on where it comes from, which only
+ * the route knows (dp_ct_reply_publish()).
+ */
+#define DP_CT_VNF_AT_PUBLISH 0xff
 
 /* The first line is all a packet of an existing flow touches; the keys follow. */
 struct dp_ct_flow {
-	uint64_t last_seen;          /* TSC of the last packet (worker writes, control reads) */
-	uint64_t packets[2];         /* per direction (worker only) */
-	uint32_t hash;               /* dpservice's jhash of key[0]: multipath, hashed choices */
-	uint16_t in_port;            /* where the first packet came in */
-	uint8_t tcp_state;           /* enum dp_ct_tcp_state */
-	uint8_t live;                /* 1 while in the table; the control thread's to clear */
-	uint8_t ext[DP_CT_EXT_SIZE]; /* the stages' (worker only) */
-	struct dp_ct_key key[2];     /* original, reply (equal: inserted once) */
+	uint64_t last_seen;            /* TSC of the last packet (worker writes, control reads) */
+	uint64_t packets[2];           /* per direction (worker only) */
+	uint32_t hash;                 /* dpservice's jhash of key[0]: multipath, hashed choices */
+	uint16_t in_port;              /* where the first packet came in */
+	uint8_t tcp_state;             /* enum dp_ct_tcp_state */
+	uint8_t live;                  /* 1 while in the table; the control thread's to clear */
+	uint8_t ext[DP_CT_EXT_SIZE];   /* the stages' (worker only) */
+	uint8_t reply_in;              /* 1 once key[1] is in the table (the worker sets it) */
+	struct dp_ct_key key[2];       /* original, reply (equal: inserted once) */
+	uint8_t cold[DP_CT_COLD_SIZE]; /* the stages' (worker only), zero at creation */
 } __rte_cache_aligned;
 
 _Static_assert(offsetof(struct dp_ct_flow, key) == RTE_CACHE_LINE_MIN_SIZE,
 	       "a packet of an existing flow touches one cache line");
+_Static_assert(offsetof(struct dp_ct_flow, ext) % 4 == 0, "the stages' slices are aligned");
+_Static_assert(offsetof(struct dp_ct_flow, cold) + DP_CT_COLD_SIZE == 3 * RTE_CACHE_LINE_MIN_SIZE,
+	       "a flow's state is 192 bytes");
 
 /* The table's data for a key: the flow, and in bit 0 which of its keys it is. */
 static inline uintptr_t dp_ct_data(const struct dp_ct_flow *flow, unsigned int dir)
@@ -98,9 +113,53 @@ uint32_t dp_ct_flow_hash(const struct dp_ct_key *key);
  * into the cache; dp_ct_flow_put() gives back those not used. */
 unsigned int dp_ct_flow_get(struct dp_ct_flow **flows, unsigned int n);
 void dp_ct_flow_put(struct dp_ct_flow **flows, unsigned int n);
-/* Worker: makes flow the flow of a key and its reverse, neither of which is in the table
- * (the caller checked); false when the table is full, and the flow is still the caller's. */
+/*
+ * Worker: makes flow the flow of key, neither it nor rkey being in the table (the caller
+ * checked). Only key goes into the table now; rkey is the flow's reply key, which the stages
+ * may still rewrite (NAT) and which dp_ct_reply_publish() puts into the table when the first
+ * packet leaves. False when the table is full, and the flow is still the caller's.
+ */
 bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig_t sig,
-		  const struct dp_ct_key *rkey, hash_sig_t rsig, uint16_t in_port, uint64_t now);
+		  const struct dp_ct_key *rkey, uint16_t in_port, uint64_t now);
+
+/*
+ * Worker: the vnf_type conntrack gives the key of a packet from a VM (dpservice's marking):
+ * NAT for the IPv4 packets of a VM that has a NAT, sent from its own address, and for IPv6
+ * packets to the NAT64 prefix; otherwise none. dp_ct_vf_nat[port] is set by the NAT feature.
+ */
+extern uint8_t dp_ct_vf_nat[DP_MAX_PORTS];
+uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uint8_t *dst);
+
+/*
+ * Worker: put the flow's reply key into the table, as the stages left it, when its first
+ * packet leaves through out_port (a reply vnf_type still DP_CT_VNF_AT_PUBLISH becomes what a
+ * reply from there carries). False if another flow has the key (or the table is full): the
+ * packet must not leave, it would draw a reply that is not its flow's.
+ */
+bool dp_ct_reply_publish(struct dp_ct_flow *flow, uint16_t out_port);
+
+/*
+ * Features' hooks on flows leaving the table (control thread): called for each removed flow
+ * once no worker can see it, before it is reused. A hook that returns true keeps the flow:
+ * it gives it back itself with dp_ct_flow_put() (from the worker, e.g. after releasing what
+ * the flow held in tables only the worker writes).
+ */
+struct dp_ct_release_hook {
+	bool (*fn)(struct dp_ct_flow *flow);
+	struct dp_ct_release_hook *link;
+};
+void dp_ct_release_hook_register(struct dp_ct_release_hook *hook);
+#define DP_CT_RELEASE_HOOK(var, FN)                                                                \
+	static struct dp_ct_release_hook var = {.fn = FN};                                         \
+	RTE_INIT(dp_ct_release_hook_register_##var)                                                \
+	{                                                                                          \
+		dp_ct_release_hook_register(&var);                                                 \
+	}
+
+/* Control: remove the flows of VNI vni (key[0]) that pred selects; how many. */
+int dp_ct_remove_vni(uint32_t vni, bool (*pred)(const struct dp_ct_flow *flow, const void *arg),
+		     const void *arg);
+/* The table's size in keys. */
+uint32_t dp_ct_capacity(void);
 
 #endif

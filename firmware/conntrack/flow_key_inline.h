@@ -14,6 +14,7 @@
 #define FK_ICMP_ECHO_REPLY 0
 #define FK_ICMP_DEST_UNREACH 3
 #define FK_ICMP_ECHO_REQUEST 8
+#define FK_ICMP_TIME_EXCEEDED 11
 #define FK_ICMP_PROTO_UNREACH 2
 #define FK_ICMP_PORT_UNREACH 3
 #define FK_ICMP_FRAG_NEEDED 4
@@ -120,6 +121,8 @@ static inline enum dp_flow_key_status dp_flow_key_build_inline(const uint8_t *d,
 			    d[off + 1] == FK_ICMP_PORT_UNREACH || d[off + 1] == FK_ICMP_FRAG_NEEDED)
 				return fk_icmp_error_key(d, off, end, key);
 			return DP_FLOW_KEY_ICMP_UNTRACKED;
+		case FK_ICMP_TIME_EXCEEDED: /* traceroute through NAT needs it translated */
+			return fk_icmp_error_key(d, off, end, key);
 		default:
 			return DP_FLOW_KEY_ICMP_UNTRACKED;
 		}

@@ -24,6 +24,7 @@ struct dp_mbuf_priv {
 	uint32_t flow_hash;      /* of the flow's original key (multipath) */
 	struct dp_ct_flow *flow; /* conntrack entry, valid until the end of the graph walk */
 	uint8_t nh_ipv6[16];     /* tunnel destination when out_port is a PF */
+	uint8_t ul_src[16];      /* from the underlay: the tunnel's source (ipip_decap) */
 };
 
 _Static_assert(sizeof(struct dp_mbuf_priv) <= DP_MBUF_PRIV_SIZE, "mbuf private area too small");

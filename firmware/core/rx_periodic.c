@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rx_periodic: source node sending what the control thread queued with dp_inject(). */
+/* rx_periodic: source node sending what the control thread queued with dp_inject(), and
+ * running the features' worker tasks (worker.h) once per walk. */
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -58,11 +59,22 @@ int dp_inject(uint16_t port_id, struct rte_mbuf *m)
 	return 0;
 }
 
+static struct dp_worker_task *worker_tasks;
+
+void dp_worker_task_register(struct dp_worker_task *task)
+{
+	task->link = worker_tasks;
+	worker_tasks = task;
+}
+
 static uint16_t rx_periodic_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				    uint16_t nb_objs)
 {
 	struct rte_mbuf *m;
 	unsigned int n;
+
+	for (struct dp_worker_task *t = worker_tasks; t; t = t->link)
+		t->run();
 
 	n = rte_ring_sc_dequeue_burst(inject_ring, node->objs, INJECT_BURST, NULL);
 	for (unsigned int i = 0; i < n; i++) {

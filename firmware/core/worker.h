@@ -20,6 +20,23 @@ struct dp_worker {
 	bool launched;
 };
 
+/*
+ * Work a feature does on the worker once per graph walk (rx_periodic runs it), such as
+ * draining a ring the control thread fills for it; it must cost next to nothing when there
+ * is nothing to do. Registered from a constructor.
+ */
+struct dp_worker_task {
+	void (*run)(void);
+	struct dp_worker_task *link;
+};
+void dp_worker_task_register(struct dp_worker_task *task);
+#define DP_WORKER_TASK(var, FN)                                                                    \
+	static struct dp_worker_task var = {.run = FN};                                            \
+	RTE_INIT(dp_worker_task_register_##var)                                                    \
+	{                                                                                          \
+		dp_worker_task_register(&var);                                                     \
+	}
+
 extern struct rte_rcu_qsbr *dp_rcu;
 extern struct dp_worker dp_worker;
 

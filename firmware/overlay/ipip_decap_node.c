@@ -90,6 +90,7 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	if (unlikely(m->nb_segs != 1 || priv->parse.l3_off != DP_ETHER_LEN))
 		return DECAP_NOT_TUNNEL;
 	memcpy(underlay, data + DP_ETHER_LEN + 24, sizeof(underlay));
+	memcpy(priv->ul_src, data + DP_ETHER_LEN + 8, sizeof(priv->ul_src));
 	vnf = dp_vnf_lookup(underlay);
 	if (unlikely(!vnf))
 		return DECAP_UNKNOWN_UNDERLAY;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ipip_encap: into the tunnel to the underlay. Outer IPv6 from the sending interface's
- * underlay address to the route's next hop, hop limit 64; Ethernet from the PF to the
+ * underlay address (the host's own, --ipv6, for what the host sends on nobody's behalf: its
+ * tunnel port is a PF) to the route's next hop, hop limit 64; Ethernet from the PF to the
  * underlay router.
  */
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 
 #include "mbuf.h"
 #include "node.h"
+#include "overlay_dp.h"
 #include "port.h"
 
 enum {
@@ -30,20 +32,20 @@ DP_TX_EDGES("ipip_encap", encap_tx);
  * outer headers are copied, not built. Valid for one burst only, since the neighbour's
  * MAC or the interface may change between bursts. */
 struct tunnel_cache {
-	const struct dp_iface_conf *iface;
+	const uint8_t *src_ip; /* the interface's underlay address, or the host's */
 	uint16_t out_port;
 	uint8_t dst_ip[16];
 	struct dp_encap_hdr hdr;
 };
 
-static inline bool same_tunnel(const struct tunnel_cache *c, const struct dp_iface_conf *iface,
+static inline bool same_tunnel(const struct tunnel_cache *c, const uint8_t *src_ip,
 			       const struct dp_mbuf_priv *priv)
 {
-	return c->iface == iface && c->out_port == priv->out_port &&
+	return c->src_ip == src_ip && c->out_port == priv->out_port &&
 	       memcmp(c->dst_ip, priv->nh_ipv6, 16) == 0;
 }
 
-static void tunnel_build(struct tunnel_cache *c, const struct dp_iface_conf *iface,
+static void tunnel_build(struct tunnel_cache *c, const uint8_t *src_ip,
 			 const struct dp_mbuf_priv *priv)
 {
 	struct dp_encap_params e;
@@ -52,10 +54,10 @@ static void tunnel_build(struct tunnel_cache *c, const struct dp_iface_conf *ifa
 	dp_port_neigh_mac(priv->out_port, &neigh);
 	memcpy(e.dst_mac, neigh.addr_bytes, 6);
 	memcpy(e.src_mac, dp_ports[priv->out_port].mac.addr_bytes, 6);
-	memcpy(e.src_ip, iface->underlay, 16);
+	memcpy(e.src_ip, src_ip, 16);
 	memcpy(e.dst_ip, priv->nh_ipv6, 16);
 	dp_encap_hdr_build(&c->hdr, &e);
-	c->iface = iface;
+	c->src_ip = src_ip;
 	c->out_port = priv->out_port;
 	memcpy(c->dst_ip, priv->nh_ipv6, 16);
 }
@@ -64,16 +66,21 @@ static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
+	const uint8_t *src_ip;
 	uint16_t len = rte_pktmbuf_data_len(m);
 	uint8_t *frame;
 
-	if (unlikely(!iface))
+	if (likely(iface))
+		src_ip = iface->underlay;
+	else if (priv->tun_port < DP_MAX_PORTS && dp_ports[priv->tun_port].role == DP_PORT_PF)
+		src_ip = dp_overlay_host_ipv6;
+	else
 		return ENCAP_NO_INTERFACE;
 	frame = rte_pktmbuf_mtod(m, uint8_t *);
 	if (unlikely(!rte_pktmbuf_prepend(m, DP_IPV6_LEN)))
 		return ENCAP_NO_HEADROOM;
-	if (unlikely(!same_tunnel(c, iface, priv)))
-		tunnel_build(c, iface, priv);
+	if (unlikely(!same_tunnel(c, src_ip, priv)))
+		tunnel_build(c, src_ip, priv);
 	if (unlikely(dp_encap_hdr_apply(frame, len, &c->hdr) < 0))
 		return ENCAP_NOT_IP;
 	return encap_tx[priv->out_port];

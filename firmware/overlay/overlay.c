@@ -4,6 +4,8 @@
  * the route lookup of the packet's family, EGRESS in `output`; and it takes the packets the
  * underlay sends to an interface's or an alias prefix's address into the EGRESS chain.
  */
+#include <string.h>
+
 #include <dplane/core.h>
 #include <dplane/overlay.h>
 #include <dplane/vnf.h>
@@ -17,6 +19,16 @@
 uint8_t dp_overlay_wcmp = 100;
 bool dp_overlay_underlay_enforce = true;
 uint64_t dp_overlay_underlay_audit_count;
+uint8_t dp_overlay_host_ipv6[16];
+
+int dp_overlay_host_set(const uint8_t ipv6[16])
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	memcpy(dp_overlay_host_ipv6, ipv6, sizeof(dp_overlay_host_ipv6));
+	return 0;
+}
 
 int dp_overlay_conf_set(uint8_t wcmp)
 {

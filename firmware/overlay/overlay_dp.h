@@ -13,5 +13,8 @@ extern uint8_t dp_overlay_wcmp;
  * them (dp_overlay_underlay_audit_count, written by the worker) and deliver them. */
 extern bool dp_overlay_underlay_enforce;
 extern uint64_t dp_overlay_underlay_audit_count;
+/* --ipv6: the host's underlay address; ipip_encap's source for a packet whose tunnel port
+ * (dp_mbuf_priv.tun_port) is a PF, i.e. sent by the host itself. */
+extern uint8_t dp_overlay_host_ipv6[16];
 
 #endif

@@ -23,5 +23,6 @@ cdef extern from "dplane/overlay.h" nogil:
     dp_decap_status dp_ipip_decap(uint8_t *frame, uint32_t len, const uint8_t dst_mac[6],
                                   const uint8_t src_mac[6], uint32_t *out_len)
     int dp_overlay_conf_set(uint8_t wcmp)
+    int dp_overlay_host_set(const uint8_t ipv6[16])
     int dp_overlay_underlay_check_set(bint enforce)
     uint64_t dp_overlay_underlay_audited()

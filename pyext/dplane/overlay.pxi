@@ -43,6 +43,13 @@ def overlay_conf_set(uint8_t wcmp):
     _check(dp_overlay_conf_set(wcmp))
 
 
+def overlay_host_set(bytes ipv6):
+    """Before start(): the host's underlay address (--ipv6, 16 bytes)."""
+    cdef uint8_t a[16]
+    _copy_addr(a, ipv6, 16)
+    _check(dp_overlay_host_set(a))
+
+
 def overlay_underlay_check_set(bint enforce):
     """Before core_start(): drop tunnels whose inner destination does not belong to their
     underlay address (enforce), or count and deliver them (audit)."""

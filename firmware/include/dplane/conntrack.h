@@ -138,7 +138,8 @@ enum dp_flow_key_status {
 const char *dp_flow_key_status_name(enum dp_flow_key_status status);
 
 /* Key of a parsed frame (p from dp_parse_frame()). ICMP errors (destination unreachable:
- * protocol, port, fragmentation needed) are keyed as the reply of the flow they quote. */
+ * protocol, port, fragmentation needed; time exceeded) are keyed as the reply of the flow
+ * they quote. */
 enum dp_flow_key_status dp_flow_key_build(const uint8_t *data, uint32_t len,
 					  const struct dp_parse *p, uint32_t vni, uint8_t vnf_type,
 					  struct dp_flow_key *key);

@@ -21,6 +21,11 @@
  * the default, sends it all to PF0). -EINVAL out of range, -EBUSY while running. */
 int dp_overlay_conf_set(uint8_t wcmp);
 
+/* Before dp_core_start(): the host's own underlay address (--ipv6), the source of what the
+ * host sends into the underlay on nobody's behalf (relays to other hosts, answers to pings
+ * of its public addresses). -EBUSY while running. */
+int dp_overlay_host_set(const uint8_t ipv6[16]);
+
 /* Before dp_core_start(): what ipip_decap does with a tunnel whose inner destination does
  * not belong to the VM its outer destination stands for (the interface's address, an
  * address in the alias prefix, or one whose route in the VNI leads to the VM's VF): drop it

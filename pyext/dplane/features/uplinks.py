@@ -5,6 +5,7 @@ destination of encapsulated frames); and the share of IPv4 underlay traffic for 
 (--wcmp). Control thread only."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -24,6 +25,7 @@ ROUTER_RETRY_FIRST, ROUTER_RETRY_MAX = 1.0, 60.0
 class Uplinks:
     def __init__(self, cfg: Config, ports: Ports, control: ControlThread) -> None:
         self._wcmp = cfg.wcmp
+        self._host = ipaddress.IPv6Address(cfg.ipv6).packed
         self._pfs = ports.uplinks
         self._control = control
         self._link: dict[int, bool] = {}
@@ -33,6 +35,7 @@ class Uplinks:
 
     def configure(self) -> None:
         _firmware.overlay_conf_set(self._wcmp)
+        _firmware.overlay_host_set(self._host)
 
     def start(self) -> None:
         for pf in self._pfs:
