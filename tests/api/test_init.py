@@ -21,7 +21,9 @@ IMPLEMENTED = {"Initialize", "CheckInitialized", "GetVersion", "CreateInterface"
                "CreateRoute", "DeleteRoute", "ListRoutes",
                "CreatePrefix", "DeletePrefix", "ListPrefixes",
                "CreateFirewallRule", "GetFirewallRule", "DeleteFirewallRule",
-               "ListFirewallRules"}
+               "ListFirewallRules", "CreateVip", "GetVip", "DeleteVip", "CreateNat", "GetNat",
+               "DeleteNat", "ListLocalNats", "CreateNeighborNat", "DeleteNeighborNat",
+               "ListNeighborNats"}
 UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
 
 

@@ -124,7 +124,7 @@ def test_table_and_name_output(svc, cli, make_interface):
         "                0\n")
     assert cli("list", "interfaces", "-o", "name").out == "interface/vm1\ninterface/vm2\n"
     assert cli("get", "interface", "--id=vm2", "-o", "name").out == "interface/vm2\n"
-    wide = cli("get", "interface", "--id=vm1", "-w")  # NAT/VIP unimplemented: left empty
+    wide = cli("get", "interface", "--id=vm1", "-w")  # no NAT, no VIP: left empty
     assert wide.status == 0 and wide.out.splitlines()[0].endswith("Nat  VirtualIP")
 
 
@@ -192,10 +192,10 @@ def test_vni(svc, cli, make_interface):
 
 def test_unimplemented_rpcs_are_grpc_errors(svc, cli, make_interface):
     make_interface("vm1")
-    nat = cli("get", "nat", "--interface-id=vm1", "-o", "json")
-    assert nat.status == 1
-    assert nat.json()["spec"] == {"source": "grpc"}
-    assert nat.json()["status"]["code"] == 12  # UNIMPLEMENTED
+    lb = cli("get", "loadbalancer", "--id=lb1", "-o", "json")
+    assert lb.status == 1
+    assert lb.json()["spec"] == {"source": "grpc"}
+    assert lb.json()["status"]["code"] == 12  # UNIMPLEMENTED
     lbs = cli("list", "loadbalancers")
     assert lbs.status == 1 and lbs.out == ""
     assert lbs.err.startswith("Error running command: rpc error: code = Unimplemented desc = ")

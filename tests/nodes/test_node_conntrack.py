@@ -16,7 +16,7 @@ from nodeutil import NOIF, PF0, PF1, VM1, VM2, VM3, VNI, VNI2, from_vm
 V4 = dict(src="10.0.0.2", dst="192.0.2.1")
 V6 = dict(src="fd00::2", dst="2001:db8::1")
 EGRESS_TYPES = (fw.VNF_INTERFACE_IP, fw.VNF_ALIAS_PFX)
-UNHANDLED_TYPES = (fw.VNF_UNDEFINED, fw.VNF_VIP, fw.VNF_NAT, fw.VNF_LB, fw.VNF_LB_ALIAS_PFX)
+UNHANDLED_TYPES = (fw.VNF_UNDEFINED, fw.VNF_LB, fw.VNF_LB_ALIAS_PFX)
 
 
 def run_underlay(dp, inner, vnf_type=fw.VNF_INTERFACE_IP, port=PF0, vni=VNI):
@@ -27,12 +27,12 @@ def run_underlay(dp, inner, vnf_type=fw.VNF_INTERFACE_IP, port=PF0, vni=VNI):
 
 
 @pytest.mark.parametrize("l3, edge", [
-    (IP(**V4) / UDP(sport=1000, dport=53), "ipv4_lookup"),
-    (IP(**V4) / TCP(sport=1000, dport=80, flags="S"), "ipv4_lookup"),
-    (IP(**V4) / ICMP(type=8, id=7), "ipv4_lookup"),
-    (IPv6(**V6) / UDP(sport=1000, dport=53), "ipv6_lookup"),
-    (IPv6(**V6) / TCP(sport=1000, dport=80, flags="S"), "ipv6_lookup"),
-    (IPv6(**V6) / ICMPv6EchoRequest(id=7), "ipv6_lookup"),
+    (IP(**V4) / UDP(sport=1000, dport=53), "dnat"),
+    (IP(**V4) / TCP(sport=1000, dport=80, flags="S"), "dnat"),
+    (IP(**V4) / ICMP(type=8, id=7), "dnat"),
+    (IPv6(**V6) / UDP(sport=1000, dport=53), "dnat"),
+    (IPv6(**V6) / TCP(sport=1000, dport=80, flags="S"), "dnat"),
+    (IPv6(**V6) / ICMPv6EchoRequest(id=7), "dnat"),
 ], ids=lambda v: v if isinstance(v, str) else v.summary())
 def test_from_vm(dp, l3, edge):
     """A VM's packet: its VNI and tunnel port from the interface, a new flow in the
@@ -105,11 +105,18 @@ def test_underlay_dispatch_egress(dp, vnf_type, port):
 
 @pytest.mark.parametrize("vnf_type", UNHANDLED_TYPES + (7, 200))
 def test_underlay_dispatch_unhandled(dp, vnf_type):
-    """VIP, NAT and the load balancer have no handler yet (nor undefined or unknown types):
-    dropped, after tracking."""
+    """The load balancer has no handler yet (nor undefined or unknown types): dropped,
+    after tracking."""
     for inner in (IP(src="192.0.2.1", dst="10.0.0.2") / UDP(),
                   IPv6(src="2001:db8::1", dst="fd00::2") / UDP()):
         assert run_underlay(dp, inner, vnf_type).path == ["conntrack_vnf_unsupported"]
+
+
+@pytest.mark.parametrize("vnf_type", (fw.VNF_VIP, fw.VNF_NAT))
+def test_underlay_dispatch_nat(dp, vnf_type):
+    """Through a VIP's or a NAT's underlay address: to dnat."""
+    assert run_underlay(dp, IP(src="192.0.2.1", dst="10.0.0.2") / UDP(), vnf_type).path == \
+        ["dnat"]
 
 
 def test_tcp_state(dp):
@@ -138,7 +145,7 @@ def test_fragments_untracked(dp):
     metas = []
     for frag in (first, later, other):
         result = dp.run("conntrack", from_vm(dp, VM1, frag), VM1)
-        assert result.path == ["ipv4_lookup"]
+        assert result.path == ["dnat"]
         metas.append(result.meta)
     assert [m["has_flow"] for m in metas] == [False] * 3
     assert metas[0]["flow_hash"] == metas[1]["flow_hash"] != metas[2]["flow_hash"]
@@ -151,7 +158,7 @@ def test_fragments_untracked(dp):
     (IPv6(**V6, nh=1) / ICMP(), "conntrack_unsupported_proto"),                # ICMP in v6
     (IP(**V4, proto=58) / ICMPv6EchoReply(), "conntrack_unsupported_proto"),   # ICMPv6 in v4
     (IP(**V4) / ICMP(type=13), "conntrack_icmp_untracked"),                    # timestamp
-    (IP(**V4) / ICMP(type=11), "conntrack_icmp_untracked"),                    # time exceeded
+    (IP(**V4) / ICMP(type=11), "conntrack_bad_icmp_error"),     # time exceeded, nothing quoted
     (IP(**V4) / ICMP(type=3, code=1) / IPerror(**V4) / UDPerror(), "conntrack_icmp_untracked"),
     (IP(**V4) / ICMP(type=3, code=3) / IPerror(**V4) / ICMP(), "conntrack_bad_icmp_error"),
     (IP(**V4) / ICMP(type=3, code=3) / (b"\x45" + bytes(10)), "conntrack_bad_icmp_error"),
@@ -176,16 +183,16 @@ def test_table_full(plain):
         return from_vm(plain, VM1, IP(**V4) / UDP(sport=sport, dport=53))
 
     for sport in range(1000, 1008):
-        assert plain.edge("conntrack", udp(sport), VM1) == "ipv4_lookup"
+        assert plain.edge("conntrack", udp(sport), VM1) == "dnat"
     assert plain.ct_count() == 8
     assert plain.edge("conntrack", udp(2000), VM1) == "conntrack_table_full"
-    assert plain.edge("conntrack", udp(1003), VM1) == "ipv4_lookup"
+    assert plain.edge("conntrack", udp(1003), VM1) == "dnat"
     answer = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=53, dport=1005)
     reply = run_underlay(plain, answer)
     assert (reply.path, reply.meta["flow_dir"]) == (["firewall"], 1)
     # fragments need no flow
     frag = from_vm(plain, VM1, IP(**V4, frag=2, proto=17) / (b"\x00" * 8))
-    assert plain.edge("conntrack", frag, VM1) == "ipv4_lookup"
+    assert plain.edge("conntrack", frag, VM1) == "dnat"
     assert plain.drop_counters()["conntrack_table_full"] == 0  # node_test counts nothing
     assert plain.ct_flush_all() == 8
-    assert plain.edge("conntrack", udp(2000), VM1) == "ipv4_lookup"
+    assert plain.edge("conntrack", udp(2000), VM1) == "dnat"

@@ -38,7 +38,8 @@ def test_vm_to_underlay_and_back(dp, out, back, lookup, nh):
     """VM1 to the internet: tunnelled from its underlay address to the default route's next
     hop out of PF0; the answer to its address comes back to it as the flow's reply."""
     there = dp.run("cls", from_vm(dp, VM1, out), VM1, steps=STEPS)
-    assert there.path == ["conntrack", lookup, "firewall", "output", "ipip_encap", f"tx-{PF0}"]
+    assert there.path == ["conntrack", "dnat", lookup, "firewall", "snat", "output",
+                          "ipip_encap", f"tx-{PF0}"]
     assert there.frame == bytes(Ether(src=dp.port_mac[PF0], dst=NEIGH_MAC[PF0])
                                 / IPv6(src=VMS[VM1].underlay, dst=REMOTE, nh=nh, hlim=64)
                                 / out)
@@ -46,7 +47,7 @@ def test_vm_to_underlay_and_back(dp, out, back, lookup, nh):
 
     answer = from_underlay(dp, VMS[VM1].underlay, back)
     home = dp.run("cls", answer, PF0, steps=STEPS)
-    assert home.path == ["ipip_decap", "conntrack", "firewall", "output", f"tx-{VM1}"]
+    assert home.path == ["ipip_decap", "conntrack", "firewall", "snat", "output", f"tx-{VM1}"]
     assert home.frame == bytes(Ether(src=dp.port_mac[VM1], dst=VM_MAC[VM1]) / back)
     assert (home.meta["flow_dir"], home.meta["flow_hash"]) == (1, there.meta["flow_hash"])
     assert dp.ct_count() == 1
@@ -60,12 +61,12 @@ def test_vm_to_vm(dp, l3, lookup):
     """VM1 to VM2 on the same host: out of VM2's VF, from that VF to VM2's MAC; VM2's
     answer takes the way back as the flow's reply."""
     there = dp.run("cls", from_vm(dp, VM1, l3), VM1, steps=STEPS)
-    assert there.path == ["conntrack", lookup, "firewall", "output", f"tx-{VM2}"]
+    assert there.path == ["conntrack", "dnat", lookup, "firewall", "snat", "output", f"tx-{VM2}"]
     assert there.frame == bytes(Ether(src=dp.port_mac[VM2], dst=VM_MAC[VM2]) / l3)
     back_l3 = l3.copy()
     back_l3.src, back_l3.dst = l3.dst, l3.src
     back = dp.run("cls", from_vm(dp, VM2, back_l3), VM2, steps=STEPS)
-    assert back.path == ["conntrack", lookup, "firewall", "output", f"tx-{VM1}"]
+    assert back.path == ["conntrack", "dnat", lookup, "firewall", "snat", "output", f"tx-{VM1}"]
     assert back.pkt.dst == VM_MAC[VM1]
     assert (back.meta["flow_dir"], back.meta["flow_hash"]) == (1, there.meta["flow_hash"])
 
@@ -75,21 +76,31 @@ def test_alias_prefix_from_underlay(dp):
     inner = IP(src="192.0.2.1", dst="10.1.0.7") / UDP(sport=1, dport=2)
     result = dp.run("cls", from_underlay(dp, VNF_ADDR[fw.VNF_ALIAS_PFX], inner), PF1,
                     steps=STEPS)
-    assert result.path == ["ipip_decap", "conntrack", "firewall", "output", f"tx-{VM1}"]
+    assert result.path == ["ipip_decap", "conntrack", "firewall", "snat", "output", f"tx-{VM1}"]
     assert result.frame == bytes(Ether(src=dp.port_mac[VM1], dst=VM_MAC[VM1]) / inner)
 
 
-@pytest.mark.parametrize("vnf_type", [fw.VNF_VIP, fw.VNF_NAT, fw.VNF_LB, fw.VNF_LB_ALIAS_PFX])
+@pytest.mark.parametrize("vnf_type", [fw.VNF_LB, fw.VNF_LB_ALIAS_PFX])
 def test_unhandled_vnf_from_underlay(dp, vnf_type):
     inner = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=1, dport=2)
     result = dp.run("cls", from_underlay(dp, VNF_ADDR[vnf_type], inner), PF0, steps=STEPS)
     assert result.path == ["ipip_decap", "conntrack", "conntrack_vnf_unsupported"]
 
 
+@pytest.mark.parametrize("vnf_type, drop", [(fw.VNF_VIP, "dnat_unknown_ip"),
+                                            (fw.VNF_NAT, "dnat_no_flow")])
+def test_vip_nat_underlay_without_translation(dp, vnf_type, drop):
+    """A VIP's underlay address, but no VIP for the packet's destination; a NAT's, but no
+    flow the packet answers: dropped by dnat."""
+    inner = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=1, dport=2)
+    result = dp.run("cls", from_underlay(dp, VNF_ADDR[vnf_type], inner), PF0, steps=STEPS)
+    assert result.path == ["ipip_decap", "conntrack", "dnat", drop]
+
+
 def test_dead_ends(dp):
     """A VNI without a default route; an underlay address nobody has."""
     result = dp.run("cls", from_vm(dp, VM3, OUT4), VM3, steps=STEPS)
-    assert result.path == ["conntrack", "ipv4_lookup", "ipv4_lookup_no_route"]
+    assert result.path == ["conntrack", "dnat", "ipv4_lookup", "ipv4_lookup_no_route"]
     assert result.meta["vni"] == VNI2
     result = dp.run("cls", from_underlay(dp, "fc00:1::ff", BACK4), PF0, steps=STEPS)
     assert result.path == ["ipip_decap", "ipip_decap_unknown_underlay"]
@@ -103,7 +114,8 @@ def test_wcmp_paths(plain):
         l3 = IP(src="10.0.0.2", dst="192.0.2.1") / UDP(sport=sport, dport=53)
         result = plain.run("cls", from_vm(plain, VM1, l3), VM1, steps=STEPS)
         tx = result.path[-1]
-        assert result.path[:-1] == ["conntrack", "ipv4_lookup", "firewall", "output", "ipip_encap"]
+        assert result.path[:-1] == ["conntrack", "dnat", "ipv4_lookup", "firewall", "snat",
+                                    "output", "ipip_encap"]
         port = PF0 if result.meta["flow_hash"] % 10 < 5 else PF1
         assert tx == f"tx-{port}"
         assert (result.pkt.src, result.pkt.dst) == (plain.port_mac[port], NEIGH_MAC[port])

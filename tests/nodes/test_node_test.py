@@ -46,12 +46,14 @@ def test_max_steps_range(dp, steps):
 
 def test_steps_stop_early(dp):
     """max_steps bounds the walk; a walk ends at the first node that does not classify."""
-    assert dp.run("cls", udp(dp), VM1, steps=2).path == ["conntrack", "ipv4_lookup"]
+    assert dp.run("cls", udp(dp), VM1, steps=3).path == ["conntrack", "dnat", "ipv4_lookup"]
     full = dp.run("cls", udp(dp), VM1, steps=fw.NODE_TEST_MAX_STEPS).path
-    assert full == ["conntrack", "ipv4_lookup", "firewall", "output", "ipip_encap", "tx-0"]
+    assert full == ["conntrack", "dnat", "ipv4_lookup", "firewall", "snat", "output",
+                    "ipip_encap", "tx-0"]
 
 
-@pytest.mark.parametrize("node", ["cls", "conntrack", "firewall", "output", "ipip_encap"])
+@pytest.mark.parametrize("node", ["cls", "conntrack", "dnat", "firewall", "snat", "output",
+                                  "ipip_encap"])
 @pytest.mark.parametrize("port, meta", [
     (fw.MAX_PORTS, {}), (fw.PORT_NONE, {}), (fw.MAX_PORTS - 1, {}), (MISSING_PORT, {}),
     (VM1, dict(out_port=fw.MAX_PORTS)), (VM1, dict(out_port=fw.PORT_NONE)),

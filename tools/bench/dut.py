@@ -32,6 +32,8 @@ from dplane.telemetry_client import TelemetryClient, socket_path
 
 RPC_TIMEOUT = 5.0
 VM_IPV4 = "10.0.0.1"  # the bench VM's address: its traffic's source
+NAT_IP = "198.51.100.1"  # --nat: the VM's NAT IP and port range
+NAT_PORTS = (1024, 65535)
 
 
 @dataclasses.dataclass
@@ -48,6 +50,7 @@ class Setup:
     options: dict[str, int] = dataclasses.field(default_factory=dict)  # more [service] keys
     fw_rules: int = 0  # encap/newflow: firewall rules on the VM's interface (see attach_vm)
     telemetry: bool = False  # serve the telemetry socket (newflow counts firewall decisions)
+    nat: bool = False  # encap/newflow: the VM has a NAT, its flows leave SNATed (attach_vm)
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
@@ -211,8 +214,9 @@ class Dplane:
 
     def attach_vm(self) -> float:
         """The VM behind the pcap VF, and a default route into the underlay: every frame
-        takes rx -> cls -> conntrack -> ipv4_lookup -> output -> ipip_encap -> tx. The VF
-        starts with its interface, so the traffic starts with it: returns when that was."""
+        takes rx -> cls -> conntrack -> dnat -> ipv4_lookup -> firewall -> snat -> output ->
+        ipip_encap -> tx (with --nat, snat gives it the NAT IP and a port). The VF starts
+        with its interface, so the traffic starts with it: returns when that was."""
         api = dpdk_pb2_grpc.DPDKironcoreStub(self._channel)
         api.Initialize(dpdk_pb2.InitializeRequest(), timeout=RPC_TIMEOUT)
         replies = [api.CreateInterface(dpdk_pb2.CreateInterfaceRequest(
@@ -221,6 +225,11 @@ class Dplane:
             ipv6_config=dpdk_pb2.IpConfig(primary_address=b"::")), timeout=RPC_TIMEOUT)]
         replies += [api.CreateFirewallRule(rule, timeout=RPC_TIMEOUT)
                     for rule in firewall_rules(self.setup.fw_rules)]
+        if self.setup.nat:
+            replies.append(api.CreateNat(dpdk_pb2.CreateNatRequest(
+                interface_id=b"bench-vm", nat_ip=dpdk_pb2.IpAddress(
+                    ipver=dpdk_pb2.IPV4, address=NAT_IP.encode()),
+                min_port=NAT_PORTS[0], max_port=NAT_PORTS[1]), timeout=RPC_TIMEOUT))
         started = time.monotonic()
         replies.append(api.CreateRoute(dpdk_pb2.CreateRouteRequest(vni=100, route=dpdk_pb2.Route(
             prefix=dpdk_pb2.Prefix(ip=dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4,

@@ -90,6 +90,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "flow decided by the last (default none); newflow then measures "
                         "how fast the firewall decides the flows, which exist before the "
                         "route does")
+    p.add_argument("--nat", action="store_true",
+                   help="encap, newflow: the VM has a NAT (a NAT IP, ports 1024-65534); its "
+                        "flows leave with the NAT IP and a port of dpservice's choosing: "
+                        "encap measures the SNAT of established flows, newflow how fast "
+                        "new NAT flows get their ports")
     c = p.add_argument_group("control scenario")
     c.add_argument("--routes", type=int, default=100000,
                    help="routes loaded into one VNI with --window calls in flight "
@@ -201,7 +206,7 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
     out["testpmd"].run_drops = floor.parser.run_drops
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
                                   free_tcp_port(), args.scenario, hugepages=args.hugepages,
-                                  fw_rules=args.fw_rules or 0),
+                                  fw_rules=args.fw_rules or 0, nat=args.nat),
                         workdir)
     out["dplane"] = run_one(dplane, args)
     return out
@@ -325,7 +330,8 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         f"window      : {p['seconds']:g} s after {p['warmup']:g} s warm-up, "
         + ("1 round" if n == 1 else f"{n} rounds (medians)"),
         f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
-        f"dplane {p['scenario']:<5}: {dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
+        f"dplane {p['scenario'] + (' nat' if p.get('nat') else ''):<5}: "
+        f"{dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
         f"ratio {s['ratio']:.2f} of floor",
         f"dplane adds : {s['added_ns_per_pkt']:+.1f} ns/pkt to io forwarding"
         + (f" (CPU time: {s['added_cpu_ns_per_pkt']:+.1f} ns/pkt, ratio {s['cpu_ratio']:.2f})"
@@ -368,7 +374,7 @@ def build_report(args: argparse.Namespace, info: dict[str, Any],
                    "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
                    "burst": testpmd.BURST, "ring": testpmd.RING,
                    "scenario": args.scenario, "hugepages": args.hugepages,
-                   "fw_rules": args.fw_rules},
+                   "fw_rules": args.fw_rules, "nat": args.nat},
         "summary": summarize(rounds),
         "rounds": [round_dict(r) for r in rounds],
         "warnings": warnings,
@@ -398,7 +404,7 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), newflow_memory_mb(args), mbufs,
                                   free_tcp_port(), "newflow", flow_table_size=table,
                                   hugepages=args.hugepages, fw_rules=args.fw_rules or 0,
-                                  telemetry=args.fw_rules is not None), workdir)
+                                  nat=args.nat, telemetry=args.fw_rules is not None), workdir)
     samples: list[tuple[float, int]] = []
     # keys, two per flow; or the firewall's decisions, one per flow
     per_flow = 1 if args.fw_rules is not None else 2
@@ -461,7 +467,8 @@ def main_newflow(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"scenario": "newflow", "rounds": results, "flows_per_s": rate}))
     else:
-        print(f"dplane newflow: {args.flows} new flows, {args.size}-byte frames, "
+        print(f"dplane newflow{' (NAT)' if args.nat else ''}: {args.flows} new flows, "
+              f"{args.size}-byte frames, "
               f"table of {newflow_table_size(args)} keys, "
               f"{'hugepages' if args.hugepages else 'no hugepages'}, {len(results)} round(s)")
         for r in results:

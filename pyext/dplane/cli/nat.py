@@ -97,10 +97,13 @@ NEIGH_FLAGS = (Flag("nat-ip", "addr", "Neighbor NAT IP.", required=True),
                Flag("vni", "u32", "VNI of the neighbor NAT.", required=True), *PORTS)
 
 
-def _neighbor_doc(opts: Options, underlay: str, status: dict) -> Doc:
-    spec: dict[str, Any] = {"vni": opts.vni, "min_port": opts.minport, "max_port": opts.maxport}
-    if underlay:
-        spec["underlay_route"] = underlay
+def _neighbor_doc(opts: Options, status: dict, created: bool) -> Doc:
+    """dpservice-go returns the request's spec after a create, but no spec at all after a
+    delete (its zero values: no underlay route, VNI and ports 0)."""
+    spec: dict[str, Any] = {"vni": 0, "min_port": 0, "max_port": 0}
+    if created:
+        spec = {"vni": opts.vni, "min_port": opts.minport, "max_port": opts.maxport,
+                "underlay_route": str(opts.underlayroute)}
     return obj("NeighborNat", {"nat_ip": str(opts.nat_ip)}, spec, status)
 
 
@@ -111,7 +114,7 @@ def create_neighbor_nat(api: Api, opts: Options) -> Result:
                                       min_port=opts.minport, max_port=opts.maxport,
                                       underlay_route=str(opts.underlayroute).encode())
     reply = checked(api.call("CreateNeighborNat", req), "NeighborNat", str(opts.nat_ip))
-    return Result(_neighbor_doc(opts, str(opts.underlayroute), status_of(reply)),
+    return Result(_neighbor_doc(opts, status_of(reply), created=True),
                   f"created, underlay route: {opts.underlayroute}")
 
 
@@ -120,7 +123,7 @@ def delete_neighbor_nat(api: Api, opts: Options) -> Result:
     req = pb.DeleteNeighborNatRequest(nat_ip=ip_pb(opts.nat_ip), vni=opts.vni,
                                       min_port=opts.minport, max_port=opts.maxport)
     reply = checked(api.call("DeleteNeighborNat", req), "NeighborNat", str(opts.nat_ip))
-    return Result(_neighbor_doc(opts, "", status_of(reply)), "deleted")
+    return Result(_neighbor_doc(opts, status_of(reply), created=False), "deleted")
 
 
 # --- list nats ------------------------------------------------------------------------------
@@ -133,7 +136,7 @@ LIST_RPCS = {"local": ("ListLocalNats", pb.ListLocalNatsRequest),
 
 
 @command("list", "nat", "List local and/or neighbor NATs of a NAT IP (0.0.0.0: all)",
-         Flag("nat-ip", "addr", "NAT IP to list the entries of.", required=True),
+         Flag("nat-ip", "addr", "NAT IP to list the entries of.", default="0.0.0.0"),
          Flag("nat-type", "str", "NAT type: Any = 0/Local = 1/Neigh(bor) = 2.", default="0"),
          sort_flag())
 def list_nats(api: Api, opts: Options) -> Result:
@@ -144,9 +147,12 @@ def list_nats(api: Api, opts: Options) -> Result:
     status = None
     for nat_type in types:
         rpc, request = LIST_RPCS[nat_type]
-        reply = checked(api.call(rpc, request(nat_ip=ip_pb(opts.nat_ip))), "NatList", None)
+        reply = api.call(rpc, request(nat_ip=ip_pb(opts.nat_ip)))
+        if len(types) == 1:
+            status = status_of(checked(reply, "NatList", None))
+        # both types: dpservice-go looks at neither reply's Status (an IPv6 NAT IP lists
+        # nothing, with exit status 0) and the list has no Status of its own
         items += [nat_entry_doc(entry) for entry in reply.nat_entries]
-        status = status_of(reply) if len(types) == 1 else None
     meta = {"nat_ip": str(opts.nat_ip)}
     if opts.nat_type:  # omitempty in Go
         meta["nat_type"] = opts.nat_type
