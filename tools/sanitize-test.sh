@@ -4,7 +4,7 @@
 # its own and run the packet-level tests against it: any invalid memory access or undefined
 # behaviour in the firmware aborts the service and fails the test.
 # Usage: tools/sanitize-test.sh [pytest args...]   (default: the packet, node and responder
-# tests)
+# tests, the firewall's and the NAT's, and the fuzzing of the NAT's rewrites)
 set -eu
 cd "$(dirname "$0")/.."
 venv=${SANITIZE_VENV:-/tmp/dplane-sanitize}
@@ -23,7 +23,7 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
     set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
-        tests/firewall \
-        -k "not fuzz"
+        tests/firewall tests/nat tests/fuzz/test_nat_rewrite_fuzz.py \
+        -k "not fuzz or nat_rewrite"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -131,8 +131,12 @@ static inline rte_edge_t unsolicited(struct rte_mbuf *m, struct dp_mbuf_priv *pr
 {
 	const struct dp_flow_key *k = &flow->key[0].k;
 	const uint8_t *l3 = l3_of(m, priv), *neigh;
+	uint8_t target[4];
 
-	if (k->proto == IPPROTO_ICMP && k->port_src == ICMP_ECHO_REQUEST) {
+	/* a ping of a NAT IP of the VNI (its DNAT marker), not of any address sent here */
+	if (k->proto == IPPROTO_ICMP && k->port_src == ICMP_ECHO_REQUEST &&
+	    dp_nat_dnat_lookup(priv->vni, l3 + 16, target) &&
+	    !(target[0] | target[1] | target[2] | target[3])) {
 		nf->kind = DP_NAT_ECHO;
 		return DNAT_PACKET_RELAY;
 	}

@@ -472,10 +472,14 @@ def main_newflow(args: argparse.Namespace) -> int:
               f"table of {newflow_table_size(args)} keys, "
               f"{'hugepages' if args.hugepages else 'no hugepages'}, {len(results)} round(s)")
         for r in results:
+            if r["flows_per_s"] is None:  # the table filled between two samples
+                print(f"  too fast to sample ({r['samples']} samples): raise --flows")
+                continue
             print(f"  {r['measured_flows']} flows in {r['measured_seconds'] * 1e3:.0f} ms: "
                   f"{r['flows_per_s'] / 1e6:.2f} M flows/s, {r['ns_per_flow']} ns/flow "
                   f"({r['samples']} samples, exit {r['exit']})")
-        print(f"median      : {rate / 1e6:.2f} M new flows/s")
+        if rate is not None:
+            print(f"median      : {rate / 1e6:.2f} M new flows/s")
     return 0
 
 
