@@ -35,5 +35,9 @@ cdef extern from "dplane/nat.h" nogil:
     unsigned int dp_nat_portmap_count()
     unsigned int dp_nat_portoverload_count()
     uint32_t dp_nat_portmap_hash(uint32_t vni, const uint8_t *src, bint is_v6, uint16_t src_port)
+    int dp_nat64_6to4(const uint8_t *v6, uint32_t len, uint8_t *v4, const uint8_t nat_ip[4],
+                      uint16_t port)
+    int dp_nat64_4to6(const uint8_t *v4, uint32_t len, uint8_t *v6, const uint8_t src[16],
+                      const uint8_t dst[16], uint16_t port)
     int dp_nat_rewrite4(uint8_t *l3, uint32_t len, uint32_t l4_off, bint dst,
                         const uint8_t addr[4], int32_t l4_port)

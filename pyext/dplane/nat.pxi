@@ -135,3 +135,29 @@ def nat_rewrite4(bytes packet, unsigned int l4_off, bint dst, bytes addr, int po
     if dp_nat_rewrite4(p, len(buf), l4_off, dst, a, port) < 0:
         return None
     return bytes(buf)
+
+
+def nat64_6to4(bytes packet, bytes nat_ip, unsigned int port):
+    """The IPv6 packet (from its header on) as NAT64 sends it (IPv4), or None."""
+    cdef bytearray out = bytearray(max(len(packet) - 20, 0))
+    cdef uint8_t a[4]
+    cdef uint8_t *o = out
+    _copy_addr(a, nat_ip, 4)
+    if len(packet) < 40 or dp_nat64_6to4(<const uint8_t *><const char *>packet, len(packet),
+                                         o, a, port) < 0:
+        return None
+    return bytes(out)
+
+
+def nat64_4to6(bytes packet, bytes src, bytes dst, unsigned int port):
+    """The IPv4 packet as NAT64 returns it (IPv6 from src to dst), or None."""
+    cdef bytearray out = bytearray(len(packet) + 20)
+    cdef uint8_t s[16]
+    cdef uint8_t d[16]
+    cdef uint8_t *o = out
+    _copy_addr(s, src, 16)
+    _copy_addr(d, dst, 16)
+    if len(packet) < 20 or dp_nat64_4to6(<const uint8_t *><const char *>packet, len(packet),
+                                         o, s, d, port) < 0:
+        return None
+    return bytes(out)

@@ -12,6 +12,13 @@ nat_rewrite.h, firmware/nat/nat_ports.c), against independent Python references.
    same length otherwise, nothing changed beyond the fields concerned, and each checksum sum
    as correct afterwards as it was before (the update is incremental, RFC 1624).
 4. dp_nat_portmap_hash() is natmodel's rte_jhash of dpservice's portmap key.
+5. ICMP errors: the quoted packet's endpoint translated with the outer one, every checksum
+   (outer, ICMP, quoted IPv4, quoted L4 when quoted whole) verifying, and undone exactly.
+6. NAT64 both ways: the translated packet's checksums are the from-scratch ones, its fields
+   RFC 7915's mapping, its payload untouched; arbitrary bytes give None or the right length.
+
+Examples per property: DPLANE_FUZZ_RAW_EXAMPLES / DPLANE_FUZZ_PACKET_EXAMPLES (the sanitizer
+pass raises them).
 
 An incremental update alone would write 0x0000 for an ICMP message that is all zero but
 for its checksum (test_icmp_all_zero_message_checksum): the rewrite gives 0xffff there.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import struct
 import sys
 from pathlib import Path
@@ -31,6 +39,7 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, example, given, note, settings
 from hypothesis import strategies as st
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_NOP
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.packet import Raw
 from scapy.utils import checksum
 
@@ -42,9 +51,13 @@ import natmodel
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
-SETTINGS = settings(max_examples=2000, deadline=None,
+# Examples per property: the suite's defaults, or more where the sanitizer pass asks for them
+# (tools/sanitize-test.sh): raw bytes cost microseconds, scapy packets about a millisecond.
+RAW_EXAMPLES = int(os.environ.get("DPLANE_FUZZ_RAW_EXAMPLES", "2000"))
+PACKET_EXAMPLES = int(os.environ.get("DPLANE_FUZZ_PACKET_EXAMPLES", "600"))
+SETTINGS = settings(max_examples=RAW_EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
-SCAPY_SETTINGS = settings(max_examples=600, deadline=None,  # scapy builds ~1 ms per packet
+SCAPY_SETTINGS = settings(max_examples=PACKET_EXAMPLES, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 
 ICMP_P, TCP_P, UDP_P = 1, 6, 17
@@ -502,3 +515,110 @@ def test_icmp_errors(case):
     old_addr = pkt[16 if dst else 12:][:4]
     old_port = be16(pkt, q + qihl + (0 if dst else 2)) if port >= 0 else -1
     assert rewrite(out, l4_off, dst, old_addr, old_port) == pkt
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. NAT64: the header translation both ways (nat64.h)
+
+NAT64_PREFIX = "64:ff9b::"
+
+
+def v6_text(raw: bytes) -> str:
+    return str(ipaddress.IPv6Address(raw))
+
+
+@st.composite
+def ipv6_requests(draw):
+    """A VM's IPv6 packet to the NAT64 prefix: TCP, UDP or an ICMPv6 echo request."""
+    kind = draw(st.sampled_from(("tcp", "udp", "icmp")))
+    src = v6_text(draw(st.binary(min_size=16, max_size=16)))
+    dst = str(ipaddress.IPv6Address(NAT64_PREFIX) + int.from_bytes(draw(addrs), "big"))
+    ip = IPv6(src=src, dst=dst, hlim=draw(st.integers(1, 255)), tc=draw(st.integers(0, 255)),
+              fl=draw(st.integers(0, 0xFFFFF)))
+    payload = draw(st.binary(max_size=64))
+    if kind == "tcp":
+        l4 = TCP(sport=draw(ports), dport=draw(ports), flags="S") / payload
+    elif kind == "udp":
+        l4 = UDP(sport=draw(ports), dport=draw(ports)) / payload
+    else:
+        l4 = ICMPv6EchoRequest(id=draw(ports), seq=draw(ports), data=payload)
+    return bytes(ip / l4), kind, draw(addrs), draw(ports)
+
+
+@given(ipv6_requests())
+@SCAPY_SETTINGS
+def test_nat64_6to4(case):
+    """The IPv4 packet NAT64 sends: every checksum from scratch, the fields as RFC 7915 and
+    dpservice map them, the payload untouched."""
+    pkt, kind, nat_ip, port = case
+    out = _firmware.nat64_6to4(pkt, nat_ip, port)
+    assert out is not None and len(out) == len(pkt) - 20
+    v6, v4 = IPv6(pkt), IP(out)
+    assert verifies(out[:20])
+    embedded = ipaddress.IPv4Address(ipaddress.IPv6Address(v6.dst).packed[12:])
+    assert (v4.src, v4.dst) == (str(ipaddress.IPv4Address(nat_ip)), str(embedded))
+    assert (v4.ttl, v4.tos, v4.frag, v4.flags) == (v6.hlim, v6.tc, 0, 0)
+    l4 = out[20:]
+    if kind == "icmp":
+        assert v4.proto == 1 and l4[0] == 8 and be16(l4, 4) == port
+        assert l4[6:] == pkt[46:]  # sequence and data
+        assert verifies(l4)
+    else:
+        assert v4.proto == (6 if kind == "tcp" else 17) and be16(l4, 0) == port
+        assert verifies(l4_summed(out, 20))
+        sum_at = 16 if kind == "tcp" else 6
+        assert l4[2:sum_at] == pkt[42:40 + sum_at] and l4[sum_at + 2:] == pkt[40 + sum_at + 2:]
+
+
+@st.composite
+def ipv4_replies(draw):
+    """A reply from the IPv4 side: TCP, UDP or an ICMP echo reply, to a NAT IP."""
+    kind = draw(st.sampled_from(("tcp", "udp", "icmp")))
+    ip = IP(src=str(ipaddress.IPv4Address(draw(addrs))),
+            dst=str(ipaddress.IPv4Address(draw(addrs))), ttl=draw(st.integers(1, 255)),
+            tos=draw(st.integers(0, 255)))
+    payload = draw(st.binary(max_size=64))
+    if kind == "tcp":
+        l4 = TCP(sport=draw(ports), dport=draw(ports), flags="SA") / payload
+    elif kind == "udp":
+        l4 = UDP(sport=draw(ports), dport=draw(ports)) / payload
+    else:
+        l4 = ICMP(type=0, id=draw(ports), seq=draw(ports)) / payload
+    src = ipaddress.IPv6Address(NAT64_PREFIX).packed[:12] + bytes(4)
+    return (bytes(ip / l4), kind, src, draw(st.binary(min_size=16, max_size=16)),
+            draw(ports))
+
+
+@given(ipv4_replies())
+@SCAPY_SETTINGS
+def test_nat64_4to6(case):
+    """The IPv6 packet the VM gets: its checksum as scapy computes it, the fields mapped
+    back, the payload untouched."""
+    pkt, kind, src, dst, port = case
+    src = src[:12] + pkt[12:16]  # the embedded address is the IPv4 source
+    out = _firmware.nat64_4to6(pkt, src, dst, port)
+    assert out is not None and len(out) == len(pkt) + 20
+    v4, v6 = IP(pkt), IPv6(out)
+    assert (v6.src, v6.dst) == (v6_text(src), v6_text(dst))
+    assert (v6.hlim, v6.tc, v6.fl, v6.plen) == (v4.ttl, v4.tos, 0, len(pkt) - 20)
+    again = IPv6(out)
+    if hasattr(again.payload, "cksum"):
+        del again.payload.cksum
+    else:
+        del again.payload.chksum
+    if kind == "icmp":
+        assert isinstance(v6.payload, ICMPv6EchoReply)
+        assert (v6.payload.id, v6.payload.seq) == (port, v4[ICMP].seq)
+    else:
+        assert v6.nh == (6 if kind == "tcp" else 17) and be16(out, 42) == port
+    assert bytes(IPv6(bytes(again))) == out, "the L4 checksum is the from-scratch one"
+
+
+@given(st.binary(max_size=120), addrs, ports, st.binary(min_size=16, max_size=16))
+@SETTINGS
+def test_nat64_arbitrary_bytes(data, addr, port, v6addr):
+    """Anything: None, or a packet of the length the translation gives."""
+    out = _firmware.nat64_6to4(data, addr, port)
+    assert out is None or len(out) == len(data) - 20
+    out = _firmware.nat64_4to6(data, v6addr, v6addr, port)
+    assert out is None or len(out) == len(data) + 20

@@ -1,23 +1,26 @@
 # SPDX-License-Identifier: Apache-2.0
 """VIP and NAT end to end: VMs (network namespaces on the VF TAPs) of two dplane hosts reach
 an IPv4 "internet" namespace behind the underlay router, which is the cloud's edge and
-terminates the IP-in-IPv6 tunnels; the internet reaches a VIP back.
+terminates the IP-in-IPv6 tunnels; the internet reaches a VIP back. An IPv6-only VM reaches
+the internet through NAT64, as 64:ff9b::c000:20a.
 
     vip (10.0.0.2, VIP 203.0.113.10)      nat-b (10.0.0.3, NAT 198.51.100.1 [30000, 60000))
-    nat-a (10.0.0.4, NAT 198.51.100.1 [1024, 30000))   |
-      | host A's VF TAPs                                | host B's VF TAP
+    nat-a (10.0.0.4, NAT 198.51.100.1 [1024, 30000))   nat6 (fd00::6 only, NAT64 through
+      |                                                 |     NAT 198.51.100.1 [60000, 65000))
+      | host A's VF TAPs                                | host B's VF TAPs
     dplane A (--ipv6 fc00:1::1)                      dplane B (--ipv6 fc00:2::1)
       +-- PF0 == ra [ router: IPv6 forwarding, fc00:99::1 ] rb == PF0 --+
                        | edge0: the tunnels' end (TUN)
                        | inet0 192.0.2.1/24
                   internet (192.0.2.10/24)
 
-Both hosts route 0.0.0.0/0 to fc00:99::1. The router takes what comes to fc00:99::1 with next
-header 4 out of its tunnel and forwards the IPv4 inside; IPv4 to the VIP it sends, in IPv6,
-to the VIP's underlay address, and to the NAT IP to host A's NAT underlay address: host A
-relays what is in host B's range (its neighbour NAT) to host B. This kernel has no ip6tnl
-(CONFIG_IPV6_TUNNEL is off), so the tunnel's end is a small program on a TUN device and an
-IPv6 raw socket of protocol 4: what a kernel ipip6 tunnel would do, in user space."""
+Both hosts route 0.0.0.0/0 to fc00:99::1, host B ::/0 too (NAT64 takes the IPv6 route
+lookup). The router takes what comes to fc00:99::1 with next header 4 out of its tunnel and
+forwards the IPv4 inside; IPv4 to the VIP it sends, in IPv6, to the VIP's underlay address,
+and to the NAT IP to host A's NAT underlay address: host A relays what is in host B's ranges
+(its neighbour NATs) to host B. This kernel has no ip6tnl (CONFIG_IPV6_TUNNEL is off), so
+the tunnel's end is a small program on a TUN device and an IPv6 raw socket of protocol 4:
+what a kernel ipip6 tunnel would do, in user space."""
 from __future__ import annotations
 
 import json
@@ -37,8 +40,10 @@ VNI = 100
 EDGE = "fc00:99::1"              # the router's underlay address: the VMs' default next hop
 VIP = "203.0.113.10"
 NAT_IP = "198.51.100.1"
-RANGES = {"nat-a": (1024, 30000), "nat-b": (30000, 60000)}
+RANGES = {"nat-a": (1024, 30000), "nat-b": (30000, 60000), "nat6": (60000, 65000)}
 INTERNET, INTERNET_GW = "192.0.2.10", "192.0.2.1"
+INTERNET6 = "64:ff9b::c000:20a"  # the internet's server in the NAT64 prefix
+NO_IPV4 = "0.0.0.0"              # an interface without an IPv4 address
 MTU = 1460  # VMs and the internet: 1460 + 40 (tunnel) + 14 fits net_tap's 1522-byte frames
 
 # The tunnels' end in the router: IPv6 with next header 4 to the router's address comes out
@@ -118,7 +123,8 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
 """
 UDP_CLIENT = """
 import socket, sys
-with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+with socket.socket(family, socket.SOCK_DGRAM) as s:
     s.settimeout(2)
     for _ in range(2):
         s.sendto(b"y" * int(sys.argv[2]), (sys.argv[1], 7001))
@@ -147,7 +153,8 @@ class Vm:
     node: Node
     netns: str
     iface: str
-    ipv4: str
+    ipv4: str                  # NO_IPV4: an IPv6-only VM
+    ipv6: str
     public: str                # what the internet sees it as: its VIP or NAT IP
     underlay: str = ""         # its VIP's or NAT's underlay address
     ports: tuple[int, int] | None = None  # its NAT range
@@ -174,13 +181,13 @@ class FragmentsDropped(Exception):
     """The datagram's fragments never left: dropped as snat_fragment."""
 
 
-def start_node(name: str, index: int, nb_vfs: int) -> Node:
+def start_node(name: str, index: int, nb_vfs: int, *extra: str) -> Node:
     ns = harness.Netns()
     svc = None
     try:
         opts = [o if o != "fc00:1::1" else f"fc00:{index}::1" for o in harness.SERVICE_OPTS]
         # no flow (nor its NAT port) ages out while the module runs: port counts stay exact
-        opts += ["--flow-timeout", "300"]
+        opts += ["--flow-timeout", "300", *extra]
         svc = harness.start_service(
             ns, harness.tap_eal_args(nb_vfs, f"dpt{ns.id}", telemetry=True), opts)
         svc.initialize()
@@ -192,13 +199,15 @@ def start_node(name: str, index: int, nb_vfs: int) -> Node:
     return Node(svc, name)
 
 
-def add_vm(cloud: Cloud, node: Node, vf: int, iface: str, ipv4: str) -> Vm:
-    """CreateInterface on VF vf; the VF's TAP becomes eth0 of the VM's namespace."""
+def add_vm(cloud: Cloud, node: Node, vf: int, iface: str, ipv4: str, ipv6: str = "") -> Vm:
+    """CreateInterface on VF vf; the VF's TAP becomes eth0 of the VM's namespace, which uses
+    IPv4, or only IPv6 (ipv4 NO_IPV4: ipv6 its address)."""
     svc = node.svc
     reply = svc.api.CreateInterface(pb.CreateInterfaceRequest(
         interface_id=iface.encode(), vni=VNI, device_name=f"net_tap{vf + 2}",
         ipv4_config=pb.IpConfig(primary_address=ipv4.encode()),
-        ipv6_config=pb.IpConfig(primary_address=f"fd00::{vf + 2}".encode())), timeout=5)
+        ipv6_config=pb.IpConfig(primary_address=(ipv6 or f"fd00::{vf + 2}").encode())),
+        timeout=5)
     assert reply.status.code == 0, reply.status
     vm = f"{svc.netns.name}-{iface}"
     sh("ip", "netns", "add", vm)
@@ -207,13 +216,23 @@ def add_vm(cloud: Cloud, node: Node, vf: int, iface: str, ipv4: str) -> Vm:
     for cmd in (("ip", "link", "set", "lo", "up"),
                 # the MAC dplane assumes until it learns one
                 ("ip", "link", "set", "eth0", "address", harness.VF_MAC.format(vf)),
-                ("ip", "link", "set", "eth0", "mtu", str(MTU)),
-                ("ip", "link", "set", "eth0", "up"),
+                ("ip", "link", "set", "eth0", "mtu", str(MTU))):
+        sh(*cmd, netns=vm)
+    if ipv4 != NO_IPV4:
+        cmds = [("ip", "link", "set", "eth0", "up"),
                 ("ip", "addr", "add", f"{ipv4}/32", "dev", "eth0"),
                 ("ip", "route", "add", "169.254.0.1", "dev", "eth0"),
-                ("ip", "route", "add", "default", "via", "169.254.0.1", "dev", "eth0")):
+                ("ip", "route", "add", "default", "via", "169.254.0.1", "dev", "eth0")]
+    else:  # the TAP comes from a namespace with IPv6 off; the gateway is fe80::1 (dplane's
+        # Router Advertisement may have made it the default route already)
+        cmds = [("sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0",
+                 "net.ipv6.conf.eth0.accept_dad=0"),
+                ("ip", "link", "set", "eth0", "up"),
+                ("ip", "-6", "addr", "add", f"{ipv6}/128", "dev", "eth0", "nodad"),
+                ("ip", "-6", "route", "replace", "default", "via", "fe80::1", "dev", "eth0")]
+    for cmd in cmds:
         sh(*cmd, netns=vm)
-    return Vm(node, vm, iface, ipv4, public="")
+    return Vm(node, vm, iface, ipv4, ipv6 or f"fd00::{vf + 2}", public="")
 
 
 def ip4(text: str) -> pb.IpAddress:
@@ -292,21 +311,25 @@ def cloud() -> Iterator[Cloud]:
         sh("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1",
            "net.ipv6.conf.default.forwarding=1", netns=router)
         nodes.append(start_node("A", 1, 2))
-        nodes.append(start_node("B", 2, 1))
+        # host B's IPv6-only VM finds its gateway by ND: dplane answers it with this
+        nodes.append(start_node("B", 2, 2, "--enable-ipv6-overlay"))
         a, b = nodes
         c = Cloud(a, b, {}, router, internet)
         c.vms["vip"] = add_vm(c, a, 0, "vip", "10.0.0.2")
         c.vms["nat-a"] = add_vm(c, a, 1, "nat-a", "10.0.0.4")
         c.vms["nat-b"] = add_vm(c, b, 0, "nat-b", "10.0.0.3")
+        c.vms["nat6"] = add_vm(c, b, 1, "nat6", NO_IPV4, "fd00::6")
         give_vip(c.vms["vip"])
-        give_nat(c.vms["nat-a"])
-        give_nat(c.vms["nat-b"])
+        for name in ("nat-a", "nat-b", "nat6"):
+            give_nat(c.vms[name])
         neighbor_nat(a, c.vms["nat-b"])
+        neighbor_nat(a, c.vms["nat6"])
         neighbor_nat(b, c.vms["nat-a"])
         wire_underlay(router, a, "a", 1)
         wire_underlay(router, b, "b", 2)
         for node in (a, b):
             route(node, "0.0.0.0", 0, EDGE)
+        route(b, "::", 0, EDGE)  # NAT64 takes the IPv6 route lookup
         build_edge(c)
         # the internet's way back: the VIP to its own underlay, the NAT IP to host A
         edge = c.edge = start_edge(c, {VIP: c.vms["vip"].underlay,
@@ -376,11 +399,10 @@ def run_pair(cloud: Cloud, server_ns: str, server_code: str, bind: str, client_n
 
 
 def ping(netns: str, dst: str) -> subprocess.CompletedProcess:
-    result = harness.run("ping", "-c", "3", "-i", "0.2", "-W", "2", dst, netns=netns,
-                         check=False)
+    cmd = ("ping", "-6" if ":" in dst else "-4", "-c", "3", "-i", "0.2", "-W", "2", dst)
+    result = harness.run(*cmd, netns=netns, check=False)
     if result.returncode != 0:  # the first echo may race a neighbour resolution
-        result = harness.run("ping", "-c", "3", "-i", "0.2", "-W", "2", dst, netns=netns,
-                             check=False)
+        result = harness.run(*cmd, netns=netns, check=False)
     return result
 
 
@@ -522,3 +544,108 @@ def test_the_nat_ip_through_host_b(cloud):
         assert relay[0].reply_packets == 0
     finally:
         cloud.route_back(NAT_IP, vm.underlay)
+
+
+# --- NAT64: the IPv6-only VM on host B ------------------------------------------------------
+
+# Prints "listening", then each ICMP echo request that comes in as "address identifier" (a
+# raw socket gets a copy; the kernel still answers).
+ECHO_WATCHER = """
+import socket, struct
+with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as s:
+    s.settimeout(20)
+    print("listening", flush=True)
+    while True:
+        pkt = s.recv(65535)
+        ihl = (pkt[0] & 15) * 4
+        if pkt[ihl] == 8:
+            print(socket.inet_ntoa(pkt[12:16]), struct.unpack("!H", pkt[ihl + 4:ihl + 6])[0],
+                  flush=True)
+"""
+
+
+def diagnose64(cloud: Cloud) -> str:
+    """diagnose, and the flows both hosts hold."""
+    lines = [diagnose(cloud)]
+    for node in (cloud.a, cloud.b):
+        lines.append(f"host {node.name} flows:")
+        lines += [f"  {f.key} -> {f.reply_key} packets {f.packets}/{f.reply_packets}"
+                  .replace("\n", " ") for f in flows(node)]
+    return "\n".join(lines)
+
+
+def nat64_flows(cloud: Cloud, protocol: int) -> list:
+    vm = cloud.vms["nat6"]
+    return [f for f in flows(cloud.b) if f.key.protocol == protocol and f.key.src == vm.ipv6
+            and f.key.dst == INTERNET6]
+
+
+def check_nat64_flow(vm: Vm, flow, public_port: int) -> None:
+    """Host B tracked the VM's IPv6 flow with the IPv4 reply it expects: from the internet
+    to the NAT IP and the port it chose."""
+    assert (flow.reply_key.src, flow.reply_key.dst) == (INTERNET, NAT_IP), flow
+    assert flow.reply_key.dst_port == public_port, flow
+    assert flow.packets >= 1 and flow.reply_packets >= 1, flow
+
+
+def test_nat64_ping(cloud):
+    vm = cloud.vms["nat6"]
+    before = relayed(cloud.a), relayed(cloud.b)
+    watcher = subprocess.Popen(["ip", "netns", "exec", cloud.internet, "python3", "-c",
+                                ECHO_WATCHER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout.readline().strip() == "listening"
+        result = ping(vm.netns, INTERNET6)
+    finally:
+        watcher.kill()
+        seen = [line.split() for line in watcher.communicate()[0].splitlines()]
+    assert result.returncode == 0, result.stdout + result.stderr + diagnose64(cloud)
+    # the internet saw echo requests from the NAT IP, with an identifier of nat6's range
+    assert len(seen) >= 3, seen
+    for address, ident in seen:
+        assert address == NAT_IP and vm.ports[0] <= int(ident) < vm.ports[1], seen
+    # the replies came to host A, which relayed them to host B
+    after = relayed(cloud.a), relayed(cloud.b)
+    assert after[0] - before[0] >= 3 and after[1] == before[1], (before, after)
+    # host B tracked the echo under the identifier the internet saw last (ping's retry, if
+    # any, is a flow of its own)
+    ident = int(seen[-1][1])
+    echo = [f for f in nat64_flows(cloud, 58) if f.reply_key.dst_port == ident]
+    assert echo, f"no ICMPv6 echo flow on host B\n{diagnose64(cloud)}"
+    check_nat64_flow(vm, echo[0], ident)
+
+
+def test_nat64_tcp(cloud):
+    vm = cloud.vms["nat6"]
+    used = used_ports(cloud.a), used_ports(cloud.b)
+    client, peers = run_pair(cloud, cloud.internet, TCP_SERVER, INTERNET, vm.netns, TCP_CLIENT,
+                             INTERNET6)
+    assert client.returncode == 0, client.stderr + diagnose64(cloud)
+    length, start, own_port = client.stdout.split()
+    assert (length, start) == ("100006", "echo:")
+    check_public_port(vm, peers[0], own_port)
+    # the connection took a port of nat6's count on host B, nothing on host A
+    now = used_ports(cloud.a), used_ports(cloud.b)
+    assert now[1]["nat6"] == used[1].get("nat6", 0) + 1, (used, now)
+    assert now[0] == used[0] and now[1]["nat-b"] == used[1]["nat-b"], (used, now)
+    conn = [f for f in nat64_flows(cloud, 6) if f.key.src_port == int(own_port)]
+    assert conn, f"no flow of the connection on host B\n{diagnose64(cloud)}"
+    check_nat64_flow(vm, conn[0], int(peers[0][1]))
+    # host A relayed the internet's side: a flow of its own to the NAT IP and nat6's port
+    relay = [f for f in flows(cloud.a) if f.key.protocol == 6 and f.key.dst == NAT_IP
+             and f.key.dst_port == int(peers[0][1])]
+    assert relay, f"no relayed flow on host A\n{diagnose64(cloud)}"
+    assert relay[0].packets >= 3 and relay[0].reply_packets == 0
+
+
+def test_nat64_udp(cloud):
+    vm = cloud.vms["nat6"]
+    client, peers = run_pair(cloud, cloud.internet, UDP_SERVER, INTERNET, vm.netns, UDP_CLIENT,
+                             INTERNET6, "100")
+    assert client.returncode == 0, client.stderr + diagnose64(cloud)
+    length, start, own_port = client.stdout.split()
+    assert (length, start) == ("105", "echo:")
+    check_public_port(vm, peers[0], own_port)
+    datagram = [f for f in nat64_flows(cloud, 17) if f.key.src_port == int(own_port)]
+    assert datagram, f"no UDP flow on host B\n{diagnose64(cloud)}"
+    check_nat64_flow(vm, datagram[0], int(peers[0][1]))

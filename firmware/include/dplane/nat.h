@@ -105,4 +105,19 @@ uint32_t dp_nat_portmap_hash(uint32_t vni, const uint8_t *src, bool is_v6, uint1
 int dp_nat_rewrite4(uint8_t *l3, uint32_t len, uint32_t l4_off, bool dst, const uint8_t addr[4],
 		    int32_t l4_port);
 
+/*
+ * NAT64 (RFC 7915's translation as dpservice does it). An IPv6 packet (len bytes at v6: the
+ * 40-byte header, no extension headers, then TCP, UDP or an ICMPv6 echo request) as IPv4 from
+ * nat_ip and source port (echo identifier) port to the address in its destination's last 4
+ * bytes: len - 20 bytes at v4, TTL from the hop limit, TOS from the traffic class, checksums
+ * computed. 0, -EINVAL (inconsistent lengths), -ENOTSUP (another protocol or ICMPv6 type).
+ */
+int dp_nat64_6to4(const uint8_t *v6, uint32_t len, uint8_t *v4, const uint8_t nat_ip[4],
+		  uint16_t port);
+/* The other way: an IPv4 packet (a 20-byte header, not a fragment, then TCP, UDP or an ICMP
+ * echo reply) as IPv6 from src to dst with destination port (echo identifier) port: len + 20
+ * bytes at v6. 0, -EINVAL, -ENOTSUP (options, fragments, another protocol or ICMP type). */
+int dp_nat64_4to6(const uint8_t *v4, uint32_t len, uint8_t *v6, const uint8_t src[16],
+		  const uint8_t dst[16], uint16_t port);
+
 #endif
