@@ -19,8 +19,10 @@
 #include <dplane/vnf.h>
 
 #include "mbuf.h"
+#include "flow_key_inline.h"
 #include "nat64_mbuf.h"
 #include "nat_dp.h"
+#include "nat_frag.h"
 #include "nat_rewrite.h"
 #include "node.h"
 #include "path.h"
@@ -145,9 +147,74 @@ static inline rte_edge_t unsolicited(struct rte_mbuf *m, struct dp_mbuf_priv *pr
 	if (neigh) {
 		nf->kind = DP_NAT_RELAY;
 		memcpy(&flow->cold[DP_NAT_COLD_RELAY], neigh, 16);
+		memcpy(priv->nh_ipv6, neigh, 16);
 		return DNAT_PACKET_RELAY;
 	}
 	return DNAT_NO_FLOW;
+}
+
+/* The fragments' table (nat_frag.h): the VM (address, VF) their datagram goes to. */
+static struct nat_frag_table dnat_frags;
+
+/* A fragment through a NAT's underlay address: the first finds its flow by its ports (a
+ * reply of a VM's flow) and leaves the VM for the others. */
+static rte_edge_t nat_fragment(struct rte_mbuf *m, struct dp_mbuf_priv *priv)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
+	const struct nat_frag *f;
+	struct dp_nat_flow *nf;
+	struct dp_ct_key key = {0};
+	struct dp_ct_flow *flow;
+	struct nat_frag k;
+	rte_edge_t edge;
+	void *data;
+
+	nat_frag_key(&k, priv->vni, l3);
+	if (!nat_frag_first(l3) || !priv->parse.l4_off || (priv->parse.flags & DP_PARSE_F_NO_L4)) {
+		f = nat_frag_get(&dnat_frags, &k);
+		if (!f)
+			return DNAT_FRAGMENT;
+		if (f->relay) {
+			memcpy(priv->nh_ipv6, f->underlay, 16);
+			return DNAT_PACKET_RELAY;
+		}
+		edge = rewrite(m, priv, f->addr, -1);
+		if (edge == DNAT_OK)
+			to_port(m, priv, f->vm_port);
+		return edge;
+	}
+	if (l3[9] != IPPROTO_TCP && l3[9] != IPPROTO_UDP)
+		return DNAT_FRAGMENT;
+	/* the reply key of a VM's NAT flow, from the first fragment's ports */
+	key.k.vni = priv->vni;
+	key.k.proto = l3[9];
+	key.k.vnf_type = DP_VNF_NAT;
+	fk_put_ipv4(key.k.l3_src, l3 + 12);
+	fk_put_ipv4(key.k.l3_dst, l3 + 16);
+	key.k.port_src = fk_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off);
+	key.k.port_dst = fk_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off + 2);
+	if (rte_hash_lookup_with_hash_data(dp_ct_hash, &key, dp_ct_key_sig(&key), &data) < 0 ||
+	    ((uintptr_t)data & 1) != DP_FLOW_DIR_REPLY) {
+		/* nobody's here: another host's, if its port is in a neighbour's range */
+		const uint8_t *neigh = dp_nat_neigh_lookup(priv->vni, l3 + 16, key.k.port_dst);
+
+		if (!neigh)
+			return DNAT_FRAGMENT;
+		nat_frag_put_relay(&dnat_frags, &k, neigh);
+		memcpy(priv->nh_ipv6, neigh, 16);
+		return DNAT_PACKET_RELAY;
+	}
+	flow = (struct dp_ct_flow *)((uintptr_t)data & ~(uintptr_t)1);
+	nf = dp_nat_flow(flow);
+	if (nf->kind != DP_NAT_SNAT_NET)
+		return DNAT_FRAGMENT;
+	__atomic_store_n(&flow->last_seen, rte_rdtsc(), __ATOMIC_RELAXED);
+	edge = rewrite(m, priv, nf->vm_ip, nf->vm_l4);
+	if (edge != DNAT_OK)
+		return edge;
+	nat_frag_put(&dnat_frags, &k, nf->vm_ip, nf->vm_port);
+	to_port(m, priv, nf->vm_port);
+	return DNAT_OK;
 }
 
 /* From the underlay, through a VIP's or a NAT's underlay address. */
@@ -161,12 +228,14 @@ static inline rte_edge_t from_underlay(struct rte_mbuf *m, struct dp_mbuf_priv *
 	if (unlikely(priv->parse.l3_type != DP_L3_IPV4))
 		return DNAT_UNKNOWN_IP;
 	if (unlikely(!flow)) {
-		/* a fragment: to a VIP's VM, stateless; a NAT's would need its ports */
-		if (priv->vnf_type != DP_VNF_VIP ||
-		    !dp_nat_dnat_lookup(priv->vni, l3_of(m, priv) + 16, target) ||
-		    !(target[0] | target[1] | target[2] | target[3]))
+		/* a fragment: to a VIP's VM, stateless; to a NAT IP, see nat_frag.h */
+		if (priv->vnf_type == DP_VNF_NAT)
+			edge = nat_fragment(m, priv);
+		else if (!dp_nat_dnat_lookup(priv->vni, l3_of(m, priv) + 16, target) ||
+			 !(target[0] | target[1] | target[2] | target[3]))
 			return DNAT_FRAGMENT;
-		edge = rewrite(m, priv, target, -1);
+		else
+			edge = rewrite(m, priv, target, -1);
 		return edge == DNAT_OK ? dp_chain_entry_next(&dnat_egress, m) : edge;
 	}
 	nf = dp_nat_flow(flow);
@@ -178,7 +247,11 @@ static inline rte_edge_t from_underlay(struct rte_mbuf *m, struct dp_mbuf_priv *
 				return DNAT_UNKNOWN_IP;
 			nf->vm_port = (uint8_t)priv->out_port;
 		}
-		if (nf->kind == DP_NAT_RELAY || nf->kind == DP_NAT_ECHO)
+		if (nf->kind == DP_NAT_RELAY) {
+			memcpy(priv->nh_ipv6, &flow->cold[DP_NAT_COLD_RELAY], 16);
+			return DNAT_PACKET_RELAY;
+		}
+		if (nf->kind == DP_NAT_ECHO)
 			return DNAT_PACKET_RELAY;
 		if (nf->kind != DP_NAT_DNAT_VIP)
 			return DNAT_NO_FLOW;

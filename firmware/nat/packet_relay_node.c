@@ -3,8 +3,9 @@
  * packet_relay: what the host sends back into the underlay on nobody's behalf, out of the PF
  * the packet came in on, from the host's own underlay address (--ipv6):
  *
- *  - a new flow to a NAT IP whose port is in another host's range (dnat found it): relayed,
- *    unchanged, to that host's underlay address;
+ *  - a new flow to a NAT IP whose port is in another host's range (dnat found it, and put
+ *    that host's underlay address in nh_ipv6), or a fragment of such a datagram: relayed,
+ *    unchanged, to that host;
  *  - an ICMP echo request to a NAT IP: answered, to the underlay address it came from.
  */
 #include <netinet/in.h>
@@ -56,18 +57,14 @@ static inline rte_edge_t relay_next(struct rte_mbuf *m)
 	struct dp_ct_flow *flow = priv->flow;
 	uint8_t *l3;
 
-	if (unlikely(!flow))
-		return RELAY_BAD_PACKET;
-	if (dp_nat_flow(flow)->kind == DP_NAT_RELAY) {
-		memcpy(priv->nh_ipv6, &flow->cold[DP_NAT_COLD_RELAY], 16);
-	} else {
+	if (flow && dp_nat_flow(flow)->kind == DP_NAT_ECHO) {
 		l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
 		if (unlikely(!priv->parse.l4_off ||
 			     !echo_reply(l3, rte_pktmbuf_data_len(m) - priv->parse.l3_off,
 					 (uint32_t)(priv->parse.l4_off - priv->parse.l3_off))))
 			return RELAY_BAD_PACKET;
 		memcpy(priv->nh_ipv6, priv->ul_src, 16);
-	}
+	} /* else a relay: dnat has put the other host's underlay address in nh_ipv6 */
 	/* back where it came from, with the host as the tunnel's source */
 	priv->out_port = m->port;
 	priv->tun_port = m->port;

@@ -18,8 +18,10 @@
 #include <dplane/vnf.h>
 
 #include "mbuf.h"
+#include "flow_key_inline.h"
 #include "nat64_mbuf.h"
 #include "nat_dp.h"
+#include "nat_frag.h"
 #include "nat_rewrite.h"
 #include "node.h"
 #include "path.h"
@@ -32,6 +34,7 @@ enum {
 	SNAT_FRAGMENT,
 	SNAT_BAD_PACKET,
 	SNAT_NAT64_UNSUPPORTED,
+	SNAT_TABLE_FULL,
 	SNAT_EDGE_COUNT,
 	SNAT_OK = SNAT_EDGE_COUNT,
 };
@@ -163,20 +166,115 @@ static inline rte_edge_t rewrite(struct rte_mbuf *m, const struct dp_mbuf_priv *
 	return SNAT_OK;
 }
 
-/* A fragment (untracked): the VIP of its VM, stateless; NAT needs ports it does not have. */
-static inline rte_edge_t fragment(struct rte_mbuf *m, const struct dp_mbuf_priv *priv)
+static inline bool has_addr(const uint8_t a[4])
+{
+	return a[0] | a[1] | a[2] | a[3];
+}
+
+/* The fragments' table (nat_frag.h): the source their datagram's first fragment got. */
+static struct nat_frag_table snat_frags;
+
+/* The flow of a first fragment (key[0] from its ports), found or made as conntrack makes
+ * flows, and its direction. NULL when the conntrack table is full. */
+static struct dp_ct_flow *fragment_flow(struct rte_mbuf *m, struct dp_mbuf_priv *priv,
+					const uint8_t *l3, const uint8_t *l4, uint8_t *dir)
+{
+	struct dp_ct_key key = {0}, rkey = {0};
+	struct dp_ct_flow *flow;
+	hash_sig_t sig;
+	void *data;
+
+	key.k.vni = priv->vni;
+	key.k.proto = l3[9];
+	fk_put_ipv4(key.k.l3_src, l3 + 12);
+	fk_put_ipv4(key.k.l3_dst, l3 + 16);
+	key.k.port_src = fk_rd16(l4);
+	key.k.port_dst = fk_rd16(l4 + 2);
+	key.k.vnf_type = dp_ct_vf_key_vnf(m->port, false, l3 + 12, l3 + 16);
+	sig = dp_ct_key_sig(&key);
+	if (rte_hash_lookup_with_hash_data(dp_ct_hash, &key, sig, &data) >= 0) {
+		flow = (struct dp_ct_flow *)((uintptr_t)data & ~(uintptr_t)1);
+		*dir = (uint8_t)((uintptr_t)data & 1);
+		__atomic_store_n(&flow->last_seen, rte_rdtsc(), __ATOMIC_RELAXED);
+		return flow;
+	}
+	if (dp_ct_flow_get(&flow, 1) != 1)
+		return NULL;
+	dp_flow_key_reverse_inline(&key.k, &rkey.k);
+	if (!dp_ct_insert(flow, &key, sig, &rkey, m->port, rte_rdtsc())) {
+		dp_ct_flow_put(&flow, 1);
+		return NULL;
+	}
+	*dir = DP_FLOW_DIR_ORIG;
+	return flow;
+}
+
+/* A VM's first fragment: translated as its flow's packets are; the other fragments of its
+ * datagram will get the same source. */
+static rte_edge_t first_fragment(struct rte_mbuf *m, struct dp_mbuf_priv *priv, uint8_t *l3,
+				 const struct nat_frag *k)
+{
+	const uint8_t *l4 = rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off;
+	struct dp_ct_flow *flow;
+	struct dp_nat_flow *nf;
+	rte_edge_t edge = SNAT_OK;
+	uint8_t dir, addr[4];
+	int32_t port = -1;
+
+	if (l3[9] != IPPROTO_TCP && l3[9] != IPPROTO_UDP)
+		return SNAT_FRAGMENT;
+	flow = fragment_flow(m, priv, l3, l4, &dir);
+	if (!flow)
+		return SNAT_TABLE_FULL;
+	/* its reply key goes into the table when it leaves (output), as for any first packet */
+	priv->flow = flow;
+	priv->flow_dir = dir;
+	nf = dp_nat_flow(flow);
+	memcpy(addr, l3 + 12, 4);
+	if (dir == DP_FLOW_DIR_ORIG) {
+		if (nf->kind == DP_NAT_UNDECIDED)
+			edge = decide(m, priv, flow, nf);
+		if (edge != SNAT_OK)
+			return edge;
+		if (nf->kind == DP_NAT_SNAT_NET || nf->kind == DP_NAT_SNAT_VIP) {
+			memcpy(addr, nf->nat_ip, 4);
+			if (nf->kind == DP_NAT_SNAT_NET)
+				port = nf->nat_l4;
+		}
+	} else if (nf->kind == DP_NAT_DNAT_VIP) {
+		memcpy(addr, nf->nat_ip, 4);
+	}
+	edge = rewrite(m, priv, false, addr, port);
+	if (edge == SNAT_OK)
+		nat_frag_put(&snat_frags, k, addr, 0);
+	return edge;
+}
+
+/* A fragment (untracked, see nat_frag.h). A VM with only a VIP: the VIP, stateless. */
+static inline rte_edge_t fragment(struct rte_mbuf *m, struct dp_mbuf_priv *priv)
 {
 	const struct dp_nat_snat_dp *s;
+	const struct nat_frag *f;
+	struct nat_frag k;
+	uint8_t *l3;
 
 	if (!south_north(m, priv) || !(s = dp_nat_snat_of(m->port)))
 		return SNAT_OK;
-	if (s->nat_ip[0] | s->nat_ip[1] | s->nat_ip[2] | s->nat_ip[3])
-		return SNAT_FRAGMENT;
-	if (priv->parse.l3_type != DP_L3_IPV4) /* no NAT64 without a NAT */
+	if (!has_addr(s->nat_ip)) {
+		if (priv->parse.l3_type == DP_L3_IPV4 && has_addr(s->vip))
+			return rewrite(m, priv, false, s->vip, -1);
 		return SNAT_OK;
-	if (s->vip[0] | s->vip[1] | s->vip[2] | s->vip[3])
-		return rewrite(m, priv, false, s->vip, -1);
-	return SNAT_OK;
+	}
+	if (priv->parse.l3_type != DP_L3_IPV4)
+		return SNAT_FRAGMENT; /* NAT64 of fragments: not yet */
+	l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
+	nat_frag_key(&k, priv->vni, l3);
+	if (nat_frag_first(l3) && priv->parse.l4_off && !(priv->parse.flags & DP_PARSE_F_NO_L4))
+		return first_fragment(m, priv, l3, &k);
+	f = nat_frag_get(&snat_frags, &k);
+	if (!f)
+		return SNAT_FRAGMENT;
+	return rewrite(m, priv, false, f->addr, -1);
 }
 
 static inline rte_edge_t snat_next(struct rte_mbuf *m)
@@ -215,7 +313,8 @@ DP_NODE(snat_node, "snat", snat_next, SNAT_EDGE_COUNT,
 	[SNAT_PORT_TAKEN] = "snat_port_taken",
 	[SNAT_FRAGMENT] = "snat_fragment",
 	[SNAT_BAD_PACKET] = "snat_bad_packet",
-	[SNAT_NAT64_UNSUPPORTED] = "snat_nat64_unsupported");
+	[SNAT_NAT64_UNSUPPORTED] = "snat_nat64_unsupported",
+	[SNAT_TABLE_FULL] = "snat_table_full");
 /* clang-format on */
 
 DP_DROP_REGISTER(snat_ports_exhausted);
@@ -223,3 +322,4 @@ DP_DROP_REGISTER(snat_port_taken);
 DP_DROP_REGISTER(snat_fragment);
 DP_DROP_REGISTER(snat_bad_packet);
 DP_DROP_REGISTER(snat_nat64_unsupported);
+DP_DROP_REGISTER(snat_table_full);

@@ -468,19 +468,14 @@ def test_tcp_to_the_internet(cloud, name):
         assert relay[0].packets >= 3 and relay[0].reply_packets == 0
 
 
-NAT_FRAGMENTS = pytest.mark.xfail(
-    strict=True, raises=FragmentsDropped,
-    reason="fragments through a NAT (port ranges) are not supported yet: dropped as "
-           "snat_fragment (only a VIP translates fragments, statelessly)")
-
-
 @pytest.mark.parametrize("name, size", [
-    ("vip", 100), ("nat-a", 100), ("nat-b", 100), ("vip", 8000),
-    pytest.param("nat-a", 8000, marks=NAT_FRAGMENTS),
-    pytest.param("nat-b", 8000, marks=NAT_FRAGMENTS)])
+    ("vip", 100), ("nat-a", 100), ("nat-b", 100), ("vip", 8000), ("nat-a", 8000),
+    ("nat-b", 8000)])
 def test_udp_to_the_internet(cloud, name, size):
     """A small datagram, and one of 8000 bytes that leaves the VM in six fragments (a
-    1460-byte MTU) and comes back from the internet in six."""
+    1460-byte MTU) and comes back from the internet in six: through a NAT, the first
+    fragment gets the port, the others the NAT IP (and, coming back, the VM of the first);
+    nat-b's come back through host A's relay."""
     vm = cloud.vms[name]
     drops = vm.node.svc.drops().get("snat_fragment", 0)
     client, peers = run_pair(cloud, cloud.internet, UDP_SERVER, INTERNET, vm.netns, UDP_CLIENT,

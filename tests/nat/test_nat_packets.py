@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from natmodel import PortModel
-from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP, defragment, fragment
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6PacketTooBig, IPv6
 from scapy.layers.l2 import Ether
 
@@ -511,3 +511,65 @@ def test_nat64_needs_a_nat(svc):
     frame = expect(svc.tap("dtap0"))
     assert frame is not None and frame[IPv6].nh == 41
     assert bytes(frame[IPv6].payload) == bytes(inner)
+
+
+# --- fragments through a NAT ------------------------------------------------------------------
+
+def fragment_out_of_pf(svc) -> IP:
+    """A fragment through the underlay: its IPv4 header checksum verifies (the L4 one
+    covers the whole datagram)."""
+    frame = out_of_pf_raw(svc)
+    inner = frame[IPv6].payload
+    assert isinstance(inner, IP) and quoted_ip_ok(bytes(inner)[:20])
+    return inner
+
+
+def test_nat_fragments_both_ways(svc):
+    """A 3000-byte datagram in fragments: the first gets the NAT port (it has the UDP
+    header), the others the NAT IP; the reply's fragments all reach the VM, the first with
+    the VM's port back. Reassembled, both datagrams check out."""
+    underlay = create_nat(svc, "vm2", 9000, 9100)
+    port = PortModel(NAT_IP, 9000, 9100).alloc(VNI, VM2_IP, 6000, INTERNET, 4000, 17)
+    datagram = IP(src=VM2_IP, dst=INTERNET, id=0x1234) / UDP(sport=6000, dport=4000) / (
+        bytes(range(256)) * 12)
+    frags = fragment(datagram, fragsize=1200)
+    assert len(frags) == 3
+    for frag in frags:
+        svc.tap("dtapvf_1").send(from_vm("vm2", frag))
+    out = [fragment_out_of_pf(svc) for _ in frags]
+    assert all(f.src == NAT_IP and f.id == 0x1234 for f in out)
+    whole = defragment(out)[0]
+    assert (whole[UDP].sport, whole[UDP].dport) == (port, 4000)
+    assert checksums_ok(IP(bytes(whole)))
+    assert bytes(whole[UDP].payload) == bytes(datagram[UDP].payload)
+
+    reply = IP(src=INTERNET, dst=NAT_IP, id=0x4321) / UDP(sport=4000, dport=port) / (
+        bytes(range(255, -1, -1)) * 12)
+    for frag in fragment(reply, fragsize=1200):
+        svc.tap("dtap0").send(from_underlay(underlay, frag))
+    back = []
+    for _ in range(3):
+        frame = expect(svc.tap("dtapvf_1"))
+        assert frame is not None, "a fragment of the reply is missing"
+        assert quoted_ip_ok(bytes(frame[IP])[:20]), "IPv4 header checksum"
+        back.append(frame[IP])
+    assert all(f.dst == VM2_IP for f in back)
+    whole = defragment(back)[0]
+    assert (whole[UDP].sport, whole[UDP].dport) == (4000, 6000)
+    assert checksums_ok(IP(bytes(whole)))
+
+
+def test_nat_fragment_without_its_first_is_dropped(svc):
+    underlay = create_nat(svc, "vm2", 9100, 9200)
+    datagram = IP(src=VM2_IP, dst=INTERNET, id=0x777) / UDP(sport=6100, dport=4000) / (
+        b"z" * 2400)
+    frags = fragment(datagram, fragsize=1200)
+    before = svc.drops()
+    svc.tap("dtapvf_1").send(from_vm("vm2", frags[1]))  # not the first
+    assert nothing(svc.tap("dtap0"))
+    stray = IP(src=INTERNET, dst=NAT_IP, id=0x888, frag=150, proto=17) / (b"y" * 100)
+    svc.tap("dtap0").send(from_underlay(underlay, stray))
+    assert nothing(svc.tap("dtapvf_1"))
+    after = svc.wait_drops("dnat_fragment", before.get("dnat_fragment", 0) + 1)
+    assert after["snat_fragment"] == before.get("snat_fragment", 0) + 1
+    assert after["dnat_fragment"] == before.get("dnat_fragment", 0) + 1
