@@ -29,7 +29,7 @@ from .proto import dpdk_pb2, dpdk_pb2_grpc, dplane_pb2, dplane_pb2_grpc
 PROG = "dplane-inspect"
 FORMATS = ("human", "table", "csv", "json")
 # dpservice-inspect's tables that dplane does not have (yet): refused with a clear message
-MISSING = ("dnat", "lb", "lb_id", "portmap", "portoverload", "snat", "vnf_rev")
+MISSING = ("lb", "lb_id", "portmap", "portoverload", "vnf_rev")
 TIMEOUT = 10.0
 
 VNF_TYPES = {0: "none", 1: "iface", 2: "vip", 3: "nat", 4: "lb", 5: "lb_pfx", 6: "pfx"}
@@ -104,6 +104,51 @@ def _iface_rows(stubs: Stubs) -> list[Row]:
             for i in sorted(reply.interfaces, key=lambda i: i.id)]
 
 
+def _interfaces(stubs: Stubs) -> list:
+    reply = stubs.api.ListInterfaces(dpdk_pb2.ListInterfacesRequest(), timeout=TIMEOUT)
+    if reply.status.code:
+        raise InspectError(f"ListInterfaces: error {reply.status.code} {reply.status.message}")
+    return sorted(reply.interfaces, key=lambda i: i.id)
+
+
+def _snat_rows(stubs: Stubs) -> list[Row]:
+    """Per VM with a VIP or a NAT (dpservice's snat_table: {VM address, VNI} -> both)."""
+    rows = []
+    for iface in _interfaces(stubs):
+        vip = stubs.api.GetVip(dpdk_pb2.GetVipRequest(interface_id=iface.id), timeout=TIMEOUT)
+        nat = stubs.api.GetNat(dpdk_pb2.GetNatRequest(interface_id=iface.id), timeout=TIMEOUT)
+        if vip.status.code and nat.status.code:
+            continue
+        rows.append({
+            "ip": _text(iface.primary_ipv4), "vni": iface.vni,
+            "vip_ip": _text(vip.vip_ip.address) if not vip.status.code else "",
+            "nat_ip": _text(nat.nat_ip.address) if not nat.status.code else "",
+            "min_port": nat.min_port if not nat.status.code else 0,
+            "max_port": nat.max_port if not nat.status.code else 0,
+            "vip_ul": _text(vip.underlay_route) if not vip.status.code else "",
+            "nat_ul": _text(nat.underlay_route) if not nat.status.code else ""})
+    return rows
+
+
+def _dnat_rows(stubs: Stubs) -> list[Row]:
+    """{address, VNI} -> the VM a VIP stands for, or 0.0.0.0 for a NAT IP (local or a
+    neighbour's), one entry each, as dpservice's dnat_table."""
+    rows: dict[tuple[str, int], Row] = {}
+    for row in _snat_rows(stubs):
+        if row["vip_ip"]:
+            rows[(row["vip_ip"], row["vni"])] = {"ip": row["vip_ip"], "vni": row["vni"],
+                                                 "dnat_ip": row["ip"]}
+    every = dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4, address=b"0.0.0.0")
+    local = stubs.api.ListLocalNats(dpdk_pb2.ListLocalNatsRequest(nat_ip=every),
+                                    timeout=TIMEOUT).nat_entries
+    neigh = stubs.api.ListNeighborNats(dpdk_pb2.ListNeighborNatsRequest(nat_ip=every),
+                                       timeout=TIMEOUT).nat_entries
+    for entry in (*local, *neigh):
+        key = (_text(entry.actual_nat_ip.address), entry.vni)
+        rows.setdefault(key, {"ip": key[0], "vni": key[1], "dnat_ip": "0.0.0.0"})
+    return list(rows.values())
+
+
 def _vnf_rows(stubs: Stubs) -> list[Row]:
     vnfs = stubs.diag.ListVnfs(dplane_pb2.ListVnfsRequest(), timeout=TIMEOUT).vnfs
     return [{"ul": v.underlay, "type": VNF_TYPES.get(v.type, "?"), "vni": v.vni,
@@ -131,6 +176,13 @@ TABLES = {t.name: t for t in (
           (("ul", "UNDERLAY_IP"), ("type", "TYPE"), ("vni", "VNI"), ("port_id", "PORT_ID"),
            ("prefix", "PREFIX"), ("length", "LENGTH")),
           _vnf_rows),
+    Table("snat", "snat_table",
+          (("ip", "IP"), ("vni", "VNI"), ("vip_ip", "VIP"), ("nat_ip", "NAT_IP"),
+           ("min_port", "MIN_PORT"), ("max_port", "MAX_PORT"), ("vip_ul", "VIP_UNDERLAY"),
+           ("nat_ul", "NAT_UNDERLAY")),
+          _snat_rows),
+    Table("dnat", "dnat_table", (("ip", "IP"), ("vni", "VNI"), ("dnat_ip", "DNAT_IP")),
+          _dnat_rows),
     Table("vni", "vni_table",
           (("vni", "VNI"), ("ipv4_routes", "IPV4_ROUTES"), ("ipv6_routes", "IPV6_ROUTES")),
           _vni_rows),

@@ -45,8 +45,9 @@ def flows(svc: harness.Service) -> list[dplane_pb2.Flow]:
 
 def test_list(svc):
     assert inspect(svc) == ("Supported tables (-t argument):\n  conntrack\n  iface\n  vnf\n"
-                            "  vni\n")
-    assert json.loads(inspect(svc, "-o", "json")) == ["conntrack", "iface", "vnf", "vni"]
+                            "  snat\n  dnat\n  vni\n")
+    assert json.loads(inspect(svc, "-o", "json")) == ["conntrack", "iface", "vnf", "snat",
+                                                      "dnat", "vni"]
 
 
 @pytest.mark.parametrize("table, name", [("iface", "interface_table"), ("vnf", "vnf_table"),
@@ -125,10 +126,43 @@ def test_vni_dump_formats(svc):
         f"vni: {VNI}, ipv4_routes: 2, ipv6_routes: 2\n")
 
 
+def ip4(text: str) -> dpdk_pb2.IpAddress:
+    return dpdk_pb2.IpAddress(ipver=dpdk_pb2.IPV4, address=text.encode())
+
+
+def test_snat_and_dnat_dumps(svc):
+    """A VIP on vm1, a NAT on vm2 and a neighbour's range of the same NAT IP: one snat row
+    per VM, one dnat entry per address (the NAT IP's shared), counted as GetStats counts."""
+    assert svc.api.CreateVip(dpdk_pb2.CreateVipRequest(
+        interface_id=b"vm1", vip_ip=ip4("203.0.113.1")), timeout=5).status.code == 0
+    assert svc.api.CreateNat(dpdk_pb2.CreateNatRequest(
+        interface_id=b"vm2", nat_ip=ip4("198.51.100.1"), min_port=100, max_port=200),
+        timeout=5).status.code == 0
+    assert svc.api.CreateNeighborNat(dpdk_pb2.CreateNeighborNatRequest(
+        nat_ip=ip4("198.51.100.1"), vni=VNI, min_port=200, max_port=300,
+        underlay_route=b"fc00:9::1"), timeout=5).status.code == 0
+    try:
+        snat = json.loads(inspect(svc, "-t", "snat", "--dump", "-o", "json"))
+        assert [(r["ip"], r["vip_ip"], r["nat_ip"], r["min_port"], r["max_port"])
+                for r in snat] == [("10.0.0.2", "203.0.113.1", "", 0, 0),
+                                   ("10.0.0.3", "", "198.51.100.1", 100, 200)]
+        dnat = json.loads(inspect(svc, "-t", "dnat", "--dump", "-o", "json"))
+        assert sorted((r["ip"], r["vni"], r["dnat_ip"]) for r in dnat) == [
+            ("198.51.100.1", VNI, "0.0.0.0"), ("203.0.113.1", VNI, "10.0.0.2")]
+        assert inspect(svc, "-t", "dnat") == "Table 'dnat_table' has 2 entries\n"
+        assert inspect(svc, "-t", "snat") == "Table 'snat_table' has 2 entries\n"
+    finally:
+        svc.api.DeleteVip(dpdk_pb2.DeleteVipRequest(interface_id=b"vm1"), timeout=5)
+        svc.api.DeleteNat(dpdk_pb2.DeleteNatRequest(interface_id=b"vm2"), timeout=5)
+        svc.api.DeleteNeighborNat(dpdk_pb2.DeleteNeighborNatRequest(
+            nat_ip=ip4("198.51.100.1"), vni=VNI, min_port=200, max_port=300), timeout=5)
+    assert inspect(svc, "-t", "dnat") == "Table 'dnat_table' has 0 entries\n"
+
+
 def test_missing_table_and_errors(svc):
     out, err = io.StringIO(), io.StringIO()
-    assert inspect_cli.run(["-t", "dnat"], out, err) == 1
-    assert "dplane has no 'dnat' table" in err.getvalue()
+    assert inspect_cli.run(["-t", "portmap"], out, err) == 1
+    assert "dplane has no 'portmap' table" in err.getvalue()
     err = io.StringIO()
     assert inspect_cli.run(["--address", "127.0.0.1:1", "-t", "vnf"], out, err) == 1
     assert "UNAVAILABLE" in err.getvalue()
