@@ -85,25 +85,33 @@ static unsigned int snat_count(void)
 
 struct flush_arg {
 	uint8_t vm_ip[4];
+	uint16_t port_id;
 	unsigned int which;
 };
 
+/* A flow the VM's VIP translated (it is the VM's by its address), or its NAT (by its VF:
+ * a NAT64 flow's VM address is IPv6). */
 static bool translated(const struct dp_ct_flow *flow, const void *arg)
 {
 	const struct flush_arg *a = arg;
 	const struct dp_nat_flow *nf =
 		(const struct dp_nat_flow *)(const void *)&flow->ext[DP_CT_EXT_NAT];
-	bool vip = nf->kind == DP_NAT_SNAT_VIP || nf->kind == DP_NAT_DNAT_VIP;
-	bool nat = nf->kind == DP_NAT_SNAT_NET;
 
-	if (!((vip && (a->which & DP_NAT_FLOWS_VIP)) || (nat && (a->which & DP_NAT_FLOWS_NAT))))
+	switch (nf->kind) {
+	case DP_NAT_SNAT_VIP:
+	case DP_NAT_DNAT_VIP:
+		return (a->which & DP_NAT_FLOWS_VIP) && memcmp(nf->vm_ip, a->vm_ip, 4) == 0;
+	case DP_NAT_SNAT_NET:
+	case DP_NAT_SNAT_NAT64:
+		return (a->which & DP_NAT_FLOWS_NAT) && nf->vm_port == a->port_id;
+	default:
 		return false;
-	return memcmp(nf->vm_ip, a->vm_ip, 4) == 0;
+	}
 }
 
 int dp_nat_flush(uint16_t port_id, uint32_t vni, const uint8_t vm_ip[4], unsigned int which)
 {
-	struct flush_arg a = {.which = which};
+	struct flush_arg a = {.port_id = port_id, .which = which};
 
 	DP_CTL_CHECK();
 	if (port_id >= DP_MAX_PORTS)

@@ -309,5 +309,59 @@ void dp_nat_ports_fini(void)
 	portmap = NULL;
 }
 
+static void key_addr_be(const uint8_t *key_addr, bool v6, uint8_t out[16])
+{
+	uint32_t host, be;
+
+	memset(out, 0, 16);
+	if (v6) {
+		memcpy(out, key_addr, 16);
+		return;
+	}
+	memcpy(&host, key_addr, 4);
+	be = rte_cpu_to_be_32(host);
+	memcpy(out, &be, 4);
+}
+
+int dp_nat_portmap_next(uint32_t *iter, struct dp_nat_portmap_entry *e)
+{
+	const union pm_buf *pm;
+	const void *key;
+	void *data;
+
+	DP_CTL_CHECK();
+	if (!portmap || rte_hash_iterate(portmap, &key, &data, iter) < 0)
+		return -ENOENT;
+	pm = key;
+	e->vni = pm->k.vni;
+	key_addr_be(pm->k.src, pm->k.src_is_v6, e->src);
+	e->src_is_v6 = pm->k.src_is_v6;
+	e->src_port = pm->k.src_port;
+	e->nat_port = PM_PORT(data);
+	e->flows = PM_FLOWS(data);
+	return 0;
+}
+
+int dp_nat_portoverload_next(uint32_t *iter, struct dp_nat_portoverload_entry *e)
+{
+	const union ol_buf *ol;
+	const void *key;
+	void *data;
+	uint32_t be;
+
+	DP_CTL_CHECK();
+	if (!portoverload || rte_hash_iterate(portoverload, &key, &data, iter) < 0)
+		return -ENOENT;
+	ol = key;
+	be = rte_cpu_to_be_32(ol->k.nat_ip);
+	memcpy(e->nat_ip, &be, 4);
+	e->nat_port = ol->k.nat_port;
+	be = rte_cpu_to_be_32(ol->k.dst_ip);
+	memcpy(e->dst, &be, 4);
+	e->dst_port = ol->k.dst_port;
+	e->proto = ol->k.proto;
+	return 0;
+}
+
 DP_TABLE_USAGE_REGISTER(portmap_usage);
 DP_TABLE_USAGE_REGISTER(portoverload_usage);

@@ -149,6 +149,13 @@ class Diagnostics(dplane_pb2_grpc.DiagnosticsServicer):
     def ListVnis(self, request, context):
         return self._control.call(list_vnis)
 
+    def DumpTable(self, request, context):
+        rows = self._control.call(self._tables.dump, request.name)
+        if rows is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no dump of table '{request.name}'")
+        return dplane_pb2.DumpTableResponse(
+            rows=[dplane_pb2.TableRow(fields=row) for row in rows])
+
     def Trace(self, request, context):
         gone = threading.Event()
         context.add_callback(gone.set)  # the client went away: end the session

@@ -29,7 +29,7 @@ from .proto import dpdk_pb2, dpdk_pb2_grpc, dplane_pb2, dplane_pb2_grpc
 PROG = "dplane-inspect"
 FORMATS = ("human", "table", "csv", "json")
 # dpservice-inspect's tables that dplane does not have (yet): refused with a clear message
-MISSING = ("lb", "lb_id", "portmap", "portoverload", "vnf_rev")
+MISSING = ("lb", "lb_id", "vnf_rev")
 TIMEOUT = 10.0
 
 VNF_TYPES = {0: "none", 1: "iface", 2: "vip", 3: "nat", 4: "lb", 5: "lb_pfx", 6: "pfx"}
@@ -149,6 +149,14 @@ def _dnat_rows(stubs: Stubs) -> list[Row]:
     return list(rows.values())
 
 
+def _dumped(name: str) -> Callable[[Stubs], list[Row]]:
+    """The rows of a table the service dumps itself (Diagnostics/DumpTable)."""
+    def rows(stubs: Stubs) -> list[Row]:
+        reply = stubs.diag.DumpTable(dplane_pb2.DumpTableRequest(name=name), timeout=TIMEOUT)
+        return [dict(row.fields) for row in reply.rows]
+    return rows
+
+
 def _vnf_rows(stubs: Stubs) -> list[Row]:
     vnfs = stubs.diag.ListVnfs(dplane_pb2.ListVnfsRequest(), timeout=TIMEOUT).vnfs
     return [{"ul": v.underlay, "type": VNF_TYPES.get(v.type, "?"), "vni": v.vni,
@@ -183,6 +191,14 @@ TABLES = {t.name: t for t in (
           _snat_rows),
     Table("dnat", "dnat_table", (("ip", "IP"), ("vni", "VNI"), ("dnat_ip", "DNAT_IP")),
           _dnat_rows),
+    Table("portmap", "nat_portmap_table",
+          (("vni", "VNI"), ("src", "SOURCE"), ("src_port", "SOURCE_PORT"), ("nat_ip", "NAT_IP"),
+           ("nat_port", "NAT_PORT"), ("flows", "FLOWS")),
+          _dumped("nat_portmap_table")),
+    Table("portoverload", "nat_portoverload_table",
+          (("nat_ip", "NAT_IP"), ("nat_port", "NAT_PORT"), ("dst", "DESTINATION"),
+           ("dst_port", "DESTINATION_PORT"), ("proto", "PROTO")),
+          _dumped("nat_portoverload_table")),
     Table("vni", "vni_table",
           (("vni", "VNI"), ("ipv4_routes", "IPV4_ROUTES"), ("ipv6_routes", "IPV6_ROUTES")),
           _vni_rows),

@@ -24,6 +24,23 @@ cdef extern from "dplane/nat.h" nogil:
     int dp_nat_neigh_set(const dp_nat_neigh *ranges, unsigned int count)
     int dp_nat_flush_relayed(uint32_t vni, const uint8_t nat_ip[4], uint16_t min_port,
                              uint16_t max_port)
+    struct dp_nat_portmap_entry:
+        uint32_t vni
+        uint8_t src[16]
+        uint8_t src_is_v6
+        uint16_t src_port
+        uint16_t nat_port
+        uint32_t flows
+
+    struct dp_nat_portoverload_entry:
+        uint8_t nat_ip[4]
+        uint16_t nat_port
+        uint8_t dst[4]
+        uint16_t dst_port
+        uint8_t proto
+
+    int dp_nat_portmap_next(uint32_t *iter, dp_nat_portmap_entry *e)
+    int dp_nat_portoverload_next(uint32_t *iter, dp_nat_portoverload_entry *e)
     int dp_nat_snat_set(uint16_t port_id, const dp_nat_snat_conf *conf)
     int dp_nat_snat_clear(uint16_t port_id)
     int dp_nat_flush(uint16_t port_id, uint32_t vni, const uint8_t vm_ip[4], unsigned int which)

@@ -161,3 +161,26 @@ def nat64_4to6(bytes packet, bytes src, bytes dst, unsigned int port):
                                          o, s, d, port) < 0:
         return None
     return bytes(out)
+
+
+def nat_portmap_list():
+    """[(vni, source address bytes, source port, NAT port, flows)] of nat_portmap_table."""
+    cdef uint32_t it = 0
+    cdef dp_nat_portmap_entry e
+    out = []
+    while dp_nat_portmap_next(&it, &e) == 0:
+        out.append((e.vni, (<char *>e.src)[:16 if e.src_is_v6 else 4], e.src_port, e.nat_port,
+                    e.flows))
+    return out
+
+
+def nat_portoverload_list():
+    """[(NAT IP bytes, NAT port, destination bytes, destination port, protocol)] of
+    nat_portoverload_table."""
+    cdef uint32_t it = 0
+    cdef dp_nat_portoverload_entry e
+    out = []
+    while dp_nat_portoverload_next(&it, &e) == 0:
+        out.append(((<char *>e.nat_ip)[:4], e.nat_port, (<char *>e.dst)[:4], e.dst_port,
+                    e.proto))
+    return out

@@ -17,8 +17,9 @@ nat_rewrite.h, firmware/nat/nat_ports.c), against independent Python references.
 6. NAT64 both ways: the translated packet's checksums are the from-scratch ones, its fields
    RFC 7915's mapping, its payload untouched; arbitrary bytes give None or the right length.
 
-Examples per property: DPLANE_FUZZ_RAW_EXAMPLES / DPLANE_FUZZ_PACKET_EXAMPLES (the sanitizer
-pass raises them).
+Examples per property: DPLANE_FUZZ_RAW_EXAMPLES / DPLANE_FUZZ_PACKET_EXAMPLES, and raw inputs
+per example DPLANE_FUZZ_RAW_BATCH (the sanitizer pass raises them: 100 000 raw inputs per
+property).
 
 An incremental update alone would write 0x0000 for an ICMP message that is all zero but
 for its checksum (test_icmp_all_zero_message_checksum): the rewrite gives 0xffff there.
@@ -54,6 +55,9 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 # Examples per property: the suite's defaults, or more where the sanitizer pass asks for them
 # (tools/sanitize-test.sh): raw bytes cost microseconds, scapy packets about a millisecond.
 RAW_EXAMPLES = int(os.environ.get("DPLANE_FUZZ_RAW_EXAMPLES", "2000"))
+# raw inputs per example: hypothesis spends about 1.6 ms on an example, the C functions
+# microseconds on an input, so many inputs are checked per example where many are wanted
+RAW_BATCH = int(os.environ.get("DPLANE_FUZZ_RAW_BATCH", "1"))
 PACKET_EXAMPLES = int(os.environ.get("DPLANE_FUZZ_PACKET_EXAMPLES", "600"))
 SETTINGS = settings(max_examples=RAW_EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -417,11 +421,16 @@ def check_sum_kept(before: bytes, after: bytes, what: str) -> None:
         assert s1 == 0xFFFF or not any(after), (what, "verified before, not after")
 
 
-@given(raw_inputs())
+@given(st.lists(raw_inputs(), min_size=RAW_BATCH, max_size=RAW_BATCH))
 @SETTINGS
-@example((bytes(20), 0, False, bytes(4), -1))
-@example((b"\x45" + bytes(8) + b"\x06" + bytes(30), 20, True, b"\xff" * 4, 0xFFFF))
-def test_arbitrary_bytes(case):
+@example([(bytes(20), 0, False, bytes(4), -1)])
+@example([(b"\x45" + bytes(8) + b"\x06" + bytes(30), 20, True, b"\xff" * 4, 0xFFFF)])
+def test_arbitrary_bytes(cases):
+    for case in cases:
+        check_arbitrary(case)
+
+
+def check_arbitrary(case) -> None:
     data, l4_off, dst, addr, port = case
     if not rejected(data, l4_off, -1) and is_icmp_error(data, l4_off):
         check_error_rewrite(data, l4_off, dst, addr, port)
@@ -462,14 +471,16 @@ def test_arbitrary_bytes(case):
 # ---------------------------------------------------------------------------------------------
 # 4. The portmap hash
 
-@given(vni=st.integers(0, 0xFFFFFFFF),
-       src=st.one_of(st.binary(min_size=4, max_size=4), st.binary(min_size=16, max_size=16)),
-       src_port=ports)
+@given(st.lists(st.tuples(
+    st.integers(0, 0xFFFFFFFF),
+    st.one_of(st.binary(min_size=4, max_size=4), st.binary(min_size=16, max_size=16)),
+    ports), min_size=RAW_BATCH, max_size=RAW_BATCH))
 @SETTINGS
-def test_portmap_hash(vni, src, src_port):
-    text = str(ipaddress.ip_address(src))
-    assert _firmware.nat_portmap_hash(vni, src, src_port) == \
-        natmodel.portmap_hash(vni, text, src_port)
+def test_portmap_hash(sources):
+    for vni, src, src_port in sources:
+        text = str(ipaddress.ip_address(src))
+        assert _firmware.nat_portmap_hash(vni, src, src_port) == \
+            natmodel.portmap_hash(vni, text, src_port)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,11 +625,14 @@ def test_nat64_4to6(case):
     assert bytes(IPv6(bytes(again))) == out, "the L4 checksum is the from-scratch one"
 
 
-@given(st.binary(max_size=120), addrs, ports, st.binary(min_size=16, max_size=16))
+@given(st.lists(st.tuples(st.binary(max_size=120), addrs, ports,
+                          st.binary(min_size=16, max_size=16)),
+                min_size=RAW_BATCH, max_size=RAW_BATCH))
 @SETTINGS
-def test_nat64_arbitrary_bytes(data, addr, port, v6addr):
+def test_nat64_arbitrary_bytes(cases):
     """Anything: None, or a packet of the length the translation gives."""
-    out = _firmware.nat64_6to4(data, addr, port)
-    assert out is None or len(out) == len(data) - 20
-    out = _firmware.nat64_4to6(data, v6addr, v6addr, port)
-    assert out is None or len(out) == len(data) + 20
+    for data, addr, port, v6addr in cases:
+        out = _firmware.nat64_6to4(data, addr, port)
+        assert out is None or len(out) == len(data) - 20
+        out = _firmware.nat64_4to6(data, v6addr, v6addr, port)
+        assert out is None or len(out) == len(data) + 20

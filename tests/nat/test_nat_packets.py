@@ -6,6 +6,8 @@ VNI), range exhaustion as a counted drop, and what deleting them leaves behind (
 Every translated packet's checksums are verified."""
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Iterator
 
@@ -16,6 +18,7 @@ from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6PacketT
 from scapy.layers.l2 import Ether
 
 import harness
+from dplane import inspect_cli
 from dplane.proto import dpdk_pb2 as pb
 from dplane.telemetry_client import TelemetryClient, socket_path
 from overlay_util import (
@@ -472,6 +475,9 @@ def test_nat64_udp_both_ways(svc):
     assert (back[UDP].sport, back[UDP].dport) == (53, 7777)
     assert bytes(back[UDP].payload) == b"answer over nat64"
     assert checksums6_ok(back)
+    # DeleteNat takes the NAT64 flow and its port too
+    assert svc.api.DeleteNat(pb.DeleteNatRequest(interface_id=b"vm2"), timeout=5).status.code == 0
+    assert wait_entries(svc, "nat_portmap_table", 0) == 0
 
 
 def test_nat64_ping(svc):
@@ -573,3 +579,38 @@ def test_nat_fragment_without_its_first_is_dropped(svc):
     after = svc.wait_drops("dnat_fragment", before.get("dnat_fragment", 0) + 1)
     assert after["snat_fragment"] == before.get("snat_fragment", 0) + 1
     assert after["dnat_fragment"] == before.get("dnat_fragment", 0) + 1
+
+
+# --- the port tables, as dplane-inspect shows them ----------------------------------------------
+
+def inspect_rows(svc, table: str) -> list[dict]:
+    out, err = io.StringIO(), io.StringIO()
+    status = inspect_cli.run(["--address", f"{svc.netns.ns_ip}:{harness.GRPC_PORT}", "-t",
+                              table, "--dump", "-o", "json"], out, err)
+    assert status == 0, err.getvalue()
+    return json.loads(out.getvalue())
+
+
+def test_port_tables_in_inspect(svc):
+    """dplane-inspect -t portmap|portoverload: the ports the flows got, per source and per
+    destination, and nothing once the NAT is gone."""
+    create_nat(svc, "vm2", 9200, 9300)
+    model = PortModel(NAT_IP, 9200, 9300)
+    sent = [(7100, INTERNET, 53), (7100, "192.0.2.11", 53), (7101, INTERNET, 53)]
+    for sport, dst, dport in sent:
+        svc.tap("dtapvf_1").send(from_vm("vm2", IP(src=VM2_IP, dst=dst) /
+                                         UDP(sport=sport, dport=dport)))
+        assert out_of_pf(svc)[UDP].sport == model.alloc(VNI, VM2_IP, sport, dst, dport, 17)
+    portmap = inspect_rows(svc, "portmap")
+    assert sorted((r["vni"], r["src"], r["src_port"], r["nat_ip"], r["nat_port"], r["flows"])
+                  for r in portmap) == sorted(
+        (str(VNI), VM2_IP, str(src[2]), NAT_IP, str(port), str(flows))
+        for src, (port, flows) in model.portmap.items())
+    overload = inspect_rows(svc, "portoverload")
+    assert sorted((r["nat_ip"], r["nat_port"], r["dst"], r["dst_port"], r["proto"])
+                  for r in overload) == sorted(
+        (NAT_IP, str(port), dst, str(dport), str(proto))
+        for port, dst, dport, proto in model.taken)
+    assert svc.api.DeleteNat(pb.DeleteNatRequest(interface_id=b"vm2"), timeout=5).status.code == 0
+    assert wait_entries(svc, "nat_portmap_table", 0) == 0
+    assert inspect_rows(svc, "portmap") == [] and inspect_rows(svc, "portoverload") == []

@@ -45,9 +45,9 @@ def flows(svc: harness.Service) -> list[dplane_pb2.Flow]:
 
 def test_list(svc):
     assert inspect(svc) == ("Supported tables (-t argument):\n  conntrack\n  iface\n  vnf\n"
-                            "  snat\n  dnat\n  vni\n")
+                            "  snat\n  dnat\n  portmap\n  portoverload\n  vni\n")
     assert json.loads(inspect(svc, "-o", "json")) == ["conntrack", "iface", "vnf", "snat",
-                                                      "dnat", "vni"]
+                                                      "dnat", "portmap", "portoverload", "vni"]
 
 
 @pytest.mark.parametrize("table, name", [("iface", "interface_table"), ("vnf", "vnf_table"),
@@ -161,8 +161,8 @@ def test_snat_and_dnat_dumps(svc):
 
 def test_missing_table_and_errors(svc):
     out, err = io.StringIO(), io.StringIO()
-    assert inspect_cli.run(["-t", "portmap"], out, err) == 1
-    assert "dplane has no 'portmap' table" in err.getvalue()
+    assert inspect_cli.run(["-t", "lb"], out, err) == 1
+    assert "dplane has no 'lb' table" in err.getvalue()
     err = io.StringIO()
     assert inspect_cli.run(["--address", "127.0.0.1:1", "-t", "vnf"], out, err) == 1
     assert "UNAVAILABLE" in err.getvalue()

@@ -45,7 +45,7 @@ int dp_nat_snat_clear(uint16_t port_id);
 #define DP_NAT_FLOWS_VIP 0x1 /* flows translated by the VIP, both ways */
 #define DP_NAT_FLOWS_NAT 0x2 /* flows translated by the NAT */
 /* Remove the flows of the VM behind port_id (in VNI vni, address vm_ip) that its VIP and/or
- * NAT translated; how many. Their NAT ports go back. */
+ * NAT (NAT64 included) translated; how many. Their NAT ports go back. */
 int dp_nat_flush(uint16_t port_id, uint32_t vni, const uint8_t vm_ip[4], unsigned int which);
 
 /* {ip, vni} -> target, the VM address a VIP stands for; a NAT IP has target 0.0.0.0.
@@ -80,6 +80,30 @@ uint32_t dp_nat_used_ports(uint16_t port_id);
 /* Entries of the port tables (nat_portmap_table, nat_portoverload_table). */
 unsigned int dp_nat_portmap_count(void);
 unsigned int dp_nat_portoverload_count(void);
+
+/* An entry of the port tables, for operators (dplane-inspect). */
+struct dp_nat_portmap_entry {
+	uint32_t vni;
+	uint8_t src[16]; /* network order; IPv4 in the first 4 bytes */
+	uint8_t src_is_v6;
+	uint16_t src_port;
+	uint16_t nat_port;
+	uint32_t flows;
+};
+
+struct dp_nat_portoverload_entry {
+	uint8_t nat_ip[4];
+	uint16_t nat_port;
+	uint8_t dst[4];
+	uint16_t dst_port;
+	uint8_t proto;
+};
+
+/* Walk a port table: *iter starts at 0; 0 with the next entry, -ENOENT at the end. The
+ * worker writes these tables while they are read: a snapshot, in which an entry being
+ * written at that moment may be missing. */
+int dp_nat_portmap_next(uint32_t *iter, struct dp_nat_portmap_entry *e);
+int dp_nat_portoverload_next(uint32_t *iter, struct dp_nat_portoverload_entry *e);
 
 /* -- pure functions ------------------------------------------------------------------- */
 

@@ -25,6 +25,7 @@ from ..assembly import component
 from ..errors import ErrorCode, ServiceError, failing_as, meanings
 from ..interfaces import NO_IPV4, Interface, Interfaces
 from ..lifecycle import Lifecycle
+from ..tables import Row, Tables
 from ..telemetry import Commands
 from ..underlay import UnderlayGenerator
 from ..vnis import Vnis
@@ -38,6 +39,10 @@ meanings(ErrorCode.DNAT_CREATE, EEXIST=ErrorCode.DNAT_EXISTS)
 
 def _text(ip: bytes) -> str:
     return socket.inet_ntoa(ip)
+
+
+def _ip_text(ip: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6 if len(ip) == 16 else socket.AF_INET, ip)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +94,7 @@ class LocalNatEntry:
 @component
 class Nat:
     def __init__(self, interfaces: Interfaces, vnis: Vnis, underlays: UnderlayGenerator,
-                 lifecycle: Lifecycle, commands: Commands) -> None:
+                 lifecycle: Lifecycle, commands: Commands, tables: Tables) -> None:
         self._interfaces = interfaces
         self._underlays = underlays
         # interface id -> its VIP / NAT (creation order: the order of ListLocalNats)
@@ -102,6 +107,8 @@ class Nat:
         commands.add("/dp_service/nat/used_port_count",
                      "Returns the number of NAT ports in use by each VF interface (attached "
                      "VM).", lambda params: self.used_ports())
+        tables.register_dump("nat_portmap_table", self._portmap_rows)
+        tables.register_dump("nat_portoverload_table", self._portoverload_rows)
 
     def _iface(self, iface_id: str) -> Interface:
         iface = self._interfaces.find(iface_id)
@@ -343,6 +350,24 @@ class Nat:
     def _publish_neighbors(self) -> None:
         _firmware.nat_neigh_set([(n.vni, n.ip, n.min_port, n.max_port, n.underlay)
                                  for n in self._neighbors])
+
+    def _portmap_rows(self) -> list[Row]:
+        """{VNI, source, source port} -> {NAT IP (its VM's), NAT port, flows}."""
+        nat_of = {}
+        for iface_id, nat in self._nats.items():
+            iface = self._interfaces.find(iface_id)
+            if iface is not None:
+                nat_of[self._vni_ip(iface)] = nat.ip
+        return [{"vni": str(vni), "src": _ip_text(src), "src_port": str(src_port),
+                 "nat_ip": _text(nat_of[(vni, src)]) if (vni, src) in nat_of else "",
+                 "nat_port": str(nat_port), "flows": str(flows)}
+                for vni, src, src_port, nat_port, flows in _firmware.nat_portmap_list()]
+
+    @staticmethod
+    def _portoverload_rows() -> list[Row]:
+        return [{"nat_ip": _text(nat_ip), "nat_port": str(nat_port), "dst": _text(dst),
+                 "dst_port": str(dst_port), "proto": str(proto)}
+                for nat_ip, nat_port, dst, dst_port, proto in _firmware.nat_portoverload_list()]
 
     def used_ports(self) -> dict[str, int]:
         return {iface.id: _firmware.nat_used_ports(iface.port.port_id)
