@@ -19,7 +19,6 @@
 #include <dplane/vnf.h>
 
 #include "mbuf.h"
-#include "flow_key_inline.h"
 #include "nat64_mbuf.h"
 #include "nat_dp.h"
 #include "nat_frag.h"
@@ -51,13 +50,7 @@ static inline const uint8_t *l3_of(struct rte_mbuf *m, const struct dp_mbuf_priv
 static inline rte_edge_t rewrite(struct rte_mbuf *m, const struct dp_mbuf_priv *priv,
 				 const uint8_t addr[4], int32_t port)
 {
-	uint8_t *l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
-	uint32_t l4_off = priv->parse.l4_off ? priv->parse.l4_off - priv->parse.l3_off : 0;
-
-	if (unlikely(dp_nat_rewrite4_inline(l3, rte_pktmbuf_data_len(m) - priv->parse.l3_off,
-					    l4_off, true, addr, port) < 0))
-		return DNAT_BAD_PACKET;
-	return DNAT_OK;
+	return likely(dp_nat_rewrite_mbuf(m, priv, true, addr, port)) ? DNAT_OK : DNAT_BAD_PACKET;
 }
 
 /* A new flow to a VIP: to its VM from now on; the VM's answers come from the VM. */
@@ -163,7 +156,7 @@ static rte_edge_t nat_fragment(struct rte_mbuf *m, struct dp_mbuf_priv *priv)
 	uint8_t *l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
 	const struct nat_frag *f;
 	struct dp_nat_flow *nf;
-	struct dp_ct_key key = {0};
+	struct dp_ct_key key;
 	struct dp_ct_flow *flow;
 	struct nat_frag k;
 	rte_edge_t edge;
@@ -186,13 +179,8 @@ static rte_edge_t nat_fragment(struct rte_mbuf *m, struct dp_mbuf_priv *priv)
 	if (l3[9] != IPPROTO_TCP && l3[9] != IPPROTO_UDP)
 		return DNAT_FRAGMENT;
 	/* the reply key of a VM's NAT flow, from the first fragment's ports */
-	key.k.vni = priv->vni;
-	key.k.proto = l3[9];
-	key.k.vnf_type = DP_VNF_NAT;
-	fk_put_ipv4(key.k.l3_src, l3 + 12);
-	fk_put_ipv4(key.k.l3_dst, l3 + 16);
-	key.k.port_src = fk_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off);
-	key.k.port_dst = fk_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off + 2);
+	dp_nat_fragment_key(&key, priv->vni, DP_VNF_NAT, l3,
+			    rte_pktmbuf_mtod(m, const uint8_t *) + priv->parse.l4_off);
 	if (rte_hash_lookup_with_hash_data(dp_ct_hash, &key, dp_ct_key_sig(&key), &data) < 0 ||
 	    ((uintptr_t)data & 1) != DP_FLOW_DIR_REPLY) {
 		/* nobody's here: another host's, if its port is in a neighbour's range */

@@ -15,6 +15,9 @@
 #include <dplane/nat.h>
 
 #include "ct.h"
+#include "flow_key_inline.h"
+#include "mbuf.h"
+#include "nat_rewrite.h"
 
 /* The translation of a VM's source, per VF: published whole, retired after a grace period. */
 struct dp_nat_snat_dp {
@@ -143,5 +146,32 @@ void dp_nat_ports_fini(void);
 
 /* Per VF, the ports its VM holds (the worker writes). */
 extern uint32_t dp_nat_used[DP_MAX_PORTS];
+
+/* Rewrite the packet's IPv4 source or destination (and port), as dp_nat_rewrite4() does:
+ * false when it is too short for that. */
+static inline bool dp_nat_rewrite_mbuf(struct rte_mbuf *m, const struct dp_mbuf_priv *priv,
+				       bool dst, const uint8_t addr[4], int32_t port)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
+	uint32_t l4_off = priv->parse.l4_off ? priv->parse.l4_off - priv->parse.l3_off : 0;
+
+	return dp_nat_rewrite4_inline(l3, rte_pktmbuf_data_len(m) - priv->parse.l3_off, l4_off, dst,
+				      addr, port) == 0;
+}
+
+/* The conntrack key of an IPv4 TCP/UDP first fragment (conntrack keys no fragment): l3 and
+ * l4 its headers, in the direction it travels. */
+static inline void dp_nat_fragment_key(struct dp_ct_key *key, uint32_t vni, uint8_t vnf_type,
+				       const uint8_t *l3, const uint8_t *l4)
+{
+	memset(key, 0, sizeof(*key));
+	key->k.vni = vni;
+	key->k.proto = l3[9];
+	key->k.vnf_type = vnf_type;
+	fk_put_ipv4(key->k.l3_src, l3 + 12);
+	fk_put_ipv4(key->k.l3_dst, l3 + 16);
+	key->k.port_src = fk_rd16(l4);
+	key->k.port_dst = fk_rd16(l4 + 2);
+}
 
 #endif

@@ -18,7 +18,6 @@
 #include <dplane/vnf.h>
 
 #include "mbuf.h"
-#include "flow_key_inline.h"
 #include "nat64_mbuf.h"
 #include "nat_dp.h"
 #include "nat_frag.h"
@@ -157,13 +156,7 @@ static rte_edge_t decide(struct rte_mbuf *m, struct dp_mbuf_priv *priv, struct d
 static inline rte_edge_t rewrite(struct rte_mbuf *m, const struct dp_mbuf_priv *priv, bool dst,
 				 const uint8_t addr[4], int32_t port)
 {
-	uint8_t *l3 = rte_pktmbuf_mtod(m, uint8_t *) + priv->parse.l3_off;
-	uint32_t l4_off = priv->parse.l4_off ? priv->parse.l4_off - priv->parse.l3_off : 0;
-
-	if (unlikely(dp_nat_rewrite4_inline(l3, rte_pktmbuf_data_len(m) - priv->parse.l3_off,
-					    l4_off, dst, addr, port) < 0))
-		return SNAT_BAD_PACKET;
-	return SNAT_OK;
+	return likely(dp_nat_rewrite_mbuf(m, priv, dst, addr, port)) ? SNAT_OK : SNAT_BAD_PACKET;
 }
 
 static inline bool has_addr(const uint8_t a[4])
@@ -179,18 +172,13 @@ static struct nat_frag_table snat_frags;
 static struct dp_ct_flow *fragment_flow(struct rte_mbuf *m, struct dp_mbuf_priv *priv,
 					const uint8_t *l3, const uint8_t *l4, uint8_t *dir)
 {
-	struct dp_ct_key key = {0}, rkey = {0};
+	struct dp_ct_key key, rkey = {0};
 	struct dp_ct_flow *flow;
 	hash_sig_t sig;
 	void *data;
 
-	key.k.vni = priv->vni;
-	key.k.proto = l3[9];
-	fk_put_ipv4(key.k.l3_src, l3 + 12);
-	fk_put_ipv4(key.k.l3_dst, l3 + 16);
-	key.k.port_src = fk_rd16(l4);
-	key.k.port_dst = fk_rd16(l4 + 2);
-	key.k.vnf_type = dp_ct_vf_key_vnf(m->port, false, l3 + 12, l3 + 16);
+	dp_nat_fragment_key(&key, priv->vni, dp_ct_vf_key_vnf(m->port, false, l3 + 12, l3 + 16), l3,
+			    l4);
 	sig = dp_ct_key_sig(&key);
 	if (rte_hash_lookup_with_hash_data(dp_ct_hash, &key, sig, &data) >= 0) {
 		flow = (struct dp_ct_flow *)((uintptr_t)data & ~(uintptr_t)1);

@@ -14,33 +14,9 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from dpservice_hash import _final, _mix
+from dpservice_hash import rte_jhash
 
-INIT = 0xFEE1900D
 _M = 0xFFFFFFFF
-
-
-def rte_jhash(data: bytes, initval: int = INIT) -> int:
-    """DPDK's rte_jhash(data, len(data), initval) (lookup3 on little-endian words, the last
-    partial word masked)."""
-    n = len(data)
-    padded = data + bytes(-n % 4)
-    k = list(struct.unpack(f"<{len(padded) // 4}I", padded))
-    a = b = c = (0xDEADBEEF + n + initval) & _M
-    left = n
-    while left > 12:
-        a, b, c = (a + k[0]) & _M, (b + k[1]) & _M, (c + k[2]) & _M
-        a, b, c = _mix(a, b, c)
-        k = k[3:]
-        left -= 12
-    if left == 0:
-        return c
-    a = (a + k[0]) & _M
-    if left > 4:
-        b = (b + k[1]) & _M
-    if left > 8:
-        c = (c + k[2]) & _M
-    return _final(a, b, c)[2]
 
 
 def _key_addr(ip: str) -> tuple[bytes, int]:

@@ -45,27 +45,32 @@ def _final(a: int, b: int, c: int) -> tuple[int, int, int]:
     return _rounds(a, b, c, _FINAL)
 
 
-def jhash_32b(words: list[int], initval: int) -> int:
-    """rte_jhash_32b(words, len(words), initval)."""
-    length = len(words) * 4
-    a = b = c = (0xDEADBEEF + length + initval) & _M
-    k = list(words)
-    while length > 12:
-        a = (a + k[0]) & _M
-        b = (b + k[1]) & _M
-        c = (c + k[2]) & _M
+def rte_jhash(data: bytes, initval: int = INIT) -> int:
+    """DPDK's rte_jhash(data, len(data), initval): lookup3 on little-endian words, the last
+    partial word masked (as zero padding does)."""
+    n = len(data)
+    padded = data + bytes(-n % 4)
+    k = list(struct.unpack(f"<{len(padded) // 4}I", padded))
+    a = b = c = (0xDEADBEEF + n + initval) & _M
+    left = n
+    while left > 12:
+        a, b, c = (a + k[0]) & _M, (b + k[1]) & _M, (c + k[2]) & _M
         a, b, c = _mix(a, b, c)
         k = k[3:]
-        length -= 12
-    if length == 0:
+        left -= 12
+    if left == 0:
         return c
     a = (a + k[0]) & _M
-    if length > 4:
+    if left > 4:
         b = (b + k[1]) & _M
-    if length > 8:
+    if left > 8:
         c = (c + k[2]) & _M
-    a, b, c = _final(a, b, c)
-    return c
+    return _final(a, b, c)[2]
+
+
+def jhash_32b(words: list[int], initval: int) -> int:
+    """rte_jhash_32b(words, len(words), initval): the same hash of the words' bytes."""
+    return rte_jhash(struct.pack(f"<{len(words)}I", *words), initval)
 
 
 def _addr(ip: str) -> tuple[bytes, int]:
