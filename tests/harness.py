@@ -132,9 +132,11 @@ class Tap:
     def __init__(self, netns: str, ifname: str) -> None:
         self.ifname = ifname
         with in_netns(netns):
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
-                                      socket.htons(ETH_P_ALL))
-            self.sock.bind((ifname, 0))
+            # protocol 0 receives nothing until bind() names the interface and the protocol:
+            # opened with ETH_P_ALL the socket would queue every interface's frames (the
+            # management link's gRPC traffic included) in between
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+            self.sock.bind((ifname, ETH_P_ALL))
         self.sock.setblocking(False)
 
     def send(self, frame) -> None:

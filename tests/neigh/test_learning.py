@@ -47,8 +47,8 @@ SCRIPT = textwrap.dedent("""
         fw.port_stop(vf)
 
     attach()
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-    sock.bind(("dtapvf_0", 0))
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # nothing queued before bind
+    sock.bind(("dtapvf_0", 3))  # ETH_P_ALL
 
     def send(frame):
         sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)  # ENETDOWN of an old stop
