@@ -30,7 +30,7 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
 if [ $# -eq 0 ]; then
     set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
-        tests/firewall tests/nat tests/fuzz/test_nat_rewrite_fuzz.py \
+        tests/firewall tests/nat tests/lb tests/fuzz/test_nat_rewrite_fuzz.py \
         -k "not fuzz or nat_rewrite"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -37,6 +37,7 @@ _Static_assert(sizeof(struct dp_ct_key) == 48, "table keys are 48 bytes");
 #define DP_CT_EXT_SIZE 31
 #define DP_CT_EXT_FIREWALL 0 /* 12 bytes */
 #define DP_CT_EXT_NAT 12     /* 16 bytes */
+#define DP_CT_EXT_LB 28      /* 1 byte */
 #define DP_CT_COLD_SIZE 32
 
 /*

@@ -13,18 +13,26 @@ struct dp_ct_flow;
 
 /* Written by cls (parse), ipip_decap and conntrack (flow), the lookup nodes (route). */
 struct dp_mbuf_priv {
-	struct dp_parse parse; /* of the frame as it is now (the inner one after decap) */
-	uint32_t vni;          /* overlay network of the packet */
-	uint16_t out_port;     /* where it leaves: a VF, or a PF (then encapsulated) */
-	uint16_t tun_port;     /* VF whose underlay address is the tunnel source */
-	uint8_t vnf_type;      /* enum dp_vnf_type it arrived through (from a PF), or 0 */
-	uint8_t flow_dir;      /* enum dp_flow_dir */
-	uint8_t route_depth;   /* of the route taken: 0 = default route (south-north) */
-	uint8_t pad;
+	struct dp_parse parse;   /* of the frame as it is now (the inner one after decap) */
+	uint32_t vni;            /* overlay network of the packet */
+	uint16_t out_port;       /* where it leaves: a VF, or a PF (then encapsulated) */
+	uint16_t tun_port;       /* VF whose underlay address is the tunnel source */
+	uint8_t vnf_type;        /* enum dp_vnf_type it arrived through (from a PF), or 0 */
+	uint8_t flow_dir;        /* enum dp_flow_dir */
+	uint8_t route_depth;     /* of the route taken: 0 = default route (south-north) */
+	uint8_t relay;           /* what packet_relay does with it: enum dp_relay */
 	uint32_t flow_hash;      /* of the flow's original key (multipath) */
 	struct dp_ct_flow *flow; /* conntrack entry, valid until the end of the graph walk */
 	uint8_t nh_ipv6[16];     /* tunnel destination when out_port is a PF */
 	uint8_t ul_src[16];      /* from the underlay: the tunnel's source (ipip_decap) */
+};
+
+/* tun_port of a packet whose tunnel source is not an interface's nor the host's: ul_src */
+#define DP_TUN_PORT_UL_SRC 0xfffe
+
+enum dp_relay {
+	DP_RELAY_TO_NH = 0, /* unchanged, to the underlay address in nh_ipv6 */
+	DP_RELAY_ECHO,      /* an ICMP or ICMPv6 echo request: answered, to ul_src */
 };
 
 _Static_assert(sizeof(struct dp_mbuf_priv) <= DP_MBUF_PRIV_SIZE, "mbuf private area too small");

@@ -13,8 +13,8 @@
  * terminal is a pair of nodes, one per IP family of the packet (a stage may change the family,
  * as NAT64 does), set by the feature that provides it (the overlay: the route lookups for
  * PREROUTE, `output` for EGRESS). Nodes that feed a chain without being in it declare an
- * entry (DP_CHAIN_ENTRY). Priorities used so far, for orientation: EGRESS firewall 100,
- * source NAT 200, load-balancer forwarding 300.
+ * entry (DP_CHAIN_ENTRY). Priorities used so far, for orientation: PREROUTE DNAT 100, EGRESS
+ * firewall 100, source NAT 200.
  *
  * The VNF dispatch is a table indexed by VNF type (enum dp_vnf_type) that features fill: the
  * node that handles packets arriving through an underlay address of that type, or a chain to

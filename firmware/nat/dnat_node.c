@@ -266,9 +266,16 @@ static inline rte_edge_t dnat_next(struct rte_mbuf *m)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 
+	rte_edge_t edge;
+
 	if (dp_ports[m->port].role != DP_PORT_PF)
 		return from_vm(m, priv);
-	return from_underlay(m, priv);
+	edge = from_underlay(m, priv);
+	if (edge == DNAT_PACKET_RELAY)
+		priv->relay = priv->flow && dp_nat_flow(priv->flow)->kind == DP_NAT_ECHO
+				      ? DP_RELAY_ECHO
+				      : DP_RELAY_TO_NH;
+	return edge;
 }
 
 /* clang-format off */

@@ -98,9 +98,15 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 	if (unlikely(port >= DP_MAX_PORTS))
 		return DECAP_NO_INTERFACE;
 	iface = dp_port_iface(port);
-	if (unlikely(!iface))
+	if (dp_ports[port].role == DP_PORT_PF) {
+		/* the host's own function (a load balancer): no VM; the handler gives the packet
+		 * the Ethernet header of wherever it sends it */
+		vm_mac = dp_ports[port].mac;
+	} else if (unlikely(!iface)) {
 		return DECAP_NO_INTERFACE;
-	dp_port_vm_mac(port, &vm_mac);
+	} else {
+		dp_port_vm_mac(port, &vm_mac);
+	}
 	st = dp_ipip_decap(data, rte_pktmbuf_data_len(m), vm_mac.addr_bytes,
 			   dp_ports[port].mac.addr_bytes, &inner_len);
 	if (unlikely(st != DP_DECAP_OK))
@@ -116,7 +122,7 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 		return DECAP_BAD_INNER_CHECKSUM; /* the NIC checked the outer header, if any */
 	/* a tunnel must not carry a packet for someone else (another VM, another tenant) */
 	inner_dst = inner + (priv->parse.l3_type == DP_L3_IPV4 ? 16 : 24);
-	if (unlikely(!inner_dst_belongs(vnf, iface, inner_dst, priv->parse.l3_type))) {
+	if (unlikely(iface && !inner_dst_belongs(vnf, iface, inner_dst, priv->parse.l3_type))) {
 		if (dp_overlay_underlay_enforce)
 			return DECAP_INNER_MISMATCH;
 		__atomic_store_n(&dp_overlay_underlay_audit_count,

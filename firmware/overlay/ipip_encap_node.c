@@ -2,8 +2,8 @@
 /*
  * ipip_encap: into the tunnel to the underlay. Outer IPv6 from the sending interface's
  * underlay address (the host's own, --ipv6, for what the host sends on nobody's behalf: its
- * tunnel port is a PF) to the route's next hop, hop limit 64; Ethernet from the PF to the
- * underlay router.
+ * tunnel port is a PF; the one in ul_src for a load balancer's forwarding: DP_TUN_PORT_UL_SRC)
+ * to the route's next hop, hop limit 64; Ethernet from the PF to the underlay router.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -32,8 +32,9 @@ DP_TX_EDGES("ipip_encap", encap_tx);
  * outer headers are copied, not built. Valid for one burst only, since the neighbour's
  * MAC or the interface may change between bursts. */
 struct tunnel_cache {
-	const uint8_t *src_ip; /* the interface's underlay address, or the host's */
+	uint8_t src_ip[16];
 	uint16_t out_port;
+	bool valid; /* the cache is zeroed per burst */
 	uint8_t dst_ip[16];
 	struct dp_encap_hdr hdr;
 };
@@ -41,8 +42,8 @@ struct tunnel_cache {
 static inline bool same_tunnel(const struct tunnel_cache *c, const uint8_t *src_ip,
 			       const struct dp_mbuf_priv *priv)
 {
-	return c->src_ip == src_ip && c->out_port == priv->out_port &&
-	       memcmp(c->dst_ip, priv->nh_ipv6, 16) == 0;
+	return c->valid && c->out_port == priv->out_port &&
+	       memcmp(c->dst_ip, priv->nh_ipv6, 16) == 0 && memcmp(c->src_ip, src_ip, 16) == 0;
 }
 
 static void tunnel_build(struct tunnel_cache *c, const uint8_t *src_ip,
@@ -57,7 +58,8 @@ static void tunnel_build(struct tunnel_cache *c, const uint8_t *src_ip,
 	memcpy(e.src_ip, src_ip, 16);
 	memcpy(e.dst_ip, priv->nh_ipv6, 16);
 	dp_encap_hdr_build(&c->hdr, &e);
-	c->src_ip = src_ip;
+	memcpy(c->src_ip, src_ip, 16);
+	c->valid = true;
 	c->out_port = priv->out_port;
 	memcpy(c->dst_ip, priv->nh_ipv6, 16);
 }
@@ -65,17 +67,22 @@ static void tunnel_build(struct tunnel_cache *c, const uint8_t *src_ip,
 static inline rte_edge_t encap(struct rte_mbuf *m, struct tunnel_cache *c)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
-	const struct dp_iface_conf *iface = dp_port_iface(priv->tun_port);
+	const struct dp_iface_conf *iface;
 	const uint8_t *src_ip;
 	uint16_t len = rte_pktmbuf_data_len(m);
 	uint8_t *frame;
 
-	if (likely(iface))
+	if (unlikely(priv->tun_port >= DP_MAX_PORTS)) {
+		if (priv->tun_port != DP_TUN_PORT_UL_SRC)
+			return ENCAP_NO_INTERFACE;
+		src_ip = priv->ul_src;
+	} else if (likely((iface = dp_port_iface(priv->tun_port)) != NULL)) {
 		src_ip = iface->underlay;
-	else if (priv->tun_port < DP_MAX_PORTS && dp_ports[priv->tun_port].role == DP_PORT_PF)
+	} else if (dp_ports[priv->tun_port].role == DP_PORT_PF) {
 		src_ip = dp_overlay_host_ipv6;
-	else
+	} else {
 		return ENCAP_NO_INTERFACE;
+	}
 	frame = rte_pktmbuf_mtod(m, uint8_t *);
 	if (unlikely(!rte_pktmbuf_prepend(m, DP_IPV6_LEN)))
 		return ENCAP_NO_HEADROOM;

@@ -29,7 +29,7 @@ from .proto import dpdk_pb2, dpdk_pb2_grpc, dplane_pb2, dplane_pb2_grpc
 PROG = "dplane-inspect"
 FORMATS = ("human", "table", "csv", "json")
 # dpservice-inspect's tables that dplane does not have (yet): refused with a clear message
-MISSING = ("lb", "lb_id", "vnf_rev")
+MISSING = ("vnf_rev",)
 TIMEOUT = 10.0
 
 VNF_TYPES = {0: "none", 1: "iface", 2: "vip", 3: "nat", 4: "lb", 5: "lb_pfx", 6: "pfx"}
@@ -199,6 +199,12 @@ TABLES = {t.name: t for t in (
           (("nat_ip", "NAT_IP"), ("nat_port", "NAT_PORT"), ("dst", "DESTINATION"),
            ("dst_port", "DESTINATION_PORT"), ("proto", "PROTO")),
           _dumped("nat_portoverload_table")),
+    Table("lb", "loadbalancer_table",
+          (("vni", "VNI"), ("ip", "IP"), ("id", "ID"), ("ports", "PORTS"),
+           ("underlay", "UNDERLAY"), ("targets", "TARGETS")),
+          _dumped("loadbalancer_table")),
+    Table("lb_id", "loadbalancer_id_table", (("id", "ID"), ("vni", "VNI"), ("ip", "IP")),
+          _dumped("loadbalancer_id_table")),
     Table("vni", "vni_table",
           (("vni", "VNI"), ("ipv4_routes", "IPV4_ROUTES"), ("ipv6_routes", "IPV6_ROUTES")),
           _vni_rows),

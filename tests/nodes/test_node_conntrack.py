@@ -15,8 +15,8 @@ from nodeutil import NOIF, PF0, PF1, VM1, VM2, VM3, VNI, VNI2, from_vm
 
 V4 = dict(src="10.0.0.2", dst="192.0.2.1")
 V6 = dict(src="fd00::2", dst="2001:db8::1")
-EGRESS_TYPES = (fw.VNF_INTERFACE_IP, fw.VNF_ALIAS_PFX)
-UNHANDLED_TYPES = (fw.VNF_UNDEFINED, fw.VNF_LB, fw.VNF_LB_ALIAS_PFX)
+EGRESS_TYPES = (fw.VNF_INTERFACE_IP, fw.VNF_ALIAS_PFX, fw.VNF_LB_ALIAS_PFX)
+UNHANDLED_TYPES = (fw.VNF_UNDEFINED,)
 
 
 def run_underlay(dp, inner, vnf_type=fw.VNF_INTERFACE_IP, port=PF0, vni=VNI):
@@ -105,11 +105,16 @@ def test_underlay_dispatch_egress(dp, vnf_type, port):
 
 @pytest.mark.parametrize("vnf_type", UNHANDLED_TYPES + (7, 200))
 def test_underlay_dispatch_unhandled(dp, vnf_type):
-    """The load balancer has no handler yet (nor undefined or unknown types): dropped,
-    after tracking."""
+    """Undefined or unknown types have no handler: dropped, after tracking."""
     for inner in (IP(src="192.0.2.1", dst="10.0.0.2") / UDP(),
                   IPv6(src="2001:db8::1", dst="fd00::2") / UDP()):
         assert run_underlay(dp, inner, vnf_type).path == ["conntrack_vnf_unsupported"]
+
+
+def test_underlay_dispatch_lb(dp):
+    for inner in (IP(src="192.0.2.1", dst="10.0.0.2") / UDP(),
+                  IPv6(src="2001:db8::1", dst="fd00::2") / UDP()):
+        assert run_underlay(dp, inner, fw.VNF_LB).path == ["lb"]
 
 
 @pytest.mark.parametrize("vnf_type", (fw.VNF_VIP, fw.VNF_NAT))

@@ -80,11 +80,21 @@ def test_alias_prefix_from_underlay(dp):
     assert result.frame == bytes(Ether(src=dp.port_mac[VM1], dst=VM_MAC[VM1]) / inner)
 
 
-@pytest.mark.parametrize("vnf_type", [fw.VNF_LB, fw.VNF_LB_ALIAS_PFX])
-def test_unhandled_vnf_from_underlay(dp, vnf_type):
+def test_lb_without_a_load_balancer(dp):
+    """To an LB's underlay address, for an address no load balancer has: dropped by lb."""
     inner = IP(src="192.0.2.1", dst="10.0.0.2") / UDP(sport=1, dport=2)
-    result = dp.run("cls", from_underlay(dp, VNF_ADDR[vnf_type], inner), PF0, steps=STEPS)
-    assert result.path == ["ipip_decap", "conntrack", "conntrack_vnf_unsupported"]
+    result = dp.run("cls", from_underlay(dp, VNF_ADDR[fw.VNF_LB], inner), PF0, steps=STEPS)
+    assert result.path == ["ipip_decap", "conntrack", "lb", "lb_unknown_ip"]
+
+
+def test_lb_prefix_from_underlay(dp):
+    """To VM1's LB prefix address (another host's load balancer chose it): delivered to VM1
+    unchanged, the LB's address as destination."""
+    inner = IP(src="192.0.2.1", dst="203.0.113.80") / UDP(sport=1, dport=2)
+    result = dp.run("cls", from_underlay(dp, VNF_ADDR[fw.VNF_LB_ALIAS_PFX], inner), PF0,
+                    steps=STEPS)
+    assert result.path == ["ipip_decap", "conntrack", "firewall", "snat", "output", f"tx-{VM1}"]
+    assert result.frame == bytes(Ether(src=dp.port_mac[VM1], dst=VM_MAC[VM1]) / inner)
 
 
 @pytest.mark.parametrize("vnf_type, drop", [(fw.VNF_VIP, "dnat_unknown_ip"),

@@ -45,13 +45,16 @@ def flows(svc: harness.Service) -> list[dplane_pb2.Flow]:
 
 def test_list(svc):
     assert inspect(svc) == ("Supported tables (-t argument):\n  conntrack\n  iface\n  vnf\n"
-                            "  snat\n  dnat\n  portmap\n  portoverload\n  vni\n")
+                            "  snat\n  dnat\n  portmap\n  portoverload\n  lb\n  lb_id\n"
+                            "  vni\n")
     assert json.loads(inspect(svc, "-o", "json")) == ["conntrack", "iface", "vnf", "snat",
-                                                      "dnat", "portmap", "portoverload", "vni"]
+                                                      "dnat", "portmap", "portoverload", "lb",
+                                                      "lb_id", "vni"]
 
 
 @pytest.mark.parametrize("table, name", [("iface", "interface_table"), ("vnf", "vnf_table"),
-                                         ("vni", "vni_table")])
+                                         ("vni", "vni_table"), ("lb", "loadbalancer_table"),
+                                         ("lb_id", "loadbalancer_id_table")])
 def test_count_matches_get_stats(svc, table, name):
     count = entries(svc, name)
     assert inspect(svc, "-t", table) == f"Table '{name}' has {count} entries\n"
@@ -161,8 +164,8 @@ def test_snat_and_dnat_dumps(svc):
 
 def test_missing_table_and_errors(svc):
     out, err = io.StringIO(), io.StringIO()
-    assert inspect_cli.run(["-t", "lb"], out, err) == 1
-    assert "dplane has no 'lb' table" in err.getvalue()
+    assert inspect_cli.run(["-t", "vnf_rev"], out, err) == 1
+    assert "dplane has no 'vnf_rev' table" in err.getvalue()
     err = io.StringIO()
     assert inspect_cli.run(["--address", "127.0.0.1:1", "-t", "vnf"], out, err) == 1
     assert "UNAVAILABLE" in err.getvalue()

@@ -34,6 +34,12 @@ RPC_TIMEOUT = 5.0
 VM_IPV4 = "10.0.0.1"  # the bench VM's address: its traffic's source
 NAT_IP = "198.51.100.1"  # --nat: the VM's NAT IP and port range
 NAT_PORTS = (1024, 65535)
+# lb: the load balancer the pcap's flows come to, and the other hosts' targets it spreads
+# them over (every frame goes back out of pf0, re-encapsulated to its flow's target)
+LB_UNDERLAY = "fc00:1::1b"
+LB_IP = "203.0.113.80"
+LB_PORT = 80
+LB_TARGETS = ("fc00:3::1", "fc00:4::1", "fc00:5::1")
 
 
 @dataclasses.dataclass
@@ -43,7 +49,7 @@ class Setup:
     memory_mb: int
     mbufs: int
     grpc_port: int
-    scenario: str = "cls"  # "cls", "encap", "newflow" (encap, flows counted) or "control"
+    scenario: str = "cls"  # "cls", "encap", "newflow" (encap, flows counted), "lb", "control"
     flow_table_size: int = 850000
     hugepages: bool = False
     vfs: int = 0  # control: net_tap VFs dpbvf_0.. (in the bench's own network namespace)
@@ -54,15 +60,16 @@ class Setup:
 
     def board(self) -> str:
         """The board TOML (strings quoted as JSON, which TOML basic strings accept)."""
-        ports = {"cls": self._cls_ports, "control": self._control_ports}.get(
-            self.scenario, self._encap_ports)
+        ports = {"cls": self._cls_ports, "control": self._control_ports,
+                 "lb": self._lb_ports}.get(self.scenario, self._encap_ports)
         return self._head() + ports() + "".join(
             f"{key} = {value}\n" for key, value in self.options.items())
 
     def _head(self) -> str:
         q = json.dumps
         what = {"cls": "pcap in on pf0, patched to a null pf1",
-                "control": "null PFs and TAP VFs for the control plane"}.get(
+                "control": "null PFs and TAP VFs for the control plane",
+                "lb": "tunnels to a load balancer in on pf0, forwarded back out of it"}.get(
             self.scenario, "a VM's traffic (pcap) on a VF, tunnelled out of a null pf0")
         return f"""\
 # Written by tools/bench/run.py: {what}.
@@ -101,6 +108,30 @@ devargs = "no-rx=1"
 [service]
 pf0 = "net_pcap0"
 pf1 = "net_null0"
+nic-type = "tap"
+grpc-port = {self.grpc_port}
+no-stats = true
+"""
+
+    def _lb_ports(self) -> str:
+        """pf0 replays the pcap and takes what the LB forwards (net_pcap without a tx file
+        drops it, counted as sent); pf1 is idle."""
+        return f"""
+[[port]]
+role = "pf0"
+driver = "net_pcap"
+devargs = {self._pcap_devargs()}
+
+[[port]]
+role = "pf1"
+driver = "net_null"
+devargs = "no-rx=1"
+
+[service]
+pf0 = "net_pcap0"
+pf1 = "net_null0"
+ipv6 = "fc00:1::1"
+flow-table-size = {self.flow_table_size}
 nic-type = "tap"
 grpc-port = {self.grpc_port}
 no-stats = true
@@ -211,6 +242,8 @@ class Dplane:
         wait_until(self._serving, timeout, self.child, "gRPC health SERVING", poll=0.2)
         if self.setup.scenario == "encap":
             self.attach_vm()
+        elif self.setup.scenario == "lb":
+            self.attach_lb()
 
     def attach_vm(self) -> float:
         """The VM behind the pcap VF, and a default route into the underlay: every frame
@@ -241,6 +274,24 @@ class Dplane:
             if reply.status.code != 0:
                 raise self.child.fail(f"set-up failed: {reply.status.message}")
         return started
+
+    def attach_lb(self) -> None:
+        """The load balancer at LB_UNDERLAY with its remote targets: every frame takes
+        rx -> cls -> ipip_decap -> conntrack -> lb -> ipip_encap -> tx (pf0)."""
+        api = dpdk_pb2_grpc.DPDKironcoreStub(self._channel)
+        api.Initialize(dpdk_pb2.InitializeRequest(), timeout=RPC_TIMEOUT)
+        replies = [api.CreateLoadBalancer(dpdk_pb2.CreateLoadBalancerRequest(
+            loadbalancer_id=b"bench-lb", vni=100, loadbalanced_ip=dpdk_pb2.IpAddress(
+                ipver=dpdk_pb2.IPV4, address=LB_IP.encode()),
+            loadbalanced_ports=[dpdk_pb2.LbPort(port=LB_PORT, protocol=dpdk_pb2.UDP)],
+            preferred_underlay_route=LB_UNDERLAY.encode()), timeout=RPC_TIMEOUT)]
+        replies += [api.CreateLoadBalancerTarget(dpdk_pb2.CreateLoadBalancerTargetRequest(
+            loadbalancer_id=b"bench-lb", target_ip=dpdk_pb2.IpAddress(
+                ipver=dpdk_pb2.IPV6, address=target.encode())), timeout=RPC_TIMEOUT)
+            for target in LB_TARGETS]
+        for reply in replies:
+            if reply.status.code != 0:
+                raise self.child.fail(f"set-up failed: {reply.status.message}")
 
     def conntrack_keys(self) -> tuple[float, int]:
         """(time, keys in the conntrack table)."""
@@ -285,8 +336,9 @@ class Dplane:
         if not {"pf0", "pf1"} <= set(ports) or self.setup.scenario == "encap" and "vf" not in ports:
             raise self.child.fail(f"GetStats lacks a port: {sorted(ports)}")
         # in: the pcap port; out: the port the traffic leaves by
-        src, out = ((ports["vf"], ports["pf0"]) if self.setup.scenario == "encap"
-                    else (ports["pf0"], ports["pf1"]))
+        src, out = {"encap": (ports.get("vf"), ports["pf0"]),
+                    "lb": (ports["pf0"], ports["pf0"])}.get(self.setup.scenario,
+                                                            (ports["pf0"], ports["pf1"]))
         return Snapshot(
             t=(before + after) / 2, tx_packets=out.tx_packets, rx_packets=src.rx_packets,
             drops=sum(stats.drops.values()) + src.rx_errors + out.tx_errors,

@@ -72,12 +72,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="testpmd then dplane, this many times; medians reported (default 1)")
     p.add_argument("--testpmd", default=TESTPMD, help=f"testpmd binary (default {TESTPMD})")
-    p.add_argument("--scenario", choices=("cls", "encap", "newflow", "control"),
+    p.add_argument("--scenario", choices=("cls", "encap", "newflow", "lb", "control"),
                    default="cls",
                    help="cls: pf0 patched to pf1 through cls (default); encap: a VM's "
                         "traffic on a VF through conntrack, route lookup and IP-in-IPv6 "
                         "encapsulation out of pf0; newflow: the encap path where every "
-                        "frame of the pcap's first pass is a new flow (flows/s); control: "
+                        "frame of the pcap's first pass is a new flow (flows/s); lb: "
+                        "clients' flows tunnelled to a load balancer on pf0, each sent on "
+                        "to its Maglev target (re-encapsulated, back out of pf0); control: "
                         "the gRPC API's rates (routes, interfaces, concurrent clients)")
     p.add_argument("--hugepages", action="store_true",
                    help="run both contenders on 2 MB hugepages (--in-memory), as in "
@@ -144,8 +146,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def traffic(args: argparse.Namespace) -> Traffic:
     # a VM sends from its own address (the service checks sources, --source-check)
     src = dut.VM_IPV4 if args.scenario in ("encap", "newflow") else None
+    lb = (dut.LB_UNDERLAY, dut.LB_IP, dut.LB_PORT) if args.scenario == "lb" else None
     return Traffic(packets=args.packets, flows=args.flows, size=args.size, seed=args.seed,
-                   src=src)
+                   src=src, lb=lb)
 
 
 def pool(packets: int) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import random
 import struct
 
 from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 from scapy.utils import RawPcapWriter
@@ -43,6 +44,9 @@ class Traffic:
     size: int     # frame size on the wire, FCS included
     seed: int
     src: str | None = None  # every frame's source (a VM's address), or random in SRC_NET
+    # lb: every frame is a client's UDP packet to (lb_ip, lb_port), tunnelled from the
+    # underlay to the load balancer's underlay address
+    lb: tuple[str, str, int] | None = None  # (underlay, lb_ip, lb_port)
 
     def validate(self) -> None:
         if not MIN_FRAME <= self.size <= MAX_FRAME:
@@ -109,9 +113,36 @@ def fast_frames(flows: list[Flow], size: int) -> list[bytes]:
     return out
 
 
+TUNNEL_SRC = "fc00:2::1"  # the underlay router's side
+
+
+def lb_frames(flows: list[Flow], size: int, underlay: str, lb_ip: str, lb_port: int
+              ) -> list[bytes]:
+    """Each flow's client (its source, its source port) to the load balancer, in IP-in-IPv6
+    to the LB's underlay address; `size` on the wire, outer headers included."""
+    template = bytearray(bytes(
+        Ether(src=SRC_MAC, dst=DST_MAC) / IPv6(src=TUNNEL_SRC, dst=underlay, nh=4, hlim=64) /
+        IP(src="0.0.0.0", dst=lb_ip, ttl=64) / UDP(sport=0, dport=lb_port) /
+        Raw(b"\x00" * max(0, size - FCS_BYTES - 14 - 40 - 28))))
+    out = []
+    inner = 14 + 40
+    for flow in flows:
+        frame = bytearray(template)
+        frame[inner + 12:inner + 16] = ipaddress.IPv4Address(flow.src).packed
+        frame[inner + 10:inner + 12] = b"\0\0"
+        frame[inner + 10:inner + 12] = _ip_checksum(bytes(frame[inner:inner + 20])).to_bytes(
+            2, "big")
+        frame[inner + 20:inner + 22] = flow.sport.to_bytes(2, "big")
+        frame[inner + 26:inner + 28] = b"\0\0"  # no UDP checksum (allowed for IPv4)
+        out.append(bytes(frame))
+    return out
+
+
 def write_pcap(traffic: Traffic, path: pathlib.Path) -> None:
     traffic.validate()
-    frames = fast_frames(make_flows(traffic.flows, traffic.seed, traffic.src), traffic.size)
+    flows = make_flows(traffic.flows, traffic.seed, traffic.src)
+    frames = (lb_frames(flows, traffic.size, *traffic.lb) if traffic.lb is not None
+              else fast_frames(flows, traffic.size))
     writer = RawPcapWriter(str(path), linktype=DLT_EN10MB, sync=False)
     try:
         writer.write_header(None)  # linktype is given: nothing to guess
