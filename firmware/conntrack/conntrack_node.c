@@ -75,7 +75,8 @@ static inline rte_edge_t untracked_fragment(struct rte_mbuf *m, const struct dp_
 }
 
 /* Whether a VM's packet has the VM's source: the interface's address, an IPv6 link-local
- * one, or one whose route in the VNI leads back to this VF (an alias prefix). */
+ * one, one whose route in the VNI leads back to this VF (an alias prefix), or one of the
+ * VF's extra sources (its LB prefixes). */
 static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,
 				const struct dp_iface_conf *iface, uint16_t port)
 {
@@ -92,7 +93,8 @@ static inline bool source_is_vm(const uint8_t *d, const struct dp_parse *p,
 		if (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) /* fe80::/10 */
 			return true;
 	}
-	return dp_vni_routes_to(iface->vni, src, p->l3_type == DP_L3_IPV4, port);
+	return dp_vni_routes_to(iface->vni, src, p->l3_type == DP_L3_IPV4, port) ||
+	       dp_ct_port_source(port, p->l3_type == DP_L3_IPV6, src);
 }
 
 /* The vnf_type of a packet's key, as dpservice marks them: from a VM, see dp_ct_vf_key_vnf();

@@ -38,6 +38,7 @@
 #include "ctl.h"
 #include "module.h"
 #include "port.h"
+#include "rcu.h"
 
 /* What a walk reads of a live flow before touching the flow itself. */
 struct ct_summary {
@@ -223,14 +224,47 @@ static const uint8_t nat64_prefix[12] = {0x00, 0x64, 0xff, 0x9b};
 uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uint8_t *dst)
 {
 	const struct dp_iface_conf *iface;
+	const struct dp_ct_source *e;
 
 	if (ipv6)
 		return memcmp(dst, nat64_prefix, sizeof(nat64_prefix)) == 0 ? DP_VNF_NAT
 									    : DP_VNF_UNDEFINED;
-	if (likely(!dp_ct_vf_nat[port]))
-		return DP_VNF_UNDEFINED;
-	iface = dp_port_iface(port);
-	return iface && memcmp(src, iface->ipv4, 4) == 0 ? DP_VNF_NAT : DP_VNF_UNDEFINED;
+	if (unlikely(dp_ct_vf_nat[port])) {
+		iface = dp_port_iface(port);
+		if (iface && memcmp(src, iface->ipv4, 4) == 0)
+			return DP_VNF_NAT;
+	}
+	e = dp_ct_port_source(port, false, src);
+	return e && e->prefix_len == 32 ? e->mark_vnf : DP_VNF_UNDEFINED;
+}
+
+struct dp_ct_sources *dp_ct_port_sources[DP_MAX_PORTS];
+
+int dp_ct_port_sources_set(uint16_t port_id, const struct dp_ct_source *sources, unsigned int count)
+{
+	struct dp_ct_sources *s = NULL, *old;
+
+	DP_CTL_CHECK();
+	if (port_id >= DP_MAX_PORTS)
+		return dp_errno(ENODEV);
+	if (count > DP_CT_PORT_SOURCES_MAX)
+		return dp_errno(EINVAL);
+	for (unsigned int i = 0; i < count; i++)
+		if ((sources[i].family != 4 && sources[i].family != 6) ||
+		    sources[i].prefix_len > (sources[i].family == 4 ? 32 : 128))
+			return dp_errno(EINVAL);
+	if (count) {
+		s = rte_zmalloc("ct_sources", sizeof(*s) + count * sizeof(s->entries[0]), 0);
+		if (!s)
+			return dp_errno(ENOMEM);
+		s->count = count;
+		memcpy(s->entries, sources, count * sizeof(s->entries[0]));
+	}
+	old = dp_ct_port_sources[port_id];
+	__atomic_store_n(&dp_ct_port_sources[port_id], s, __ATOMIC_RELEASE);
+	if (old)
+		dp_rcu_retire(old, NULL, NULL);
+	return 0;
 }
 
 /* A key's address as it is on the wire (network order). */
@@ -657,6 +691,10 @@ static int ct_init(void)
 
 static void ct_fini(void)
 {
+	for (unsigned int p = 0; p < DP_MAX_PORTS; p++) {
+		rte_free(dp_ct_port_sources[p]); /* the worker has stopped */
+		dp_ct_port_sources[p] = NULL;
+	}
 	rte_ring_free(ct_free);
 	ct_free = NULL;
 	rte_free(ct_born);

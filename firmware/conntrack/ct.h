@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_hash.h>
@@ -130,6 +131,34 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
  */
 extern uint8_t dp_ct_vf_nat[DP_MAX_PORTS];
 uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uint8_t *dst);
+
+/* A VF's extra sources (dp_ct_port_sources_set()), published whole, read by the worker. */
+struct dp_ct_sources {
+	unsigned int count;
+	struct dp_ct_source entries[];
+};
+extern struct dp_ct_sources *dp_ct_port_sources[DP_MAX_PORTS];
+
+/* Worker: the port's extra source that src (network order) is in, or NULL. */
+static inline const struct dp_ct_source *dp_ct_port_source(uint16_t port, bool ipv6,
+							   const uint8_t *src)
+{
+	const struct dp_ct_sources *s =
+		__atomic_load_n(&dp_ct_port_sources[port], __ATOMIC_ACQUIRE);
+	uint8_t family = ipv6 ? 6 : 4;
+
+	if (likely(!s))
+		return NULL;
+	for (unsigned int i = 0; i < s->count; i++) {
+		const struct dp_ct_source *e = &s->entries[i];
+		unsigned int full = e->prefix_len / 8, rest = e->prefix_len % 8;
+
+		if (e->family == family && memcmp(src, e->prefix, full) == 0 &&
+		    (!rest || ((src[full] ^ e->prefix[full]) & (uint8_t)(0xff00 >> rest)) == 0))
+			return e;
+	}
+	return NULL;
+}
 
 /*
  * Worker: put the flow's reply key into the table, as the stages left it, when its first

@@ -38,6 +38,18 @@ cdef extern from "dplane/conntrack.h" nogil:
         uint32_t timeout_s
         uint64_t packets[2]
 
+    enum:
+        DP_CT_PORT_SOURCES_MAX
+
+    struct dp_ct_source:
+        uint8_t family
+        uint8_t prefix_len
+        uint8_t mark_vnf
+        uint8_t prefix[16]
+
+    int dp_ct_port_sources_set(uint16_t port_id, const dp_ct_source *sources,
+                               unsigned int count)
+
     struct dp_ct_filter:
         uint16_t port_id
         uint8_t family

@@ -39,6 +39,28 @@ def ct_quota_set(uint32_t flows):
     _check(dp_ct_quota_set(flows))
 
 
+CT_PORT_SOURCES_MAX = DP_CT_PORT_SOURCES_MAX
+
+
+def ct_port_sources_set(uint16_t port_id, list sources):
+    """The VF's extra sources: [(prefix bytes, length, vnf type the key of an IPv4 /32 one
+    is marked with)]; [] for none."""
+    cdef dp_ct_source arr[DP_CT_PORT_SOURCES_MAX]
+    cdef unsigned int n = len(sources)
+    cdef int rc
+    if n > DP_CT_PORT_SOURCES_MAX:
+        raise OSError(_errno.EINVAL, 'too many sources')
+    memset(arr, 0, sizeof(arr))
+    for i, (prefix, length, mark) in enumerate(sources):
+        arr[i].family = 4 if len(prefix) == 4 else 6
+        arr[i].prefix_len = length
+        arr[i].mark_vnf = mark
+        _copy_addr(arr[i].prefix, prefix, len(prefix))
+    with nogil:
+        rc = dp_ct_port_sources_set(port_id, arr, n)
+    _check(rc)
+
+
 def ct_port_flows(uint16_t port_id):
     """Live flows whose first packet came in on the port."""
     return dp_ct_port_flows(port_id)

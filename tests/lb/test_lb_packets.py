@@ -20,6 +20,8 @@ from scapy.layers.l2 import Ether
 import harness
 from dplane import _firmware
 from dplane.proto import dpdk_pb2 as pb
+from dplane.proto import dplane_pb2
+from dplane.telemetry_client import TelemetryClient, socket_path
 from overlay_util import (
     PF0_MAC,
     REMOTE_UNDERLAY,
@@ -50,6 +52,11 @@ def svc() -> Iterator[harness.Service]:
             if expect(svc.tap("dtapvf_1"), 0.2) is not None:
                 break
         svc.baseline = svc.table_entries()
+
+        def telemetry_query(command: str):
+            with TelemetryClient(socket_path(svc.prefix)) as client:
+                return client.query(command)
+        svc.telemetry_query = telemetry_query
         yield svc
 
 
@@ -295,6 +302,14 @@ def test_local_target_gets_the_packet_unchanged(svc):
     svc.tap("dtap0").send(from_underlay(underlay, IP(src=CLIENT, dst=LB_IP) /
                                         TCP(sport=44000, dport=80, flags="A", seq=6, ack=10)))
     assert expect(svc.tap("dtapvf_0")) is not None
+    # two flows, keyed as dpservice keys them: the LB's (from the underlay, no replies) and
+    # the VM's (through its LB prefix, marked LB_ALIAS_PFX both ways), which had the answer
+    flows = {(f.key.vnf_type, f.reply_key.vnf_type, f.packets, f.reply_packets)
+             for f in svc.diag.ListFlows(dplane_pb2.ListFlowsRequest(), timeout=5).flows
+             if f.key.dst == LB_IP and f.key.src_port == 44000}
+    assert flows == {(_firmware.VNF_UNDEFINED, _firmware.VNF_UNDEFINED, 2, 0),
+                     (_firmware.VNF_LB_ALIAS_PFX, _firmware.VNF_LB_ALIAS_PFX, 2, 1)}
+    assert svc.telemetry_query("/dplane/checks")["spoofed_source"]["vm1"] == 0
 
 
 def test_prefix_underlay_from_another_hosts_lb(svc):

@@ -39,6 +39,12 @@ def svc(request) -> Iterator[harness.Service]:
                 interface_id=b"vm1", prefix=pb.Prefix(ip=pb.IpAddress(
                     ipver=ipver, address=addr.encode()), length=length)),
                 timeout=5).status.code == 0
+        for addr, length, ipver in (("203.0.113.80", 32, pb.IPV4),
+                                    ("2001:db8:80::1", 128, pb.IPV6)):
+            assert svc.api.CreateLoadBalancerPrefix(pb.CreateLoadBalancerPrefixRequest(
+                interface_id=b"vm1", prefix=pb.Prefix(ip=pb.IpAddress(
+                    ipver=ipver, address=addr.encode()), length=length)),
+                timeout=5).status.code == 0
         for _ in range(30):  # until vm2's TAP takes frames (its port has just started)
             if send(svc, "10.0.0.2", "10.0.0.3", b"warm-up"):
                 break
@@ -69,6 +75,9 @@ def flows(svc) -> int:
     ("192.168.60.9", "10.0.0.3", False),   # its alias prefix
     ("fd60::9", "fd00::3", False),
     ("fe80::5054:ff:fe00:1", "fd00::3", False),  # link-local
+    ("203.0.113.80", "10.0.0.3", False),   # its LB prefixes (it answers from the LB's address)
+    ("2001:db8:80::1", "fd00::3", False),
+    ("203.0.113.81", "10.0.0.3", True),    # next to one
     ("10.0.0.3", "10.0.0.3", True),        # vm2's address
     ("fd00::3", "fd00::3", True),
     ("8.8.8.8", "10.0.0.3", True),         # the internet's

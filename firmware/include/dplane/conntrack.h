@@ -98,6 +98,23 @@ int dp_ct_source_check_set(uint8_t mode);
  * so that one VM cannot fill the table for every other; beyond, its new flows are dropped
  * as conntrack_quota_exceeded. -EBUSY while running. */
 int dp_ct_quota_set(uint32_t flows);
+/*
+ * Addresses besides its own that the VM behind a VF may send from (its LB prefixes: a load
+ * balancer delivers to it with the LB's address as destination, and it answers from that
+ * address). Its packets from one pass the source check; one that is an IPv4 /32 also marks
+ * the flow key with mark_vnf, as dpservice marks a VM's flows from an LB prefix. Replaces
+ * the port's list (count 0: none). -ENODEV: not a port; -EINVAL: more than
+ * DP_CT_PORT_SOURCES_MAX entries, or a bad family or length.
+ */
+#define DP_CT_PORT_SOURCES_MAX 64
+struct dp_ct_source {
+	uint8_t family; /* 4 or 6 */
+	uint8_t prefix_len;
+	uint8_t mark_vnf;   /* enum dp_vnf_type for the key, when an IPv4 /32 */
+	uint8_t prefix[16]; /* network order */
+};
+int dp_ct_port_sources_set(uint16_t port_id, const struct dp_ct_source *sources,
+			   unsigned int count);
 /* Live flows started on a port (by its VM, or for a PF from the underlay). */
 uint32_t dp_ct_port_flows(uint16_t port_id);
 /* Packets of a VF with a source that was not the VM's, since its last reset. */

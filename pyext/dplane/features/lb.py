@@ -9,8 +9,10 @@ CreateLoadBalancerPrefix and their friends), and what the firmware does with the
   (firmware). Removing a target removes the flows sent to it; removing the LB all of its
   flows.
 * An LB prefix is a VM's claim to receive load-balanced traffic: an underlay address (VNF type
-  LB_ALIAS_PFX) on the VM's VF and nothing else (no route). A load balancer whose target is
-  such an address here delivers to the VM directly.
+  LB_ALIAS_PFX) on the VM's VF, no route. A load balancer whose target is such an address
+  here delivers to the VM directly. The VM answers from the LB's address: its LB prefixes are
+  sources it may use (the source check), and its flows from an IPv4 /32 one are marked as
+  dpservice marks them. At most 64 per interface (more: VNF_INSERT).
 
 As in dpservice the codes come in its order; unlike dpservice, an LB id is unique (dpservice
 would silently re-point it) and deleting an interface removes its LB prefixes. Control thread
@@ -219,12 +221,21 @@ class LoadBalancers:
         iface = self._iface(iface_id)
         if (prefix, length) in self._prefixes.get(iface_id, {}):
             raise ServiceError(ErrorCode.ALREADY_EXISTS, f"{_text(prefix)}/{length}")
+        if len(self._prefixes.get(iface_id, {})) >= _firmware.CT_PORT_SOURCES_MAX:
+            raise ServiceError(ErrorCode.VNF_INSERT,
+                               f"{iface_id} holds {_firmware.CT_PORT_SOURCES_MAX} LB prefixes")
         address = preferred or self._underlays.generate()
         with failing_as(ErrorCode.VNF_INSERT):
             _firmware.vnf_add(address, _firmware.VNF_LB_ALIAS_PFX, iface.port.port_id,
                               iface.vni, prefix, min(length, len(prefix) * 8))
         pfx = LbPrefix(prefix, length, address)
         self._prefixes.setdefault(iface_id, {})[pfx.key] = pfx
+        try:
+            self._publish_sources(iface)
+        except OSError as exc:
+            del self._prefixes[iface_id][pfx.key]
+            _ignore(_firmware.vnf_del, address)
+            raise ServiceError(ErrorCode.VNF_INSERT, str(exc)) from None
         log.info("LB prefix %s/%d on %s, underlay %s", pfx.prefix_text, length, iface_id,
                  pfx.underlay_text)
         return pfx
@@ -241,13 +252,22 @@ class LoadBalancers:
         del held[pfx.key]
         if not held:
             del self._prefixes[iface_id]
+        _ignore(self._publish_sources, self._iface(iface_id))
         log.info("LB prefix %s/%d on %s deleted", pfx.prefix_text, length, iface_id)
 
     def prefixes(self, iface_id: str) -> list[LbPrefix]:
         self._iface(iface_id)
         return list(self._prefixes.get(iface_id, {}).values())
 
+    def _publish_sources(self, iface: Interface) -> None:
+        """The VM may send from its LB prefixes (it answers from the LB's address)."""
+        _firmware.ct_port_sources_set(iface.port.port_id, [
+            (p.prefix, min(p.length, len(p.prefix) * 8), _firmware.VNF_LB_ALIAS_PFX)
+            for p in self._prefixes.get(iface.id, {}).values()])
+
     def _drop_interface(self, iface: Interface) -> None:
+        if iface.id in self._prefixes:
+            _ignore(_firmware.ct_port_sources_set, iface.port.port_id, [])
         for pfx in self._prefixes.pop(iface.id, {}).values():
             _ignore(_firmware.vnf_del, pfx.underlay)
             log.info("LB prefix %s/%d removed with interface %s", pfx.prefix_text,
