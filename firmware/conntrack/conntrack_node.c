@@ -248,9 +248,13 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 		uint32_t sig = c->sig[i], rsig;
 		struct dp_ct_flow *flow;
 		uint8_t dir = DP_FLOW_DIR_ORIG, unused;
+		bool one_way = dp_ports[pkts[i]->port].role == DP_PORT_PF &&
+			       dp_ct_one_way_vnf[dp_mbuf_priv(pkts[i])->vnf_type];
 
 		flow = created_lookup(c, key, sig, &dir);
-		if (!flow && unlikely((taken >> j) & 1)) {
+		if (unlikely(one_way)) {
+			rkey = key; /* inserted once: the flow has no reply key */
+		} else if (!flow && unlikely((taken >> j) & 1)) {
 			uintptr_t data = (uintptr_t)c->rfound[j];
 			struct dp_ct_flow *other = (struct dp_ct_flow *)(data & ~(uintptr_t)1);
 
@@ -263,8 +267,8 @@ static void track_misses(struct ct_chunk *c, struct rte_mbuf **pkts, rte_edge_t 
 			continue;
 		}
 		if (!flow) {
-			rsig = dp_ct_key_sig(rkey);
-			if (unlikely(created_lookup(c, rkey, rsig, &unused))) {
+			rsig = one_way ? sig : dp_ct_key_sig(rkey);
+			if (!one_way && unlikely(created_lookup(c, rkey, rsig, &unused))) {
 				nexts[i] = CT_TABLE_FULL;
 				continue;
 			}

@@ -239,6 +239,7 @@ uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uin
 }
 
 struct dp_ct_sources *dp_ct_port_sources[DP_MAX_PORTS];
+uint8_t dp_ct_one_way_vnf[256];
 
 int dp_ct_port_sources_set(uint16_t port_id, const struct dp_ct_source *sources, unsigned int count)
 {

@@ -132,6 +132,14 @@ bool dp_ct_insert(struct dp_ct_flow *flow, const struct dp_ct_key *key, hash_sig
 extern uint8_t dp_ct_vf_nat[DP_MAX_PORTS];
 uint8_t dp_ct_vf_key_vnf(uint16_t port, bool ipv6, const uint8_t *src, const uint8_t *dst);
 
+/*
+ * Flows of packets that came from the underlay through an underlay address of these VNF
+ * types have no replies (a load balancer's: the targets answer the clients themselves): only
+ * their original key goes into the table, and a reply key another flow owns does not stop
+ * them. Set by the feature, at start-up (RTE_INIT).
+ */
+extern uint8_t dp_ct_one_way_vnf[256];
+
 /* A VF's extra sources (dp_ct_port_sources_set()), published whole, read by the worker. */
 struct dp_ct_sources {
 	unsigned int count;

@@ -275,7 +275,9 @@ static int lb_init(void)
 {
 	struct rte_hash_parameters params = {
 		.name = "loadbalancer_table",
-		.entries = DP_LB_TABLE_SIZE,
+		/* dpservice's real size, capacity * 1.2: the same buckets, so the same order
+		 * (ListLoadBalancers), and room for keys whose slots wait for a grace period */
+		.entries = DP_LB_TABLE_SIZE + DP_LB_TABLE_SIZE / 5,
 		.key_len = sizeof(struct dp_lb_key),
 		.hash_func = lb_hash_fn,
 		.hash_func_init_val = DP_CT_HASH_INIT,

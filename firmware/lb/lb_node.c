@@ -168,6 +168,9 @@ DP_DROP_REGISTER(lb_no_flow);
 RTE_INIT(lb_dispatch_register)
 {
 	dp_vnf_dispatch_node(DP_VNF_LB, "lb");
+	/* the targets answer the clients themselves: an LB's flows take no reply key, which
+	 * the flow of a local target's VM may hold (its answers) */
+	dp_ct_one_way_vnf[DP_VNF_LB] = 1;
 	/* an LB prefix's packets, from here (recirculated) or another host's LB: to the VM */
 	dp_vnf_dispatch_chain(DP_VNF_LB_ALIAS_PFX, DP_CHAIN_EGRESS);
 }

@@ -192,13 +192,13 @@ def test_vni(svc, cli, make_interface):
 
 def test_unimplemented_rpcs_are_grpc_errors(svc, cli, make_interface):
     make_interface("vm1")
-    lb = cli("get", "loadbalancer", "--id=lb1", "-o", "json")
-    assert lb.status == 1
-    assert lb.json()["spec"] == {"source": "grpc"}
-    assert lb.json()["status"]["code"] == 12  # UNIMPLEMENTED
-    lbs = cli("list", "loadbalancers")
-    assert lbs.status == 1 and lbs.out == ""
-    assert lbs.err.startswith("Error running command: rpc error: code = Unimplemented desc = ")
+    status = cli("capture", "status", "-o", "json")
+    assert status.status == 1
+    assert status.json()["spec"] == {"source": "grpc"}
+    assert status.json()["status"]["code"] == 12  # UNIMPLEMENTED
+    stop = cli("capture", "stop")
+    assert stop.status == 1 and stop.out == ""
+    assert stop.err.startswith("Error running command: rpc error: code = Unimplemented desc = ")
 
 
 def test_unreachable_service_is_a_grpc_error():

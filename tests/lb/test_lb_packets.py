@@ -353,3 +353,25 @@ def test_delete_leaves_nothing(svc):
     assert nothing(svc.tap("dtap0"))
     assert svc.wait_drops("ipip_decap_unknown_underlay", before + 1)[
         "ipip_decap_unknown_underlay"] == before + 1
+
+
+def test_a_vm_reaches_an_lb_of_its_vni_through_the_router(svc):
+    """A VM's packet to an LB's address goes out by its route like any other (to the
+    router, from the VM's underlay); the router sends it to the LB's underlay address."""
+    underlay = create_lb(svc)
+    inner = IP(src=VM1_IP, dst=LB_IP) / TCP(sport=33000, dport=80, flags="S")
+    svc.tap("dtapvf_0").send(from_vm("vm1", inner))
+    out = forwarded(svc)
+    assert (out[IPv6].src, out[IPv6].dst) == (svc.underlays["vm1"], REMOTE_UNDERLAY)
+    assert bytes(out[IP]) == bytes(inner)
+    svc.tap("dtap0").send(from_underlay(underlay, out[IP]))
+    assert forwarded(svc)[IPv6].dst == chosen(TARGETS, VM1_IP, LB_IP, TCP_PROTO, 33000, 80)
+
+
+def test_lb_tables_in_telemetry(svc):
+    create_lb(svc)
+    create_lb(svc, ip=LB_IP6, lb_id="lb2")
+    saturation = svc.telemetry_query("/dp_service/table/saturation")
+    for table in ("loadbalancer_table", "loadbalancer_id_table"):
+        assert saturation[table]["capacity"] == 256
+        assert saturation[table]["entries"] == 2

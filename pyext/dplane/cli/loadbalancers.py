@@ -76,11 +76,13 @@ def _target_doc(lb_id: bytes, target: str | None, status: dict | None = None) ->
 
 
 def _change_target(api: Api, opts: Options, rpc: str, request: type, verb: str) -> Result:
-    """Create or Delete a loadbalancer target: the same request fields, reply and document."""
+    """Create or Delete a loadbalancer target: the same request fields and reply; the
+    document of a delete has an empty spec, as dpservice-cli's (it fills in none)."""
     req = request(loadbalancer_id=opts.lb_id, target_ip=ip_pb(opts.target_ip))
     reply = checked(api.call(rpc, req), "LoadBalancerTarget",
                     "on loadbalancer: " + text(opts.lb_id))
-    return Result(_target_doc(opts.lb_id, str(opts.target_ip), status_of(reply)), verb)
+    target = str(opts.target_ip) if verb == "created" else None
+    return Result(_target_doc(opts.lb_id, target, status_of(reply)), verb)
 
 
 @command("create", "lbtarget", "Create a loadbalancer target", *TARGET_FLAGS)
