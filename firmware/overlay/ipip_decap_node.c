@@ -74,7 +74,23 @@ static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_i
 	return dp_vni_routes_to(vnf->vni, dst, l3_type == DP_L3_IPV4, vnf->port_id);
 }
 
-static inline rte_edge_t decap(struct rte_mbuf *m)
+/* The previous packet's underlay address: a burst from the underlay is mostly for a few
+ * of them. Valid for one burst (an entry is freed only after the graph walk). */
+struct vnf_cache {
+	const struct dp_vnf *vnf;
+	uint8_t underlay[16];
+};
+
+static inline const struct dp_vnf *vnf_of(const uint8_t underlay[16], struct vnf_cache *c)
+{
+	if (c->vnf && memcmp(c->underlay, underlay, 16) == 0)
+		return c->vnf;
+	c->vnf = dp_vnf_lookup(underlay);
+	memcpy(c->underlay, underlay, 16);
+	return c->vnf;
+}
+
+static inline rte_edge_t decap(struct rte_mbuf *m, struct vnf_cache *c)
 {
 	struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
 	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
@@ -91,7 +107,7 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 		return DECAP_NOT_TUNNEL;
 	memcpy(underlay, data + DP_ETHER_LEN + 24, sizeof(underlay));
 	memcpy(priv->ul_src, data + DP_ETHER_LEN + 8, sizeof(priv->ul_src));
-	vnf = dp_vnf_lookup(underlay);
+	vnf = vnf_of(underlay, c);
 	if (unlikely(!vnf))
 		return DECAP_UNKNOWN_UNDERLAY;
 	port = vnf->port_id;
@@ -136,7 +152,7 @@ static inline rte_edge_t decap(struct rte_mbuf *m)
 }
 
 /* clang-format off */
-DP_NODE(ipip_decap_node, "ipip_decap", decap, DECAP_EDGE_COUNT,
+DP_NODE_CTX(ipip_decap_node, "ipip_decap", struct vnf_cache, decap, DECAP_EDGE_COUNT,
 	[DECAP_DROP] = "drop",
 	[DECAP_CONNTRACK] = "conntrack",
 	[DECAP_UNKNOWN_UNDERLAY] = "ipip_decap_unknown_underlay",

@@ -36,7 +36,7 @@ NAT_IP = "198.51.100.1"  # --nat: the VM's NAT IP and port range
 NAT_PORTS = (1024, 65535)
 # lb: the load balancer the pcap's flows come to, and the other hosts' targets it spreads
 # them over (every frame goes back out of pf0, re-encapsulated to its flow's target)
-LB_UNDERLAY = "fc00:1::1b"
+LB_UNDERLAY = "fc00:1::8000:0:1b"  # a preferred underlay: byte 10 flags it external
 LB_IP = "203.0.113.80"
 LB_PORT = 80
 LB_TARGETS = ("fc00:3::1", "fc00:4::1", "fc00:5::1")
