@@ -23,7 +23,11 @@ IMPLEMENTED = {"Initialize", "CheckInitialized", "GetVersion", "CreateInterface"
                "CreateFirewallRule", "GetFirewallRule", "DeleteFirewallRule",
                "ListFirewallRules", "CreateVip", "GetVip", "DeleteVip", "CreateNat", "GetNat",
                "DeleteNat", "ListLocalNats", "CreateNeighborNat", "DeleteNeighborNat",
-               "ListNeighborNats"}
+               "ListNeighborNats", "CreateLoadBalancer", "GetLoadBalancer",
+               "DeleteLoadBalancer", "ListLoadBalancers", "CreateLoadBalancerTarget",
+               "DeleteLoadBalancerTarget", "ListLoadBalancerTargets",
+               "CreateLoadBalancerPrefix", "DeleteLoadBalancerPrefix",
+               "ListLoadBalancerPrefixes"}
 UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
 
 
