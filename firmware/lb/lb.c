@@ -265,7 +265,12 @@ int dp_lb_flush(uint32_t vni, uint8_t family, const uint8_t ip[16], const uint8_
 
 static uint32_t lb_hash_fn(const void *key, uint32_t len, uint32_t init)
 {
-	return rte_jhash(key, len, init); /* dpservice's, for a 21-byte key */
+	/* dpservice's hash of a 21-byte key. rte_jhash() reads a length's last partial word
+	 * whole (and masks it): from a copy padded to whole words, not past the key. */
+	uint32_t words[(sizeof(struct dp_lb_key) + 3) / 4] = {0};
+
+	memcpy(words, key, sizeof(struct dp_lb_key));
+	return rte_jhash(words, len, init);
 }
 
 static struct dp_table_usage lb_usage = {
