@@ -34,7 +34,7 @@ struct dp_lb_dp {
 };
 
 extern struct rte_hash *dp_lb_hash;
-extern uint32_t dp_lb_entries; /* zero: no load balancer, the node passes packets through */
+extern uint32_t dp_lb_entries; /* live entries (rte_hash_count() counts retired slots too) */
 
 /* The LB behind key, or NULL (worker, within its graph walk). */
 static inline const struct dp_lb_dp *dp_lb_lookup(const struct dp_lb_key *key)
