@@ -43,10 +43,10 @@ static const rte_edge_t status_edge[] = {
 };
 
 /* Whether the inner destination (network order, of the given family) belongs to the VM the
- * underlay address stands for: the interface's own address or one in the alias prefix
- * (compared), or any other address whose route in the VNI leads to the VM's VF (another of
- * its prefixes, however the sender chose the tunnel). The VNF types of features still to
- * come (VIP, NAT, LB) are theirs to check. */
+ * underlay address stands for: the interface's own address or one in the alias prefix or
+ * the LB prefix (compared), or any other address whose route in the VNI leads to the VM's VF
+ * (another of its prefixes, however the sender chose the tunnel). VIP, NAT and LB addresses are
+ * their handlers' to check (dnat, lb). */
 static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_iface_conf *iface,
 				     const uint8_t *dst, uint8_t l3_type)
 {
@@ -61,6 +61,7 @@ static inline bool inner_dst_belongs(const struct dp_vnf *vnf, const struct dp_i
 			return true;
 		break;
 	case DP_VNF_ALIAS_PFX:
+	case DP_VNF_LB_ALIAS_PFX: /* an LB prefix: the load balancer's address */
 		full = vnf->prefix_len / 8;
 		rest = vnf->prefix_len % 8;
 		if (vnf->family == (l3_type == DP_L3_IPV4 ? 4 : 6) &&

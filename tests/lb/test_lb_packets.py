@@ -321,6 +321,18 @@ def test_prefix_underlay_from_another_hosts_lb(svc):
     assert frame is not None and bytes(frame[IP]) == bytes(inner)
 
 
+def test_lb_prefix_underlay_takes_only_the_lbs_address(svc):
+    """A tunnel to a VM's LB prefix address carrying another destination is an injection
+    (--underlay-check, enforced by default): dropped and counted."""
+    prefix_underlay = create_lb_prefix(svc, "vm1", LB_IP)
+    before = svc.drops().get("ipip_decap_inner_mismatch", 0)
+    svc.tap("dtap0").send(from_underlay(prefix_underlay, IP(src=CLIENT, dst="203.0.113.81") /
+                                        UDP(sport=7000, dport=53)))
+    assert nothing(svc.tap("dtapvf_0"))
+    assert svc.wait_drops("ipip_decap_inner_mismatch", before + 1)[
+        "ipip_decap_inner_mismatch"] == before + 1
+
+
 # --- what deleting leaves ---------------------------------------------------------------
 
 def test_delete_leaves_nothing(svc):

@@ -102,6 +102,7 @@ VNF_ADDR = {
     fw.VNF_LB_ALIAS_PFX: "fc00:1::e2",
     fw.VNF_ALIAS_PFX: "fc00:1::a2",
 }
+LB_PREFIX_IP = "203.0.113.80"  # VM1's LB prefix (VNF_ADDR[VNF_LB_ALIAS_PFX]), a /32
 NOIF_UNDERLAY = "fc00:1::5"  # an interface address whose port has no interface
 UNKNOWN_UNDERLAY = "fc00:1::ff"
 
@@ -354,6 +355,8 @@ def setup_topology(dp: Dataplane) -> None:
     for vnf_type, address in VNF_ADDR.items():
         if vnf_type == fw.VNF_ALIAS_PFX:
             dp.vnf_add(ip(address), vnf_type, VM1, VNI, ip("10.1.0.0"), 24)
+        elif vnf_type == fw.VNF_LB_ALIAS_PFX:  # a load balancer's address
+            dp.vnf_add(ip(address), vnf_type, VM1, VNI, ip(LB_PREFIX_IP), 32)
         else:
             dp.vnf_add(ip(address), vnf_type, VM1, VNI)
     dp.vnf_add(ip(NOIF_UNDERLAY), fw.VNF_INTERFACE_IP, NOIF, VNI)

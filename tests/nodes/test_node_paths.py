@@ -87,6 +87,15 @@ def test_lb_without_a_load_balancer(dp):
     assert result.path == ["ipip_decap", "conntrack", "lb", "lb_unknown_ip"]
 
 
+def test_lb_prefix_takes_only_its_address(dp):
+    """A tunnel to VM1's LB prefix address must carry the load balancer's address: anything
+    else is an injection (VM1's own address is VM1's, however the sender chose the tunnel)."""
+    inner = IP(src="192.0.2.1", dst="203.0.113.81") / UDP(sport=1, dport=2)
+    result = dp.run("cls", from_underlay(dp, VNF_ADDR[fw.VNF_LB_ALIAS_PFX], inner), PF0,
+                    steps=STEPS)
+    assert result.path == ["ipip_decap", "ipip_decap_inner_mismatch"]
+
+
 def test_lb_prefix_from_underlay(dp):
     """To VM1's LB prefix address (another host's load balancer chose it): delivered to VM1
     unchanged, the LB's address as destination."""
