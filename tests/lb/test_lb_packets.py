@@ -8,11 +8,11 @@ following their flow, IPv6 load balancers, and what deleting leaves behind (noth
 from __future__ import annotations
 
 import ipaddress
-import struct
 import time
 from collections.abc import Iterator
 
 import pytest
+from dpservice_hash import flow_key
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.layers.l2 import Ether
@@ -101,25 +101,12 @@ def from_underlay(underlay: str, inner, src: str = REMOTE_UNDERLAY) -> Ether:
     return Ether(src=ROUTER_MAC, dst=PF0_MAC) / IPv6(src=src, dst=underlay, nh=nh) / inner
 
 
-def key_addr(text: str) -> bytes:
-    """An address as a dpservice flow key holds it: IPv4 a host-order uint32, then 12 zeros;
-    then the v6 flag."""
-    ip = ipaddress.ip_address(text)
-    if ip.version == 4:
-        return struct.pack("<I", int(ip)) + bytes(12) + b"\0"
-    return ip.packed + b"\1"
-
-
-def flow_key(src: str, dst: str, proto: int, sport: int, dport: int) -> bytes:
-    return (key_addr(dst) + struct.pack("<BH", proto, dport) + key_addr(src) +
-            struct.pack("<BHI", 0, sport, VNI))
-
-
-def chosen(targets: list[str], src: str, dst: str, proto: int, sport: int, dport: int) -> str:
+def chosen(targets: list[str], src: str, dst: str, proto: int, sport: int, dport: int,
+           vni: int = VNI) -> str:
     """The target dpservice's Maglev table gives the flow."""
     packed = sorted(ipaddress.IPv6Address(t).packed for t in targets)
     table = _firmware.lb_maglev(packed)
-    slot = _firmware.lb_slot(flow_key(src, dst, proto, sport, dport))
+    slot = _firmware.lb_slot(flow_key(src, dst, proto, sport, dport, vni))
     return str(ipaddress.IPv6Address(packed[table[slot]]))
 
 

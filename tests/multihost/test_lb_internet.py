@@ -26,12 +26,10 @@ its choosing, so that the test knows each flow's key and the backend Maglev give
 (`chosen`, as tests/lb/test_lb_packets.py computes it)."""
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import select
 import shutil
-import struct
 import subprocess
 import tempfile
 import time
@@ -40,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from test_lb_packets import chosen  # dpservice's Maglev choice
 from test_nat_internet import (
     EDGE,
     INTERNET,
@@ -55,7 +54,6 @@ from test_nat_internet import (
 from test_two_hosts import route, sh, wait_router_mac, wire_underlay
 
 import harness
-from dplane import _firmware
 from dplane.proto import dpdk_pb2 as pb
 from dplane.telemetry_client import TelemetryClient, socket_path
 
@@ -181,30 +179,6 @@ class LbCloud(Cloud):
     def log(self, name: str) -> list[tuple[int, str]]:
         with open(os.path.join(self.logdir, name)) as f:
             return [(int(port), word) for port, word in (line.split() for line in f)]
-
-
-# --- dpservice's Maglev choice (as tests/lb/test_lb_packets.py computes it) ----------------
-
-def key_addr(text: str) -> bytes:
-    """An address as a dpservice flow key holds it: IPv4 a host-order uint32, then 12 zeros;
-    then the v6 flag."""
-    ip = ipaddress.ip_address(text)
-    if ip.version == 4:
-        return struct.pack("<I", int(ip)) + bytes(12) + b"\0"
-    return ip.packed + b"\1"
-
-
-def flow_key(src: str, dst: str, proto: int, sport: int, dport: int) -> bytes:
-    return (key_addr(dst) + struct.pack("<BH", proto, dport) + key_addr(src) +
-            struct.pack("<BHI", 0, sport, VNI))
-
-
-def chosen(targets: list[str], src: str, dst: str, proto: int, sport: int, dport: int) -> str:
-    """The target dpservice's Maglev table gives the flow."""
-    packed = sorted(ipaddress.IPv6Address(t).packed for t in targets)
-    table = _firmware.lb_maglev(packed)
-    slot = _firmware.lb_slot(flow_key(src, dst, proto, sport, dport))
-    return str(ipaddress.IPv6Address(packed[table[slot]]))
 
 
 def predicted(cloud: LbCloud, names: list[str], sport: int) -> str:
