@@ -53,15 +53,6 @@ static inline void key_of(const struct dp_flow_key *k, struct dp_lb_key *key)
 	key->is_v6 = k->dst_is_v6;
 }
 
-/* The VNF table's hash reads words: an aligned copy of the address. */
-static inline const struct dp_vnf *vnf_lookup(const uint8_t *underlay)
-{
-	uint8_t key[16] __rte_aligned(8);
-
-	memcpy(key, underlay, sizeof(key));
-	return dp_vnf_lookup(key);
-}
-
 /* A new flow: its target, or an edge to drop it. */
 static inline rte_edge_t decide(struct dp_ct_flow *flow, uint8_t *kind)
 {
@@ -91,7 +82,7 @@ static inline rte_edge_t decide(struct dp_ct_flow *flow, uint8_t *kind)
 	target = lb->targets[lb->maglev[flow->hash % DP_LB_MAGLEV_SIZE]];
 	memcpy(&flow->cold[DP_LB_COLD_TARGET], target, 16);
 	memcpy(&flow->cold[DP_LB_COLD_UNDERLAY], lb->underlay, 16);
-	vnf = vnf_lookup(target);
+	vnf = dp_vnf_lookup(target);
 	*kind = vnf && vnf->type == DP_VNF_LB_ALIAS_PFX ? DP_LB_RECIRC : DP_LB_FORWARD;
 	return LB_DROP; /* decided */
 }
@@ -99,7 +90,7 @@ static inline rte_edge_t decide(struct dp_ct_flow *flow, uint8_t *kind)
 /* As ipip_decap would have left a packet that came through the LB prefix's own address. */
 static inline bool recirculate(struct rte_mbuf *m, struct dp_mbuf_priv *priv, const uint8_t *target)
 {
-	const struct dp_vnf *vnf = vnf_lookup(target);
+	const struct dp_vnf *vnf = dp_vnf_lookup(target);
 	struct rte_ether_hdr *eth;
 
 	if (unlikely(!vnf || vnf->type != DP_VNF_LB_ALIAS_PFX || vnf->port_id >= DP_MAX_PORTS ||

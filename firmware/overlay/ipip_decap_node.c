@@ -100,15 +100,13 @@ static inline rte_edge_t decap(struct rte_mbuf *m, struct vnf_cache *c)
 	const struct dp_iface_conf *iface;
 	const uint8_t *inner, *inner_dst;
 	const struct dp_vnf *vnf;
-	uint8_t underlay[16] __rte_aligned(8); /* the hash reads words: an aligned copy */
 	uint32_t inner_len;
 	uint16_t port;
 
 	if (unlikely(m->nb_segs != 1 || priv->parse.l3_off != DP_ETHER_LEN))
 		return DECAP_NOT_TUNNEL;
-	memcpy(underlay, data + DP_ETHER_LEN + 24, sizeof(underlay));
 	memcpy(priv->ul_src, data + DP_ETHER_LEN + 8, sizeof(priv->ul_src));
-	vnf = vnf_of(underlay, c);
+	vnf = vnf_of(data + DP_ETHER_LEN + 24, c); /* the outer destination */
 	if (unlikely(!vnf))
 		return DECAP_UNKNOWN_UNDERLAY;
 	port = vnf->port_id;

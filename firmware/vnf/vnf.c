@@ -115,13 +115,23 @@ int dp_vnf_next(uint32_t *iter, uint8_t underlay[16], struct dp_vnf *vnf)
 	return 0;
 }
 
+/* rte_jhash() reads the key by words: from an aligned copy, so that callers may pass an
+ * address wherever it is (a packet, a flow). */
+static uint32_t vnf_hash_fn(const void *key, uint32_t len, uint32_t init)
+{
+	uint32_t words[4];
+
+	memcpy(words, key, sizeof(words));
+	return rte_jhash(words, len, init);
+}
+
 static int vnf_init(void)
 {
 	struct rte_hash_parameters params = {
 		.name = "vnf_table",
 		.entries = RTE_MAX(vnf_capacity + vnf_capacity / 4, 64u), /* rte_hash's least */
 		.key_len = 16,
-		.hash_func = rte_jhash,
+		.hash_func = vnf_hash_fn,
 		.hash_func_init_val = 0xfee1900d,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
