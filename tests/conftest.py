@@ -1,12 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
 import harness
+
+# Tests marked `quiet` measure what CPU contention would spoil (TCP between kernel VMs): they
+# take this lock exclusively, every other test takes it shared, so with `-n 2` the other
+# worker waits between its tests while a quiet test runs. (Module fixtures, such as started
+# services, stay up meanwhile: their workers sleep.)
+QUIET_LOCK = Path(tempfile.gettempdir()) / "dplane-tests-quiet.lock"
+
+
+@pytest.fixture(autouse=True)
+def _quiet(request) -> Iterator[None]:
+    exclusive = request.node.get_closest_marker("quiet") is not None
+    with open(QUIET_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

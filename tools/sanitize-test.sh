@@ -28,9 +28,11 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_init_order=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 
+# (not the two-VM TCP test: the instrumented worker is too slow to keep a kernel TCP sender
+# from filling its TAP, which is congestion, not the loss that test is about)
 if [ $# -eq 0 ]; then
     set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
-        tests/firewall tests/nat tests/lb tests/fuzz/test_nat_rewrite_fuzz.py \
-        -k "not fuzz or nat_rewrite"
+        tests/firewall tests/nat tests/lb tests/worker tests/fuzz/test_nat_rewrite_fuzz.py \
+        -k "(not fuzz or nat_rewrite) and not tcp_between_two_vms"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -4,6 +4,7 @@
 #include <rte_mbuf.h>
 
 #include "ctl.h"
+#include "idle.h"
 #include "mbuf.h"
 #include "module.h"
 #include "port.h"
@@ -48,6 +49,9 @@ int dp_core_start(const struct dp_core_conf *conf)
 	ret = dp_rcu_setup();
 	if (ret < 0)
 		goto fail;
+	ret = dp_idle_setup(conf->idle);
+	if (ret < 0)
+		goto fail;
 	ret = dp_ports_setup(conf, dp_pool);
 	if (ret < 0)
 		goto fail;
@@ -82,6 +86,7 @@ int dp_core_stop(void)
 		return 0;
 	dp_worker_join(&dp_worker);
 	dp_ports_teardown();
+	dp_idle_teardown();
 	dp_modules_fini();
 	dp_graph_teardown(&dp_worker);
 	dp_rcu_reclaim(true); /* the worker has stopped: everything retired is due */

@@ -39,6 +39,7 @@
 #include <dplane/core.h>
 
 #include "ctl.h"
+#include "idle.h"
 
 static char **eal_argv; /* EAL keeps pointers into it: lives as long as the process */
 static bool eal_ready;
@@ -61,6 +62,7 @@ int dp_eal_init(int argc, char *const argv[])
 			return dp_errno(ENOMEM);
 	}
 
+	dp_idle_signals_block(); /* before EAL's threads exist: only the worker takes them */
 	ret = rte_eal_init(argc, eal_argv);
 	if (ret < 0)
 		return dp_errno(rte_errno ? rte_errno : EINVAL);

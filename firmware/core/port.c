@@ -7,6 +7,7 @@
 #include <rte_mempool.h>
 
 #include "ctl.h"
+#include "idle.h"
 #include "port.h"
 #include "worker.h"
 
@@ -19,6 +20,7 @@ uint16_t dp_pf_ports[2] = {DP_PORT_NONE, DP_PORT_NONE};
 
 static int port_configure(uint16_t port_id, struct rte_mempool *pool, bool pf)
 {
+	struct dp_port *port = &dp_ports[port_id];
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = DP_RX_RING, nb_txd = DP_TX_RING;
@@ -32,8 +34,18 @@ static int port_configure(uint16_t port_id, struct rte_mempool *pool, bool pf)
 	conf.txmode.offloads = tx_offloads & info.tx_offload_capa;
 	/* the NIC's verdict on IPv4 header checksums, where it gives one (cksum.h) */
 	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM & info.rx_offload_capa;
+	/* the worker sleeps on them (idle.c); with a port without, it pauses instead */
+	conf.intr_conf.rxq =
+		dp_idle_mode == DP_IDLE_INTERRUPT && dp_idle_driver_interrupts(info.driver_name);
 
 	ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	if (ret < 0 && conf.intr_conf.rxq) {
+		DP_LOG(WARNING, "port %u: no rx interrupts (%s): the worker will pause when idle",
+		       port_id, rte_strerror(-ret));
+		conf.intr_conf.rxq = 0;
+		ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	}
+	port->rx_intr = conf.intr_conf.rxq;
 	if (ret < 0) {
 		DP_LOG(ERR, "port %u: configure failed: %s", port_id, rte_strerror(-ret));
 		return ret;
@@ -124,6 +136,7 @@ int dp_port_start(uint16_t port_id)
 	port->started = true;
 	__atomic_store_n(&port->tx_enabled, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&port->rx_enabled, 1, __ATOMIC_RELEASE);
+	dp_idle_ports_changed();
 	return 0;
 }
 
@@ -144,6 +157,7 @@ int dp_port_stop(uint16_t port_id)
 	dp_rcu_synchronize();
 	port->started = false;
 	ret = rte_eth_dev_stop(port_id);
+	dp_idle_ports_changed();
 	if (ret < 0)
 		return dp_errno(-ret);
 	return 0;

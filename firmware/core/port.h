@@ -23,6 +23,7 @@ struct dp_port {
 	uint16_t xconnect; /* DP_PORT_NONE, or patch target (benchmarks) */
 	bool configured;
 	bool started; /* control only */
+	bool rx_intr; /* queue 0 delivers rx interrupts the worker sleeps on (idle.c); fixed */
 	/* read by workers, written by control; cleared + RCU-synchronised before a stop */
 	uint8_t rx_enabled;
 	uint8_t tx_enabled;

@@ -56,6 +56,7 @@ int dp_inject(uint16_t port_id, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
+	dp_worker_kick();
 	return 0;
 }
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The worker lcore: walks the graph, reports RCU quiescent states, and backs off when idle
- * so that on a small machine the control thread, gRPC and the tests keep a core.
+ * The worker lcore: walks the graph, reports RCU quiescent states, and when its ports have
+ * had nothing for a while, waits without taking a core (--idle): asleep until a port's rx
+ * interrupt or a kick from the control thread (interrupt), or in short pauses (pause, and
+ * interrupt while a started port cannot interrupt); busy never waits. Asleep or paused, it
+ * is offline for RCU, so the control thread never waits for it.
  */
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <rte_graph_worker.h>
@@ -13,6 +17,7 @@
 #include <rte_prefetch.h>
 
 #include "ctl.h"
+#include "idle.h"
 #include "worker.h"
 
 struct rte_rcu_qsbr *dp_rcu;
@@ -21,8 +26,10 @@ struct dp_worker dp_worker = {.graph_id = RTE_GRAPH_ID_INVALID};
 #define QUIESCENT_EVERY 64 /* walks between quiescent reports */
 #define CYCLES_SAMPLE 16   /* walks per timed walk (a power of two) */
 _Static_assert((CYCLES_SAMPLE & (CYCLES_SAMPLE - 1)) == 0, "CYCLES_SAMPLE is a power of two");
-#define IDLE_WALKS 256       /* empty walks before the first nap */
-#define IDLE_NAP_MAX_US 500u /* longest nap: bounds the latency of the first packet */
+#define IDLE_WALKS 256      /* empty walks before the worker waits */
+#define PAUSE_MAX_US 200u   /* longest pause: bounds the wait of a packet that comes during it */
+#define SLEEP_MAX_MS 100    /* longest sleep, should a driver's interrupt get lost */
+#define TIMER_SLACK_NS 1000 /* the kernel's default (50 us) would stretch every short pause */
 
 int dp_rcu_setup(void)
 {
@@ -46,14 +53,6 @@ int dp_rcu_synchronize(void)
 	if (dp_rcu)
 		rte_rcu_qsbr_synchronize(dp_rcu, RTE_QSBR_THRID_INVALID);
 	return 0;
-}
-
-static void nap(unsigned int us)
-{
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
-
-	/* net_tap signals the process per packet: an early wake-up is fine, it means work */
-	nanosleep(&ts, NULL);
 }
 
 /*
@@ -92,16 +91,70 @@ static inline void graph_walk(struct rte_graph *graph, bool timed)
 	graph->tail = 0;
 }
 
+static void count(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED); /* one writer: this worker */
+}
+
+/* A short pause, doubling from 1 us to PAUSE_MAX_US while nothing comes. */
+static void idle_pause(unsigned int thread_id, unsigned int *pause_us)
+{
+	struct timespec ts = {.tv_sec = 0};
+	uint64_t start;
+
+	*pause_us = *pause_us ? RTE_MIN(*pause_us * 2, PAUSE_MAX_US) : 1;
+	ts.tv_nsec = (long)*pause_us * 1000;
+	rte_rcu_qsbr_thread_offline(dp_rcu, thread_id);
+	start = rte_rdtsc();
+	nanosleep(&ts, NULL); /* net_tap's per-packet signal (idle.h) ends it early: work */
+	count(&dp_idle_asleep_cycles, rte_rdtsc() - start);
+	rte_rcu_qsbr_thread_online(dp_rcu, thread_id);
+	count(&dp_idle_stats.pauses, 1);
+}
+
+/* Asleep until a started port's rx interrupt, a kick, or SLEEP_MAX_MS. */
+static void idle_sleep(struct dp_worker *w, struct rte_graph *graph,
+		       const struct dp_idle_ports *ports, unsigned int thread_id)
+{
+	uint64_t before = w->rx_packets, start;
+	int ret;
+
+	dp_idle_intr_arm(ports);
+	__atomic_store_n(&w->sleeping, 1, __ATOMIC_RELAXED);
+	/* pairs with dp_worker_kick(): either the last look below finds what the control
+	 * thread queued, or the control thread sees the worker asleep and kicks it */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* the last look: what came before the interrupts were armed raises none */
+	graph_walk(graph, false);
+	if (w->rx_packets == before && !dp_idle_ports_stale(ports) &&
+	    !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		rte_rcu_qsbr_thread_offline(dp_rcu, thread_id);
+		start = rte_rdtsc();
+		ret = dp_idle_wait(ports, SLEEP_MAX_MS);
+		count(&dp_idle_asleep_cycles, rte_rdtsc() - start);
+		rte_rcu_qsbr_thread_online(dp_rcu, thread_id);
+		count(&dp_idle_stats.sleeps, 1);
+		count(ret > 0 ? &dp_idle_stats.wakeups : &dp_idle_stats.timeouts, 1);
+	}
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_RELAXED);
+	dp_idle_intr_disarm(ports);
+}
+
 static int worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct rte_graph *graph = rte_graph_lookup(w->graph_name);
 	unsigned int thread_id = w->lcore;
-	unsigned int walks = 0, sample = 0, idle = 0, nap_us = 0;
+	unsigned int walks = 0, sample = 0, idle = 0, pause_us = 0;
+	struct dp_idle_ports ports;
 	uint64_t seen = 0;
 
 	if (!graph)
 		return -ENOENT;
+	dp_idle_worker_init(&ports);
+	dp_idle_signals_take();
+	if (dp_idle_mode != DP_IDLE_BUSY)
+		prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0);
 	rte_rcu_qsbr_thread_register(dp_rcu, thread_id);
 	rte_rcu_qsbr_thread_online(dp_rcu, thread_id);
 
@@ -115,20 +168,22 @@ static int worker_main(void *arg)
 		if (w->rx_packets != seen) {
 			seen = w->rx_packets;
 			idle = 0;
-			nap_us = 0;
+			pause_us = 0;
 			continue;
 		}
-		if (++idle < IDLE_WALKS)
+		if (dp_idle_mode == DP_IDLE_BUSY || ++idle < IDLE_WALKS)
 			continue;
-		/* offline while asleep: control never waits for a sleeping worker */
-		rte_rcu_qsbr_thread_offline(dp_rcu, thread_id);
-		nap_us = nap_us ? RTE_MIN(nap_us * 2, IDLE_NAP_MAX_US) : 1;
-		nap(nap_us);
-		rte_rcu_qsbr_thread_online(dp_rcu, thread_id);
+		if (dp_idle_mode == DP_IDLE_INTERRUPT && dp_idle_ports_refresh(&ports)) {
+			idle_sleep(w, graph, &ports, thread_id);
+			idle = 0; /* poll a while before the next sleep */
+			continue;
+		}
+		idle_pause(thread_id, &pause_us);
 	}
 
 	rte_rcu_qsbr_thread_offline(dp_rcu, thread_id);
 	rte_rcu_qsbr_thread_unregister(dp_rcu, thread_id);
+	dp_idle_worker_fini(&ports);
 	return 0;
 }
 
@@ -149,6 +204,7 @@ void dp_worker_join(struct dp_worker *w)
 	if (!w->launched)
 		return;
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	dp_worker_kick();
 	rte_eal_wait_lcore(w->lcore);
 	w->launched = false;
 }

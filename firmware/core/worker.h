@@ -16,9 +16,17 @@ struct dp_worker {
 	unsigned int lcore;
 	rte_graph_t graph_id;
 	char graph_name[RTE_GRAPH_NAMESIZE];
-	uint8_t stop; /* written by control, read by the worker */
+	uint8_t stop;     /* written by control, read by the worker */
+	uint8_t sleeping; /* written by the worker: it waits for an interrupt or a kick */
 	bool launched;
 };
+
+/*
+ * Wake the worker if it sleeps waiting for interrupts (--idle=interrupt): for whoever queues
+ * packets or work for it outside its ports' rx queues (dp_inject, worker tasks' rings), after
+ * queueing. Any thread; costs a fence and a load while the worker is awake.
+ */
+void dp_worker_kick(void);
 
 /*
  * Work a feature does on the worker once per graph walk (rx_periodic runs it), such as

@@ -230,7 +230,10 @@ bool dp_nat_port_release_later(struct dp_ct_flow *flow)
 {
 	if (!dp_nat_flow(flow)->has_port || !release_ring)
 		return false;
-	return rte_ring_mp_enqueue(release_ring, flow) == 0;
+	if (rte_ring_mp_enqueue(release_ring, flow) != 0)
+		return false;
+	dp_worker_kick();
+	return true;
 }
 
 #define RELEASE_BURST 64

@@ -152,7 +152,7 @@ def run(cfg: Config) -> int:
         xconnect = cfg.board.xconnects() if cfg.board is not None else {}
         mbufs = cfg.board.mbufs if cfg.board is not None else boards.DEFAULT_MBUFS
         try:
-            _firmware.core_start(mbufs, ports.port_confs(port_list, xconnect))
+            _firmware.core_start(mbufs, ports.port_confs(port_list, xconnect), cfg.idle)
         except OSError as exc:
             raise ConfigError(f"Cannot start the dataplane: {exc.strerror}") from None
         log.info("dataplane running: %s", ", ".join(

@@ -151,6 +151,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("vnf-table-size", "ENTRIES", "underlay addresses the host answers for: "
            "interfaces, prefixes, virtual IPs, NAT, load balancers (1 - 16777216)",
            _int_range(1, 1 << 24), 131072),
+    Option("idle", "MODE", "how the worker waits while its ports are idle: 'interrupt' "
+           "(default: asleep until a packet comes; short pauses while a port cannot "
+           "interrupt), 'pause' (short pauses) or 'busy' (polls, a whole core, as dpservice)",
+           _choice("interrupt", "pause", "busy"), "interrupt"),
     Option("prefixes-per-interface", "N", "alias prefixes one interface may hold, so that "
            "one tenant cannot fill the VNF table (0 - 16777216)", _int_range(0, 1 << 24),
            1024),
@@ -335,6 +339,7 @@ class Config:
     sync_tap: str = ""
     debug_coredumps: bool = False
     flow_table_size: int = 850000
+    idle: str = "interrupt"
     route_table_size: int = 100000
     vnf_table_size: int = 131072
     prefixes_per_interface: int = 1024

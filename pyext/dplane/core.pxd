@@ -30,15 +30,31 @@ cdef extern from "dplane/core.h" nogil:
         uint16_t xconnect
         bint start
 
+    enum dp_idle_mode:
+        DP_IDLE_INTERRUPT
+        DP_IDLE_PAUSE
+        DP_IDLE_BUSY
+
     struct dp_core_conf:
         uint32_t nb_mbufs
         uint16_t nb_ports
+        uint8_t idle
         dp_port_conf ports[DP_MAX_PORTS]
 
     struct dp_table_info:
         const char *name
         unsigned int capacity
         unsigned int entries
+
+    struct dp_idle_stats:
+        uint64_t sleeps
+        uint64_t wakeups
+        uint64_t timeouts
+        uint64_t kicks
+        uint64_t pauses
+        uint64_t asleep_ns
+        uint32_t intr_ports
+        uint32_t nointr_ports
 
     struct dp_port_stats:
         uint64_t ipackets
@@ -59,6 +75,7 @@ cdef extern from "dplane/core.h" nogil:
     int dp_core_start(const dp_core_conf *conf)
     int dp_core_stop()
     bint dp_core_running()
+    int dp_idle_stats_get(dp_idle_stats *stats)
     int dp_port_start(uint16_t port_id)
     int dp_port_stop(uint16_t port_id)
     int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])

@@ -61,8 +61,12 @@ def ethdevs():
     return out
 
 
-def core_start(unsigned int nb_mbufs, ports):
-    """ports: iterable of (port_id, role, pf_index, xconnect, start)."""
+IDLE_MODES = {'interrupt': DP_IDLE_INTERRUPT, 'pause': DP_IDLE_PAUSE, 'busy': DP_IDLE_BUSY}
+
+
+def core_start(unsigned int nb_mbufs, ports, idle='interrupt'):
+    """ports: iterable of (port_id, role, pf_index, xconnect, start); idle: how the worker
+    waits when its ports are idle, one of IDLE_MODES."""
     cdef dp_core_conf *conf = <dp_core_conf *>calloc(1, sizeof(dp_core_conf))
     cdef int rc
     if conf == NULL:
@@ -73,6 +77,7 @@ def core_start(unsigned int nb_mbufs, ports):
             raise ValueError('too many ports')
         conf.nb_mbufs = nb_mbufs
         conf.nb_ports = len(ports)
+        conf.idle = IDLE_MODES[idle]
         for i, (port_id, role, pf_index, xconnect, start) in enumerate(ports):
             conf.ports[i].port_id = port_id
             conf.ports[i].role = role
@@ -95,6 +100,15 @@ def core_stop():
 
 def core_running():
     return dp_core_running()
+
+
+def idle_stats():
+    """How the worker spent its idle time since the dataplane started."""
+    cdef dp_idle_stats st
+    _check(dp_idle_stats_get(&st))
+    return {'sleeps': st.sleeps, 'wakeups': st.wakeups, 'timeouts': st.timeouts,
+            'kicks': st.kicks, 'pauses': st.pauses, 'asleep_ns': st.asleep_ns,
+            'intr_ports': st.intr_ports, 'nointr_ports': st.nointr_ports}
 
 
 def port_start(uint16_t port_id):

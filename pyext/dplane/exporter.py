@@ -9,7 +9,9 @@ the service is up once it serves), asks the socket, and replaces the metrics ser
 reconnects and serves only `dplane_telemetry_up 0` meanwhile.
 
 dplane's own metrics: dplane_drops_total{reason}, dplane_graph_objects_total{graph_node},
-dplane_table_{entries,capacity,fill_ratio}{table}, dplane_telemetry_up.
+dplane_table_{entries,capacity,fill_ratio}{table}, dplane_telemetry_up, and how the worker
+spends its core: dplane_worker_{sleeps,wakeups,sleep_timeouts,kicks,pauses}_total,
+dplane_worker_asleep_seconds_total, dplane_worker_ports{interrupts}.
 """
 from __future__ import annotations
 
@@ -154,7 +156,41 @@ def _service_metrics(client: TelemetryClient, node: str) -> list[Metric]:
         if number is not None:
             spoofed.add_metric([iface], number)
     return [*metrics, calls, objects, saturation, entries, capacity, fill, drops,
-            *_firewall_metrics(client), audited, spoofed]
+            *_firewall_metrics(client), audited, spoofed, *_idle_metrics(client)]
+
+
+IDLE_COUNTERS = (
+    ("sleeps", "dplane_worker_sleeps", "Times the worker slept on its ports' rx interrupts"),
+    ("wakeups", "dplane_worker_wakeups", "Sleeps ended by a packet or by the control thread"),
+    ("timeouts", "dplane_worker_sleep_timeouts", "Sleeps ended by their timeout"),
+    ("kicks", "dplane_worker_kicks", "Wake-ups the control thread asked for (packets it queued)"),
+    ("pauses", "dplane_worker_pauses", "Short pauses (--idle=pause, or a port without rx "
+     "interrupts)"),
+)
+
+
+def _idle_metrics(client: TelemetryClient) -> list[Metric]:
+    """How the worker spends its core (--idle), from /dplane/worker/idle."""
+    idle = client.query("/dplane/worker/idle") or {}
+    out = []
+    for field, name, help in IDLE_COUNTERS:
+        metric = CounterMetricFamily(name, help)
+        number = _number(idle.get(field))
+        if number is not None:
+            metric.add_metric([], number)
+        out.append(metric)
+    asleep = CounterMetricFamily("dplane_worker_asleep_seconds",
+                                 "Time the worker spent asleep or paused")
+    number = _number(idle.get("asleep_ns"))
+    if number is not None:
+        asleep.add_metric([], number / 1e9)
+    ports = _gauge("dplane_worker_ports", "Started ports the worker waits on, by whether they "
+                   "deliver rx interrupts", ["interrupts"])
+    for field, label in (("intr_ports", "yes"), ("nointr_ports", "no")):
+        number = _number(idle.get(field))
+        if number is not None:
+            ports.add_metric([label], number)
+    return [*out, asleep, ports]
 
 
 FIREWALL_COUNTERS = (

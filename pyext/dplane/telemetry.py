@@ -68,7 +68,7 @@ class Commands:
     below stand for features still to come, answering what dpservice answers when nothing
     is in use)."""
 
-    def __init__(self, tables: Tables, interfaces: Interfaces) -> None:
+    def __init__(self, cfg: Config, tables: Tables, interfaces: Interfaces) -> None:
         self._by_name: dict[str, Command] = {}
         for counter, what in (("obj_count", "objects processed"), ("call_count", "calls made"),
                               ("cycle_count", "cycles used"),
@@ -88,6 +88,11 @@ class Commands:
                  lambda params: {})  # no virtual services yet
         self.add("/dplane/drops", "Returns the packets dropped per reason (<node>_<reason>).",
                  lambda params: _fw.drop_counters())
+        self.add("/dplane/worker/idle", "Returns how the worker waits when idle (--idle) and "
+                 "how it spent its idle time: sleeps on interrupts and how they ended "
+                 "(wakeups, timeouts), kicks from the control thread, pauses, time asleep "
+                 "(asleep_ns), started ports with and without rx interrupts.",
+                 lambda params: {"mode": cfg.idle, **_fw.idle_stats()})
 
     def add(self, name: str, help: str, fn: Callable[[str], Any]) -> None:
         self._by_name[name] = Command(name, help, fn)

@@ -43,7 +43,7 @@ def test_sim_board():
     assert eal[:2] == ["-l", "0,1"] and "--no-huge" in eal and "--no-pci" in eal
     assert "--vdev=net_tap0,iface=dtap0,mac=22:22:22:22:22:00" in eal
     assert svc == ["--pf0=dtap0", "--pf1=dtap1", "--ipv6=fc00:1::1", "--vf-pattern=dtapvf_",
-                   "--nic-type=tap"]
+                   "--nic-type=tap", "--idle=interrupt"]
     # the default board, and --print-eal-args after --
     assert print_eal_args() == (eal, svc)
     assert print_eal_args("--") == (eal, svc)
@@ -55,6 +55,7 @@ def test_connectx_host_board():
     assert eal.count("-a") == 2 and f"0000:3b:00.1,{MLX5}" in eal
     assert "--no-pci" not in eal and "--huge-unlink" in eal
     assert "--nic-type=mellanox" in svc and "--pf0=enp59s0f0np0" in svc
+    assert "--idle=interrupt" in svc  # mlx5 gives rx interrupts
 
 
 @pytest.mark.parametrize("name, vfs", [("bluefield2", "0-15"), ("bluefield3", "0-31")])
@@ -64,7 +65,7 @@ def test_bluefield_boards(name, vfs):
     assert allowed == [f"0000:03:00.0,{MLX5},representor=pf[0]vf[{vfs}]",
                        f"0000:03:00.1,{MLX5}"]
     assert svc == ["--pf0=p0", "--pf1=p1", "--vf-pattern=pf0vf", "--nic-type=bluefield2",
-                   "--no-stats"]
+                   "--no-stats", "--idle=interrupt"]
     assert board.load_board(name).drivers() == ["mempool_ring", "bus_pci", "common_mlx5",
                                                 "net_mlx5"]
 

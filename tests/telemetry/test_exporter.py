@@ -108,6 +108,14 @@ def test_own_metrics(exporter):
     assert value(samples, "dplane_underlay_mismatch_audited_total") == 0
     for vm in VMS:
         assert value(samples, "dplane_spoofed_source_packets_total", interface_id=vm) == 0
+    # how the worker spends its core: net_tap ports all interrupt, so it sleeps, never pauses
+    assert value(samples, "dplane_worker_sleeps_total") > 0
+    assert value(samples, "dplane_worker_pauses_total") == 0
+    assert value(samples, "dplane_worker_asleep_seconds_total") > 0
+    assert value(samples, "dplane_worker_ports", interrupts="no") == 0
+    assert value(samples, "dplane_worker_ports", interrupts="yes") == 2 + len(VMS)
+    for name in ("wakeups", "sleep_timeouts", "kicks"):
+        assert value(samples, f"dplane_worker_{name}_total") is not None
 
 
 def test_metrics_follow_traffic(exporter, svc):

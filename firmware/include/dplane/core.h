@@ -44,10 +44,32 @@ struct dp_port_conf {
 	bool start;        /* start the port now (PFs always; VFs once attached) */
 };
 
+/* How the worker waits while its ports have nothing for it (--idle). */
+enum dp_idle_mode {
+	/* sleep until a port's rx interrupt, a packet the control thread queues, or a timeout;
+	 * short pauses instead while a started port cannot interrupt */
+	DP_IDLE_INTERRUPT = 0,
+	DP_IDLE_PAUSE = 1, /* short pauses (1 us doubling to 200 us) */
+	DP_IDLE_BUSY = 2,  /* never sleep: a whole core, as dpservice */
+};
+
 struct dp_core_conf {
 	uint32_t nb_mbufs;
 	uint16_t nb_ports;
+	uint8_t idle; /* enum dp_idle_mode */
 	struct dp_port_conf ports[DP_MAX_PORTS];
+};
+
+/* How the worker spent its idle time, since the dataplane started. */
+struct dp_idle_stats {
+	uint64_t sleeps;       /* waits on interrupts (rx interrupts armed, then asleep) */
+	uint64_t wakeups;      /* ... ended by a packet or by the control thread */
+	uint64_t timeouts;     /* ... ended by the timeout */
+	uint64_t kicks;        /* wake-ups the control thread asked for (packets it queued) */
+	uint64_t pauses;       /* short pauses (pause mode, or a port without rx interrupts) */
+	uint64_t asleep_ns;    /* time spent in sleeps and pauses */
+	uint32_t intr_ports;   /* started ports the last sleep armed */
+	uint32_t nointr_ports; /* started ports that cannot interrupt (the worker pauses) */
 };
 
 struct dp_port_stats {
@@ -86,6 +108,9 @@ int dp_core_start(const struct dp_core_conf *conf);
 /* Stop the worker, stop and close every port, free the graph and the mempool. Idempotent. */
 int dp_core_stop(void);
 bool dp_core_running(void);
+
+/* The worker's idle time so far (zeros while the dataplane is not running). */
+int dp_idle_stats_get(struct dp_idle_stats *stats);
 
 int dp_port_start(uint16_t port_id);
 int dp_port_stop(uint16_t port_id);
