@@ -17,6 +17,7 @@ import json
 import math
 import os
 import pathlib
+import platform
 import secrets
 import shutil
 import signal
@@ -34,6 +35,7 @@ import grpc
 import hugepages
 import machine
 import testpmd
+import vmtcp
 from child import ChildError
 from measure import MAIN_CPU, Contender, Result, measure
 from traffic import Traffic, write_pcap
@@ -72,7 +74,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="testpmd then dplane, this many times; medians reported (default 1)")
     p.add_argument("--testpmd", default=TESTPMD, help=f"testpmd binary (default {TESTPMD})")
-    p.add_argument("--scenario", choices=("cls", "encap", "newflow", "lb", "control"),
+    p.add_argument("--scenario", choices=("cls", "encap", "newflow", "lb", "control", "vm-tcp"),
                    default="cls",
                    help="cls: pf0 patched to pf1 through cls (default); encap: a VM's "
                         "traffic on a VF through conntrack, route lookup and IP-in-IPv6 "
@@ -80,7 +82,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "frame of the pcap's first pass is a new flow (flows/s); lb: "
                         "clients' flows tunnelled to a load balancer on pf0, each sent on "
                         "to its Maglev target (re-encapsulated, back out of pf0); control: "
-                        "the gRPC API's rates (routes, interfaces, concurrent clients)")
+                        "the gRPC API's rates (routes, interfaces, concurrent clients); "
+                        "vm-tcp: TCP, ping and the worker's idle CPU between two kernel VMs "
+                        "on VF TAPs, per worker idle mode")
     p.add_argument("--hugepages", action="store_true",
                    help="run both contenders on 2 MB hugepages (--in-memory), as in "
                         "production; the pages are reserved for the run and given back")
@@ -115,8 +119,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     c.add_argument("--route-table-size", type=int, default=None,
                    help="the service's --route-table-size (default: its own, raised to "
                         "--routes plus the interface's /32 when that is more)")
+    v = p.add_argument_group("vm-tcp scenario")
+    v.add_argument("--idle-modes", default=",".join(vmtcp.IDLE_MODES),
+                   help="the service's --idle modes to measure, comma-separated, one "
+                        f"service each (default {','.join(vmtcp.IDLE_MODES)})")
+    v.add_argument("--tcp-runs", type=int, default=3,
+                   help="iperf3 runs VM1 -> VM2 per mode (default 3)")
+    v.add_argument("--tcp-seconds", type=int, default=5,
+                   help="seconds per iperf3 run (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.scenario == "vm-tcp":
+        return check_vmtcp_args(p, args)
     if args.scenario == "control":
         for name in ("routes", "sequential", "window", "cycles", "clients", "calls"):
             if getattr(args, name) < 1:
@@ -140,6 +154,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         traffic(args).validate()
     except ValueError as exc:
         p.error(str(exc))
+    return args
+
+
+def check_vmtcp_args(p: argparse.ArgumentParser, args: argparse.Namespace
+                     ) -> argparse.Namespace:
+    """vm-tcp needs none of the packet scenarios' options (no testpmd, no pcap): only its
+    own are checked. --idle-modes becomes a list, in the order given, each mode once."""
+    modes = [m.strip() for m in args.idle_modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in vmtcp.IDLE_MODES]
+    if not modes or unknown:
+        p.error(f"--idle-modes: {', '.join(unknown) or 'none given'}: choose among "
+                f"{', '.join(vmtcp.IDLE_MODES)}")
+    args.idle_modes = list(dict.fromkeys(modes))
+    if args.hugepages:
+        p.error("--hugepages: vm-tcp starts the service as the tests do, without them")
+    if args.tcp_runs < 1 or args.tcp_seconds < 1:
+        p.error("--tcp-runs and --tcp-seconds must be at least 1")
+    if not 1 <= args.rounds <= 100:
+        p.error("--rounds must be 1..100")
     return args
 
 
@@ -554,9 +587,90 @@ def main_control(args: argparse.Namespace) -> int:
     return 0 if all(r["exit"] == 0 for r in results) else 1
 
 
+def main_vmtcp(args: argparse.Namespace) -> int:
+    """The vm-tcp scenario (vmtcp.py): per idle mode, a service as the tests start it, two
+    kernel VMs on its VFs, iperf3 and ping between them, the idle worker's CPU. Skipped
+    (exit 1) without root or without its tools."""
+    missing = vmtcp.missing_tools()
+    if missing:
+        print(f"bench: vm-tcp skipped: {', '.join(missing)} not installed (tools/setup.sh "
+              f"installs them from Debian)", file=sys.stderr)
+        return 1
+    if os.geteuid() != 0:
+        print("bench: vm-tcp skipped: needs root (network namespaces, TAP devices)",
+              file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # the VMs' namespaces are deleted
+    info = dict(cpu=machine.cpu_model(), cores=os.cpu_count(), kernel=platform.release(),
+                loadavg_before=machine.load_average(), iperf3=vmtcp.iperf3_version())
+    try:
+        rounds = vmtcp.run_rounds(args.idle_modes, args.rounds, args.tcp_runs,
+                                  args.tcp_seconds)
+    except (vmtcp.ScenarioError, grpc.RpcError) as exc:
+        print(f"bench: vm-tcp: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    errors, warnings = vmtcp_problems(rounds)
+    if args.json:
+        print(json.dumps({"scenario": "vm-tcp", "machine": info,
+                          "params": {"idle_modes": args.idle_modes, "rounds": args.rounds,
+                                     "tcp_runs": args.tcp_runs,
+                                     "tcp_seconds": args.tcp_seconds,
+                                     "ping_count": vmtcp.PING_COUNT,
+                                     "ping_interval": vmtcp.PING_INTERVAL,
+                                     "idle_seconds": vmtcp.IDLE_SECONDS},
+                          "rounds": rounds, "warnings": warnings, "errors": errors},
+                         indent=2))
+    else:
+        print(vmtcp_text_report(args, info, rounds, errors, warnings))
+    return 1 if errors else 0
+
+
+def vmtcp_problems(rounds: list[dict[str, dict[str, Any]]]) -> tuple[list[str], list[str]]:
+    """(errors, warnings), as problems() for the packet scenarios: a service that did not
+    exit 0 fails the bench; a noisy machine only questions the figures."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for i, modes in enumerate(rounds, 1):
+        tag = f"round {i}: " if len(rounds) > 1 else ""
+        for mode, r in modes.items():
+            if r["exit"] != 0:
+                errors.append(f"{tag}dplane --idle {mode} exited {r['exit']} on SIGTERM "
+                              f"(expected 0)")
+            warnings += [tag + w for w in vmtcp.warnings(r)]
+    return errors, warnings
+
+
+def vmtcp_text_report(args: argparse.Namespace, info: dict[str, Any],
+                      rounds: list[dict[str, dict[str, Any]]], errors: list[str],
+                      warnings: list[str]) -> str:
+    load = " ".join(f"{x:.2f}" for x in info["loadavg_before"])
+    lines = [
+        f"dplane vm-tcp: two kernel VMs (netns on VF TAPs) in VNI {vmtcp.VNI}, "
+        f"{vmtcp.VMS[0].ipv4} -> {vmtcp.VMS[1].ipv4}",
+        f"machine       : {info['cpu']}, {info['cores']} cores, Linux {info['kernel']} "
+        f"(load {load}), {info['iperf3']}",
+        f"per mode      : iperf3 TCP {args.tcp_runs} x {args.tcp_seconds} s, ping "
+        f"{vmtcp.PING_COUNT} x {vmtcp.PING_INTERVAL:g} s, {vmtcp.IDLE_SECONDS:g} s idle; "
+        + ("1 round" if args.rounds == 1 else f"{args.rounds} rounds"),
+    ]
+    for i, modes in enumerate(rounds, 1):
+        if len(rounds) > 1:
+            lines.append(f"round {i}:")
+        for r in modes.values():
+            lines += vmtcp.text_report(r)
+    lines += [f"warning: {w}" for w in warnings]
+    lines += [f"error: {e}" for e in errors]
+    return "\n".join(lines)
+
+
 def main_scenario(args: argparse.Namespace) -> int:
     if args.scenario == "control":
         return main_control(args)
+    if args.scenario == "vm-tcp":
+        return main_vmtcp(args)
     if args.scenario == "newflow":
         return main_newflow(args)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
