@@ -32,7 +32,7 @@ from .control import ControlThread
 from .diagnostics import Diagnostics
 from .errors import ConfigError
 from .lifecycle import Lifecycle
-from .server import Server
+from .server import Limits, Server, trim_memory
 from .tables import Tables
 from .telemetry import Telemetry
 from .tracing import GraphTraceLog
@@ -43,6 +43,7 @@ log = logging.getLogger("dplane")
 REQUIRED_LCORES = 2  # the main lcore (control) and one worker
 # what the service has whatever its features: observability and diagnostics
 INFRASTRUCTURE: list[type] = [Telemetry, GraphTraceLog, Diagnostics]
+TRIM_INTERVAL = 5.0  # seconds between trims of the heap (server.trim_memory)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -159,11 +160,14 @@ def run(cfg: Config) -> int:
             f"{p.role}={p.name}(port {p.port_id})" for p in port_list))
 
         # the API's handlers run on the control thread; diagnostics and health in the pool
+        limits = Limits(cfg.grpc_max_connections, cfg.grpc_idle_timeout,
+                        cfg.grpc_handshake_timeout)
         server = Server(cfg.grpc_port, api.generic_handler(parts.get(Lifecycle), parts,
                                                            control.executor),
-                        parts.get(Diagnostics))
+                        parts.get(Diagnostics), limits)
         parts.call("start")
         server.start()
+        control.every(TRIM_INTERVAL, trim_memory)
         log.info("gRPC API listening on port %d", cfg.grpc_port)
         if not signals.stop.is_set():  # else a signal came during start-up
             control.run(signals.stop)

@@ -151,6 +151,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("vnf-table-size", "ENTRIES", "underlay addresses the host answers for: "
            "interfaces, prefixes, virtual IPs, NAT, load balancers (1 - 16777216)",
            _int_range(1, 1 << 24), 131072),
+    Option("grpc-max-connections", "N", "gRPC connections served at once; more are closed "
+           "as they come (1 - 65535)", _int_range(1, 65535), 128),
+    Option("grpc-idle-timeout", "SECONDS", "close a gRPC connection without a call for "
+           "this long; clients reconnect on their next call (1 - 86400)",
+           _int_range(1, 86400), 300),
+    Option("grpc-handshake-timeout", "SECONDS", "close a gRPC connection that has not "
+           "completed its HTTP/2 (and TLS) handshake within this (1 - 300)",
+           _int_range(1, 300), 10),
     Option("idle", "MODE", "how the worker waits while its ports are idle: 'interrupt' "
            "(default: asleep until a packet comes; short pauses while a port cannot "
            "interrupt), 'pause' (short pauses) or 'busy' (polls, a whole core, as dpservice)",
@@ -339,6 +347,9 @@ class Config:
     sync_tap: str = ""
     debug_coredumps: bool = False
     flow_table_size: int = 850000
+    grpc_max_connections: int = 128
+    grpc_idle_timeout: int = 300
+    grpc_handshake_timeout: int = 10
     idle: str = "interrupt"
     route_table_size: int = 100000
     vnf_table_size: int = 131072

@@ -1,9 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 """The gRPC server: the API, dplane's diagnostics, health checking and server reflection on
-one port. It serves what it is given; app.py decides what that is."""
+one port. It serves what it is given; app.py decides what that is.
+
+It bounds what a client can take, so that nobody who reaches the port can exhaust the
+service (dpservice bounds nothing): connections at once (`--grpc-max-connections`; more are
+closed as they are accepted), a connection without a call (`--grpc-idle-timeout`) or that
+does not finish its handshake (`--grpc-handshake-timeout`, against half-open connections),
+requests of at most MAX_REQUEST_BYTES (dpservice's largest are a few hundred bytes; replies
+such as a VNI's routes are not bounded), MAX_STREAMS calls at once on a connection and
+MAX_RPCS in the whole server (RESOURCE_EXHAUSTED beyond), and client pings: at most one per
+MIN_PING_INTERVAL_MS without data, else the connection is closed (too_many_pings).
+"""
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import dataclasses
 
 import grpc
 from grpc_reflection.v1alpha import reflection
@@ -14,11 +26,47 @@ from .health import HEALTH_SERVICE_NAME, Health, Status
 from .proto import dplane_pb2_grpc, health_pb2_grpc
 
 KEEPALIVE_MS = 15_000
+MAX_REQUEST_BYTES = 1 << 20
+MAX_STREAMS = 32
+MAX_RPCS = 64
+MIN_PING_INTERVAL_MS = 5_000  # grpc-go's clients ping every 10 s at the most
+MAX_PING_STRIKES = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    max_connections: int = 128
+    idle_timeout: float = 300.0       # seconds
+    handshake_timeout: float = 10.0   # seconds
+
+    def options(self) -> list[tuple[str, int]]:
+        """grpc's server channel arguments for these limits and the fixed ones."""
+        return [
+            ("grpc.max_allowed_incoming_connections", self.max_connections),
+            ("grpc.max_connection_idle_ms", int(self.idle_timeout * 1000)),
+            ("grpc.server_handshake_timeout_ms", int(self.handshake_timeout * 1000)),
+            ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+            ("grpc.max_concurrent_streams", MAX_STREAMS),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", MIN_PING_INTERVAL_MS),
+            ("grpc.http2.max_ping_strikes", MAX_PING_STRIKES),
+        ]
+
+
+_libc = ctypes.CDLL(None)
+
+
+def trim_memory() -> None:
+    """Give the heap's free pages back to the system: what thousands of connections took
+    (grpc allocates per connection, in the arenas of its threads) stays resident after they
+    are closed unless trimmed. A few milliseconds; nothing to do costs microseconds."""
+    _libc.malloc_trim(0)
 
 
 class Server:
     def __init__(self, port: int, api_handler: grpc.GenericRpcHandler,
-                 diagnostics_servicer: dplane_pb2_grpc.DiagnosticsServicer) -> None:
+                 diagnostics_servicer: dplane_pb2_grpc.DiagnosticsServicer,
+                 limits: Limits = Limits()) -> None:
         self.health = Health((api.SERVICE_NAME,))
         self._grpc = grpc.server(
             concurrent.futures.ThreadPoolExecutor(max_workers=8,
@@ -26,7 +74,9 @@ class Server:
             options=[
                 ("grpc.keepalive_time_ms", KEEPALIVE_MS),
                 ("grpc.so_reuseport", 0),
+                *limits.options(),
             ],
+            maximum_concurrent_rpcs=MAX_RPCS,
         )
         self._grpc.add_generic_rpc_handlers((api_handler,))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
