@@ -21,6 +21,7 @@
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
+#include "responder.h"
 
 enum {
 	ARP_DROP = 0,
@@ -30,6 +31,7 @@ enum {
 	ARP_NOT_GATEWAY,  /* a request for another address than 169.254.0.1 */
 	ARP_BAD_SENDER,   /* group or zero Ethernet source: nothing to answer to or to learn */
 	ARP_LEARNED,      /* the VM's answer during the ARP cycle: consumed */
+	ARP_RATE_LIMITED, /* beyond the VF's share of answers (responder.h) */
 	ARP_EDGE_COUNT,
 };
 
@@ -93,6 +95,9 @@ static inline rte_edge_t arp_handle(struct rte_mbuf *m)
 	if (!mac_is_unicast(frame + 6))
 		return ARP_BAD_SENDER;
 
+	if (unlikely(!dp_responder_allow(m->port)))
+		return ARP_RATE_LIMITED;
+
 	/* the request becomes the reply: from the gateway at the VF's MAC back to the frame's
 	 * source; the ARP target is whatever the request's sender fields say */
 	own_mac = dp_ports[m->port].mac.addr_bytes;
@@ -115,7 +120,8 @@ DP_NODE(arp_node, "arp", arp_handle, ARP_EDGE_COUNT,
 	[ARP_NOT_REQUEST] = "arp_not_request",
 	[ARP_NOT_GATEWAY] = "arp_not_gateway",
 	[ARP_BAD_SENDER] = "arp_bad_sender",
-	[ARP_LEARNED] = "arp_learned");
+	[ARP_LEARNED] = "arp_learned",
+	[ARP_RATE_LIMITED] = "arp_rate_limited");
 /* clang-format on */
 
 DP_DROP_REGISTER(arp_malformed);
@@ -124,6 +130,7 @@ DP_DROP_REGISTER(arp_not_request);
 DP_DROP_REGISTER(arp_not_gateway);
 DP_DROP_REGISTER(arp_bad_sender);
 DP_DROP_REGISTER(arp_learned);
+DP_DROP_REGISTER(arp_rate_limited);
 
 RTE_INIT(arp_cls_register)
 {

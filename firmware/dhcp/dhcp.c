@@ -24,6 +24,7 @@
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
+#include "responder.h"
 
 #include "cls.h"
 
@@ -42,6 +43,7 @@ enum {
 	/* policy */
 	DHCP_UNHANDLED_TYPE,
 	DHCP_NO_ROOM,
+	DHCP_RATE_LIMITED, /* beyond the VF's share of answers (responder.h) */
 	DHCP_EDGE_COUNT,
 };
 
@@ -227,6 +229,8 @@ static inline rte_edge_t dhcp_reply(struct rte_mbuf *m)
 	reply_len = p->l3_off + IPV4_HDR + UDP_HDR + DP_DHCP_OFF_OPTIONS + opts_len;
 	if (unlikely(reply_len > (uint32_t)m->buf_len - m->data_off))
 		return DHCP_NO_ROOM;
+	if (unlikely(!dp_responder_allow(m->port)))
+		return DHCP_RATE_LIMITED;
 
 	/* from here on the request is rewritten into the reply */
 	ip = d + p->l3_off;
@@ -290,7 +294,8 @@ DP_NODE(dhcp_node, "dhcp", dhcp_reply, DHCP_EDGE_COUNT,
 	[DHCP_BAD_OPTION] = "dhcp_bad_option",
 	[DHCP_NO_MSG_TYPE] = "dhcp_no_msg_type",
 	[DHCP_UNHANDLED_TYPE] = "dhcp_unhandled_type",
-	[DHCP_NO_ROOM] = "dhcp_no_room");
+	[DHCP_NO_ROOM] = "dhcp_no_room",
+	[DHCP_RATE_LIMITED] = "dhcp_rate_limited");
 /* clang-format on */
 
 DP_DROP_REGISTER(dhcp_no_interface);
@@ -304,6 +309,7 @@ DP_DROP_REGISTER(dhcp_bad_option);
 DP_DROP_REGISTER(dhcp_no_msg_type);
 DP_DROP_REGISTER(dhcp_unhandled_type);
 DP_DROP_REGISTER(dhcp_no_room);
+DP_DROP_REGISTER(dhcp_rate_limited);
 
 RTE_INIT(dhcp_register)
 {

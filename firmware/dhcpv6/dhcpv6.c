@@ -34,6 +34,7 @@
 #include "mbuf.h"
 #include "node.h"
 #include "port.h"
+#include "responder.h"
 
 enum {
 	DHCPV6_DROP = 0,
@@ -50,6 +51,7 @@ enum {
 	DHCPV6_UNHANDLED_TYPE,
 	DHCPV6_NO_IPV6,
 	DHCPV6_NO_ROOM,
+	DHCPV6_RATE_LIMITED, /* beyond the VF's share of answers (responder.h) */
 	DHCPV6_EDGE_COUNT,
 };
 
@@ -275,6 +277,8 @@ static inline rte_edge_t dhcpv6_reply(struct rte_mbuf *m)
 	reply_len = p->l3_off + IPV6_HDR + UDP_HDR + DP_DHCPV6_HDR_LEN + opts_len;
 	if (unlikely(reply_len > (uint32_t)m->buf_len - m->data_off))
 		return DHCPV6_NO_ROOM;
+	if (unlikely(!dp_responder_allow(m->port)))
+		return DHCPV6_RATE_LIMITED;
 
 	/* from here on the request is rewritten into the reply */
 	ip6 = d + p->l3_off;
@@ -322,7 +326,8 @@ DP_NODE(dhcpv6_node, "dhcpv6", dhcpv6_reply, DHCPV6_EDGE_COUNT,
 	[DHCPV6_BAD_RAPID_COMMIT] = "dhcpv6_bad_rapid_commit",
 	[DHCPV6_UNHANDLED_TYPE] = "dhcpv6_unhandled_type",
 	[DHCPV6_NO_IPV6] = "dhcpv6_no_ipv6",
-	[DHCPV6_NO_ROOM] = "dhcpv6_no_room");
+	[DHCPV6_NO_ROOM] = "dhcpv6_no_room",
+	[DHCPV6_RATE_LIMITED] = "dhcpv6_rate_limited");
 /* clang-format on */
 
 DP_DROP_REGISTER(dhcpv6_no_interface);
@@ -336,6 +341,7 @@ DP_DROP_REGISTER(dhcpv6_bad_rapid_commit);
 DP_DROP_REGISTER(dhcpv6_unhandled_type);
 DP_DROP_REGISTER(dhcpv6_no_ipv6);
 DP_DROP_REGISTER(dhcpv6_no_room);
+DP_DROP_REGISTER(dhcpv6_rate_limited);
 
 RTE_INIT(dhcpv6_register)
 {

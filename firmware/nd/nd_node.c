@@ -25,6 +25,7 @@
 #include "nd_conf.h"
 #include "node.h"
 #include "port.h"
+#include "responder.h"
 
 enum {
 	ND_DROP = 0,
@@ -36,8 +37,9 @@ enum {
 	ND_BAD_CODE,
 	ND_BAD_OPTION, /* zero-length or overlong option; SLLA from :: */
 	ND_BAD_CHECKSUM,
-	ND_BAD_SENDER,  /* group or zero Ethernet source: nobody to answer to */
-	ND_NOT_GATEWAY, /* an NS for another target than fe80::1 */
+	ND_BAD_SENDER,   /* group or zero Ethernet source: nobody to answer to */
+	ND_NOT_GATEWAY,  /* an NS for another target than fe80::1 */
+	ND_RATE_LIMITED, /* beyond the VF's share of answers (responder.h) */
 	ND_EDGE_COUNT,
 };
 
@@ -107,6 +109,8 @@ static inline rte_edge_t nd_handle(struct rte_mbuf *m)
 	if (unlikely(!rte_pktmbuf_is_contiguous(m) ||
 		     reply_len > (uint32_t)rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m)))
 		return ND_TRUNCATED;
+	if (unlikely(!dp_responder_allow(m->port)))
+		return ND_RATE_LIMITED;
 
 	/* everything the answer needs from the request, before it is overwritten */
 	memcpy(f.eth_dst, frame + 6, 6);
@@ -150,7 +154,8 @@ DP_NODE_BURST(nd_node, "ipv6_nd", nd_classify, ND_EDGE_COUNT,
 	[ND_BAD_OPTION] = "ipv6_nd_bad_option",
 	[ND_BAD_CHECKSUM] = "ipv6_nd_bad_checksum",
 	[ND_BAD_SENDER] = "ipv6_nd_bad_sender",
-	[ND_NOT_GATEWAY] = "ipv6_nd_not_gateway");
+	[ND_NOT_GATEWAY] = "ipv6_nd_not_gateway",
+	[ND_RATE_LIMITED] = "ipv6_nd_rate_limited");
 /* clang-format on */
 
 DP_DROP_REGISTER(ipv6_nd_disabled);
@@ -163,6 +168,7 @@ DP_DROP_REGISTER(ipv6_nd_bad_option);
 DP_DROP_REGISTER(ipv6_nd_bad_checksum);
 DP_DROP_REGISTER(ipv6_nd_bad_sender);
 DP_DROP_REGISTER(ipv6_nd_not_gateway);
+DP_DROP_REGISTER(ipv6_nd_rate_limited);
 
 RTE_INIT(nd_cls_register)
 {

@@ -76,6 +76,7 @@ cdef extern from "dplane/core.h" nogil:
     int dp_core_stop()
     bint dp_core_running()
     int dp_idle_stats_get(dp_idle_stats *stats)
+    int dp_responder_limit_set(uint32_t rate, uint32_t burst)
     int dp_port_start(uint16_t port_id)
     int dp_port_stop(uint16_t port_id)
     int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])

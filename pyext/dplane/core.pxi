@@ -102,6 +102,12 @@ def core_running():
     return dp_core_running()
 
 
+def responder_limit_set(uint32_t rate, uint32_t burst):
+    """Before core_start(): the answers per second (and at once) one VF may draw from the
+    ARP, DHCP and ND responders; rate 0: no limit."""
+    _check(dp_responder_limit_set(rate, burst))
+
+
 def idle_stats():
     """How the worker spent its idle time since the dataplane started."""
     cdef dp_idle_stats st

@@ -109,6 +109,10 @@ int dp_core_start(const struct dp_core_conf *conf);
 int dp_core_stop(void);
 bool dp_core_running(void);
 
+/* Before dp_core_start(): the answers (ARP, DHCPv4, DHCPv6, NA, RA) one VF's VM may draw, per
+ * second, with a burst of `burst` answers at once; rate 0: no limit. */
+int dp_responder_limit_set(uint32_t rate, uint32_t burst);
+
 /* The worker's idle time so far (zeros while the dataplane is not running). */
 int dp_idle_stats_get(struct dp_idle_stats *stats);
 
