@@ -20,7 +20,7 @@ int dp_responder_limit_set(uint32_t rate, uint32_t burst)
 		return dp_errno(EINVAL);
 	memset(dp_responder_tat, 0, sizeof(dp_responder_tat));
 	dp_responder_limit.interval = rate ? RTE_MAX(hz / rate, (uint64_t)1) : 0;
-	dp_responder_limit.tolerance = (uint64_t)(burst ? burst - 1 : 0) *
-				       dp_responder_limit.interval;
+	dp_responder_limit.tolerance =
+		(uint64_t)(burst ? burst - 1 : 0) * dp_responder_limit.interval;
 	return 0;
 }
