@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from . import _firmware, api, cmdline, features, ports
 from . import board as boards
 from .assembly import Assembly, components
+from .auth import load_allow_list, load_tls
 from .cmdline import Config
 from .control import ControlThread
 from .diagnostics import Diagnostics
@@ -130,6 +131,10 @@ class _Signals:
 
 def run(cfg: Config) -> int:
     _setup_logging(cfg)
+    # the API's TLS material and allow list: read before anything starts
+    tls = load_tls(cfg.grpc_tls_cert, cfg.grpc_tls_key, cfg.grpc_tls_client_ca,
+                   cfg.grpc_allow)
+    roles = load_allow_list(cfg.grpc_allow)
     if cfg.debug_coredumps:
         with open("/proc/self/coredump_filter", "w", encoding="ascii") as f:
             f.write("0x7f")
@@ -164,11 +169,13 @@ def run(cfg: Config) -> int:
                         cfg.grpc_handshake_timeout)
         server = Server(cfg.grpc_port, api.generic_handler(parts.get(Lifecycle), parts,
                                                            control.executor),
-                        parts.get(Diagnostics), limits)
+                        parts.get(Diagnostics), limits, cfg.grpc_listen, tls, roles)
         parts.call("start")
         server.start()
         control.every(TRIM_INTERVAL, trim_memory)
-        log.info("gRPC API listening on port %d", cfg.grpc_port)
+        log.info("gRPC API listening on %s port %d%s", cfg.grpc_listen or "all addresses",
+                 cfg.grpc_port, ", TLS" + (" with client certificates" if tls.client_ca
+                                           else "") if tls else "")
         if not signals.stop.is_set():  # else a signal came during start-up
             control.run(signals.stop)
             log.info("stopping")

@@ -57,6 +57,10 @@ def _ipv6(value: str) -> str:
     return str(ipaddress.IPv6Address(value))
 
 
+def _ip_address(value: str) -> str:
+    return str(ipaddress.ip_address(value))
+
+
 @dataclasses.dataclass(frozen=True)
 class VirtualService:
     proto: str  # "tcp" or "udp"
@@ -151,6 +155,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("vnf-table-size", "ENTRIES", "underlay addresses the host answers for: "
            "interfaces, prefixes, virtual IPs, NAT, load balancers (1 - 16777216)",
            _int_range(1, 1 << 24), 131072),
+    Option("grpc-listen", "ADDRESS", "listen for gRPC clients on this address only "
+           "(default: all of the host's, as dpservice; a loopback address or TLS is "
+           "recommended)", _ip_address, ""),
+    Option("grpc-tls-cert", "FILE", "serve gRPC over TLS with this certificate (PEM)",
+           _text(4096), ""),
+    Option("grpc-tls-key", "FILE", "... and this private key (PEM)", _text(4096), ""),
+    Option("grpc-tls-client-ca", "FILE", "require client certificates signed by this CA "
+           "(PEM)", _text(4096), ""),
+    Option("grpc-allow", "FILE", "client identities (certificate common name or a "
+           "subject alternative name) and their roles, one 'IDENTITY = ROLE' (admin or "
+           "read-only) per line; others are denied", _text(4096), ""),
     Option("grpc-max-connections", "N", "gRPC connections served at once; more are closed "
            "as they come (1 - 65535)", _int_range(1, 65535), 128),
     Option("grpc-idle-timeout", "SECONDS", "close a gRPC connection without a call for "
@@ -347,6 +362,11 @@ class Config:
     sync_tap: str = ""
     debug_coredumps: bool = False
     flow_table_size: int = 850000
+    grpc_listen: str = ""
+    grpc_tls_cert: str = ""
+    grpc_tls_key: str = ""
+    grpc_tls_client_ca: str = ""
+    grpc_allow: str = ""
     grpc_max_connections: int = 128
     grpc_idle_timeout: int = 300
     grpc_handshake_timeout: int = 10

@@ -31,6 +31,7 @@ from typing import BinaryIO, TextIO
 
 import grpc
 
+from . import tls_client
 from ._version import __version__
 from .pktfmt import format_line
 from .proto import dplane_pb2, dplane_pb2_grpc
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do nothing, only make sure tracing is disabled in the service")
     parser.add_argument("--address", default=None, help="the service's gRPC address "
                         "(default localhost:$DP_GRPC_PORT, or localhost:1337)")
+    tls_client.add_arguments(parser)
     parser.add_argument("--file-prefix", default=os.environ.get("DP_FILE_PREFIX"),
                         help="accepted for dpservice-dump compatibility; no effect")
     parser.add_argument("-v", "--version", action="store_true",
@@ -228,8 +230,9 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             err.write(f"{PROG}: invalid node filter regular expression: {exc}\n")
             return 1
     address = args.address or f"localhost:{os.environ.get('DP_GRPC_PORT') or 1337}"
+    tls = tls_client.ClientTls.from_args(args)
     try:
-        with grpc.insecure_channel(address) as channel:
+        with tls_client.open_channel(address, tls) as channel:
             stub = dplane_pb2_grpc.DiagnosticsStub(channel)
             if args.stop:
                 was = stub.StopTrace(dplane_pb2.StopTraceRequest(), timeout=10).was_active
@@ -241,7 +244,7 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
             return 0
         err.write(f"{PROG}: {address}: {exc.code().name}: {exc.details()}\n")
         return 1
-    except (DumpError, OSError) as exc:
+    except (DumpError, tls_client.TlsError, OSError) as exc:
         err.write(f"{PROG}: {exc}\n")
         return 1
 

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 import grpc
 
+from . import tls_client
 from ._version import __version__
 from .proto import dpdk_pb2, dpdk_pb2_grpc, dplane_pb2, dplane_pb2_grpc
 
@@ -288,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dump", action="store_true", help="dump table contents")
     parser.add_argument("--address", default=None, help="the service's gRPC address "
                         "(default localhost:$DP_GRPC_PORT, or localhost:1337)")
+    tls_client.add_arguments(parser)
     parser.add_argument("--file-prefix", default=None,
                         help="accepted for dpservice-inspect compatibility; no effect")
     parser.add_argument("-s", "--socket", type=int, default=-1,
@@ -311,7 +313,12 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         return 1
     table = TABLES[args.table]
     address = args.address or f"localhost:{os.environ.get('DP_GRPC_PORT') or 1337}"
-    with grpc.insecure_channel(address) as channel:
+    try:
+        channel = tls_client.open_channel(address, tls_client.ClientTls.from_args(args))
+    except tls_client.TlsError as exc:
+        err.write(f"{PROG}: {exc}\n")
+        return 1
+    with channel:
         stubs = Stubs(channel)
         try:
             if args.dump:

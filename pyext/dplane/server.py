@@ -21,6 +21,7 @@ import grpc
 from grpc_reflection.v1alpha import reflection
 
 from . import api, diagnostics
+from .auth import Authorizer, Tls
 from .errors import ConfigError
 from .health import HEALTH_SERVICE_NAME, Health, Status
 from .proto import dplane_pb2_grpc, health_pb2_grpc
@@ -66,7 +67,10 @@ def trim_memory() -> None:
 class Server:
     def __init__(self, port: int, api_handler: grpc.GenericRpcHandler,
                  diagnostics_servicer: dplane_pb2_grpc.DiagnosticsServicer,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), listen: str = "", tls: Tls | None = None,
+                 roles: dict[str, str] | None = None) -> None:
+        """listen: the address to serve on ("": all of the host's); tls: serve over TLS;
+        roles: the allow list (auth.py), with client certificates."""
         self.health = Health((api.SERVICE_NAME,))
         self._grpc = grpc.server(
             concurrent.futures.ThreadPoolExecutor(max_workers=8,
@@ -77,6 +81,7 @@ class Server:
                 *limits.options(),
             ],
             maximum_concurrent_rpcs=MAX_RPCS,
+            interceptors=[Authorizer(roles)] if roles is not None else [],
         )
         self._grpc.add_generic_rpc_handlers((api_handler,))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._grpc)
@@ -84,12 +89,16 @@ class Server:
         reflection.enable_server_reflection(
             (api.SERVICE_NAME, diagnostics.SERVICE_NAME, HEALTH_SERVICE_NAME,
              reflection.SERVICE_NAME), self._grpc)
+        address = f"[{listen or '::'}]:{port}" if ":" in (listen or "::") else \
+            f"{listen}:{port}"
         try:
-            bound = self._grpc.add_insecure_port(f"[::]:{port}")
+            bound = (self._grpc.add_secure_port(address, tls.credentials()) if tls else
+                     self._grpc.add_insecure_port(address))
         except RuntimeError:
             bound = 0
         if bound != port:
-            raise ConfigError(f"Cannot listen for gRPC on port {port}")
+            raise ConfigError(f"Cannot listen for gRPC on port {port}" +
+                              (f" of {listen}" if listen else ""))
         self.port = port
 
     def start(self) -> None:

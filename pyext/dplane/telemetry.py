@@ -136,6 +136,7 @@ class TelemetryProxy:
         self._clients: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._server = _Server(path, self)
+        os.chmod(path, 0o600)  # root's only, as DPDK's own socket: it reads every table
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,),
                                         name="telemetry", daemon=True)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from dplane._version import __version__
+from dplane.tls_client import ClientTls
 
 from . import output
 from .client import Api, GrpcApi
@@ -56,7 +57,7 @@ class _Shown:
     pretty: bool
 
 
-def _execute(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect,
+def _execute(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect | None,
              shown: _Shown) -> None:
     with redirect_stdout(out), redirect_stderr(err):
         ns = parse(argv)
@@ -71,7 +72,8 @@ def _execute(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect,
     address = _address(getattr(ns, "address", None))
     timeout = _timeout(getattr(ns, "connect_timeout", None))
     opts = build_options(cmd, vars(ns), wide)
-    api = connect(address, timeout)
+    api = (GrpcApi(address, timeout, ClientTls.from_args(ns)) if connect is None else
+           connect(address, timeout))
     try:
         result = cmd.run(api, opts)
     finally:
@@ -81,8 +83,9 @@ def _execute(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect,
     output.render(result.doc, shown.fmt, out, result.operation, shown.pretty, wide)
 
 
-def run(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect = GrpcApi) -> int:
-    """The program: returns the exit status."""
+def run(argv: Sequence[str], out: TextIO, err: TextIO, connect: Connect | None = None) -> int:
+    """The program: returns the exit status. connect: how to reach the service (default:
+    GrpcApi, with the --tls-* flags)."""
     shown = _Shown(*scan_output(argv))
     try:
         _execute(argv, out, err, connect, shown)

@@ -8,8 +8,9 @@ from typing import Any, Protocol
 import grpc
 
 from dplane.proto import dpdk_pb2_grpc
+from dplane.tls_client import ClientTls, TlsError, open_channel
 
-from .errors import ConnectError, GrpcError, ServerError
+from .errors import ClientError, ConnectError, GrpcError, ServerError
 
 CALL_TIMEOUT = 30.0  # seconds per RPC once connected; the Go CLI has none, we do not hang
 
@@ -28,11 +29,14 @@ def checked(reply: Any, kind: str, name: str | None) -> Any:
 
 
 class GrpcApi:
-    """dpdkironcore.v1.DPDKironcore over an insecure channel (as dpservice-cli)."""
+    """dpdkironcore.v1.DPDKironcore over an insecure channel (as dpservice-cli), or over TLS
+    with the --tls-* flags (tls_client.py)."""
 
-    def __init__(self, address: str, connect_timeout: float) -> None:
+    def __init__(self, address: str, connect_timeout: float,
+                 tls: ClientTls | None = None) -> None:
         self.address = address
         self.connect_timeout = connect_timeout
+        self.tls = tls or ClientTls()
         self._channel: grpc.Channel | None = None
         self._stub: dpdk_pb2_grpc.DPDKironcoreStub | None = None
 
@@ -40,8 +44,11 @@ class GrpcApi:
         if self._stub is None:
             # a proxy from the environment has no business between an operator and the
             # dataplane of the host
-            self._channel = grpc.insecure_channel(self.address,
-                                                  options=[("grpc.enable_http_proxy", 0)])
+            try:
+                self._channel = open_channel(self.address, self.tls,
+                                             [("grpc.enable_http_proxy", 0)])
+            except TlsError as exc:
+                raise ClientError(str(exc)) from None
             try:
                 grpc.channel_ready_future(self._channel).result(
                     timeout=max(self.connect_timeout, 0.0))

@@ -12,6 +12,8 @@ import functools
 from collections.abc import Sequence
 from typing import NoReturn
 
+from dplane import tls_client
+
 # importing the feature modules registers their commands
 from . import capture, firewall, interfaces, lifecycle, loadbalancers, nat, routing  # noqa: F401
 from .errors import ClientError
@@ -56,6 +58,7 @@ def _add_globals(parser: argparse.ArgumentParser) -> None:
                        help="Whether to render pretty (indented) output.")
     group.add_argument("-w", "--wide", action="store_true", default=argparse.SUPPRESS,
                        help="Whether to render more info in table output.")
+    tls_client.add_arguments(group, default=argparse.SUPPRESS)
 
 
 def _add_command(sub: argparse._SubParsersAction, cmd: Command) -> None:
