@@ -251,9 +251,10 @@ class Snapshot:
         yield from metrics
 
 
-def grpc_listening(port: int, timeout: float = 2.0) -> bool:
+def grpc_listening(port: int, timeout: float = 2.0, address: str = "127.0.0.1") -> bool:
+    """Whether the service's gRPC port accepts connections (TLS or not: a TCP connect)."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+        with socket.create_connection((address, port), timeout=timeout):
             return True
     except OSError:
         return False
@@ -261,15 +262,16 @@ def grpc_listening(port: int, timeout: float = 2.0) -> bool:
 
 class Poller:
     def __init__(self, path: str, grpc_port: int, interval: float, node: str,
-                 snapshot: Snapshot) -> None:
+                 grpc_address: str, snapshot: Snapshot) -> None:
         self.path, self.grpc_port, self.interval = path, grpc_port, interval
+        self.grpc_address = grpc_address
         self.node, self.snapshot = node, snapshot
         self._client: TelemetryClient | None = None
 
     def poll_once(self) -> bool:
         if self._client is None:
-            if not grpc_listening(self.grpc_port):
-                log.warning("gRPC port 127.0.0.1:%d is not open", self.grpc_port)
+            if not grpc_listening(self.grpc_port, address=self.grpc_address):
+                log.warning("gRPC port %s:%d is not open", self.grpc_address, self.grpc_port)
                 self.snapshot.set([], False)
                 return False
             try:
@@ -318,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
           "running (default 9064)")
     _flag(parser, "grpc-port", type=int, default=1337, help="Port on which the service "
           "serves gRPC (default 1337)")
+    _flag(parser, "grpc-address", default="127.0.0.1", help="Address on which the service "
+          "serves gRPC: its --grpc-listen when it serves one address (default 127.0.0.1; "
+          "the exporter only checks that the port is open, TLS or not)")
     parser.add_argument("-v", "--v", dest="version", action="store_true",
                         help="Print version and exit")
     return parser
@@ -350,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("serving metrics on :%d/metrics from %s (host %s)", args.port, path, node)
     stop = threading.Event()
     try:
-        Poller(path, args.grpc_port, args.poll_interval, node, snapshot).run(stop)
+        Poller(path, args.grpc_port, args.poll_interval, node, args.grpc_address,
+               snapshot).run(stop)
     except KeyboardInterrupt:
         pass
     return 0

@@ -163,3 +163,37 @@ def test_metrics_follow_traffic(exporter, svc):
                  direction="ingress") == 0
     assert value(final, "dplane_firewall_denied_flows_total", interface_id="vm2",
                  direction="ingress") > 0
+
+
+def test_grpc_address(svc):
+    """--grpc-address: the service's port is checked there (its --grpc-listen); nothing
+    answering there, the exporter serves dplane_telemetry_up 0 only."""
+    cmd = ["ip", "netns", "exec", svc.netns.name, *exporter_cmd(
+        "-file-prefix", svc.prefix, "--poll-interval=0.2", "-port", str(PORT + 1),
+        "--grpc-address", "127.0.0.1", "--grpc-port", "1")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://{svc.netns.ns_ip}:{PORT + 1}/metrics"
+    try:
+        assert wait_for(lambda: _up_zero(url), timeout=20), proc.stderr
+        time.sleep(1.0)  # five polls: none found the port open
+        assert _up_zero(url)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    ok = ["ip", "netns", "exec", svc.netns.name, *exporter_cmd(
+        "-file-prefix", svc.prefix, "--poll-interval=0.2", "-port", str(PORT + 1),
+        "--grpc-address", svc.netns.ns_ip, "--grpc-port", str(harness.GRPC_PORT))]
+    proc = subprocess.Popen(ok, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: scrape_or_none(url, proc), timeout=20)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _up_zero(url: str) -> bool:
+    try:
+        samples = scrape(url)
+    except OSError:
+        return False
+    return samples.get(("dplane_telemetry_up", ())) == 0.0
