@@ -24,12 +24,16 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import grpc
 from prometheus_client import start_http_server
 from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from . import tls_client
 from ._version import __version__
+from .proto import health_pb2, health_pb2_grpc
 from .telemetry_client import TelemetryClient, default_file_prefix, socket_path
+from .tls_client import ClientTls, TlsError, open_channel
 
 log = logging.getLogger("dplane.exporter")
 
@@ -251,8 +255,19 @@ class Snapshot:
         yield from metrics
 
 
-def grpc_listening(port: int, timeout: float = 2.0, address: str = "127.0.0.1") -> bool:
-    """Whether the service's gRPC port accepts connections (TLS or not: a TCP connect)."""
+def grpc_listening(port: int, timeout: float = 2.0, address: str = "127.0.0.1",
+                   tls: ClientTls | None = None) -> bool:
+    """Whether the service serves gRPC: its port accepts connections or, with the --tls-*
+    flags, its health service answers SERVING over TLS (a handshake with our certificate)."""
+    if tls is not None and tls.credentials() is not None:
+        target = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        with open_channel(target, tls) as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=timeout)
+            except grpc.RpcError:
+                return False
+            return reply.status == health_pb2.HealthCheckResponse.SERVING
     try:
         with socket.create_connection((address, port), timeout=timeout):
             return True
@@ -262,15 +277,15 @@ def grpc_listening(port: int, timeout: float = 2.0, address: str = "127.0.0.1") 
 
 class Poller:
     def __init__(self, path: str, grpc_port: int, interval: float, node: str,
-                 grpc_address: str, snapshot: Snapshot) -> None:
+                 grpc_address: str, snapshot: Snapshot, tls: ClientTls | None = None) -> None:
         self.path, self.grpc_port, self.interval = path, grpc_port, interval
-        self.grpc_address = grpc_address
+        self.grpc_address, self.tls = grpc_address, tls
         self.node, self.snapshot = node, snapshot
         self._client: TelemetryClient | None = None
 
     def poll_once(self) -> bool:
         if self._client is None:
-            if not grpc_listening(self.grpc_port, address=self.grpc_address):
+            if not grpc_listening(self.grpc_port, address=self.grpc_address, tls=self.tls):
                 log.warning("gRPC port %s:%d is not open", self.grpc_address, self.grpc_port)
                 self.snapshot.set([], False)
                 return False
@@ -322,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
           "serves gRPC (default 1337)")
     _flag(parser, "grpc-address", default="127.0.0.1", help="Address on which the service "
           "serves gRPC: its --grpc-listen when it serves one address (default 127.0.0.1; "
-          "the exporter only checks that the port is open, TLS or not)")
+          "without --tls-ca the exporter only checks that the port is open)")
+    tls_client.add_arguments(parser)
     parser.add_argument("-v", "--v", dest="version", action="store_true",
                         help="Print version and exit")
     return parser
@@ -341,6 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.poll_interval <= 0:
         log.error("poll-interval must be positive")
         return 1
+    tls = ClientTls.from_args(args)
+    try:
+        tls.credentials()
+    except TlsError as exc:
+        log.error("%s", exc)
+        return 1
     node = args.hostname or os.environ.get("NODE_NAME") or socket.gethostname()
     path = socket_path(args.file_prefix or default_file_prefix())
 
@@ -356,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     try:
         Poller(path, args.grpc_port, args.poll_interval, node, args.grpc_address,
-               snapshot).run(stop)
+               snapshot, tls).run(stop)
     except KeyboardInterrupt:
         pass
     return 0

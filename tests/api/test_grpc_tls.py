@@ -251,6 +251,7 @@ def test_a_server_of_another_ca_is_not_trusted(tls):
 
 def test_clients_take_tls_flags(tls):
     """dplane-cli, dplane-inspect and dplane-dump with --tls-ca/--tls-cert/--tls-key."""
+    tls.api("admin").Initialize(dpdk_pb2.InitializeRequest(), timeout=5)
     cert, key = tls.pki.write("admin", tls.pki.clients["admin"])
     flags = ["--address", tls.address, "--tls-ca", str(tls.pki.dir / "ca.crt"),
              "--tls-cert", cert, "--tls-key", key]
@@ -347,3 +348,45 @@ def test_read_only_calls():
         "Trace", "StopTrace"}
     assert is_read("/grpc.health.v1.Health/Check") and is_read("/grpc.health.v1.Health/Watch")
     assert is_read("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+
+
+def test_exporter_checks_the_service_over_tls(tls):
+    """dplane-exporter with --tls-*: the service counts as up when its health service
+    answers over TLS to the exporter's certificate (read-only is enough); a certificate the
+    allow list does not know keeps it down."""
+    for client, up in (("reader", 1.0), ("stranger", 0.0)):
+        cert, key = tls.pki.write(client, tls.pki.clients[client])
+        cmd = ["ip", "netns", "exec", tls.svc.netns.name, sys.executable, "-m",
+               "dplane.exporter", "-file-prefix", tls.svc.prefix, "--poll-interval=0.2",
+               "-port", "9064", "--grpc-address", tls.svc.netns.ns_ip,
+               "--tls-ca", str(tls.pki.dir / "ca.crt"), "--tls-cert", cert, "--tls-key", key]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            assert _exporter_up(f"http://{tls.svc.netns.ns_ip}:9064/metrics", up), \
+                proc.stderr.read() if proc.poll() is not None else client
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _exporter_up(url: str, want: float) -> bool:
+    """Whether dplane_telemetry_up settles at `want` (read over 2 s of 0.2 s polls)."""
+    import urllib.request
+
+    seen = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                text = reply.read().decode()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        line = next((x for x in text.splitlines() if x.startswith("dplane_telemetry_up ")),
+                    "")
+        seen.append(float(line.split()[1]) if line else -1.0)
+        if len(seen) >= 10:
+            return all(v == want for v in seen[-5:])
+        time.sleep(0.2)
+    return False
