@@ -202,6 +202,12 @@ def dplane_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "dplane", *args]
 
 
+def dplane_options(*opts: str) -> subprocess.CompletedProcess:
+    """dplane run with these service options and no EAL ones, to its end (for options it
+    must refuse before starting anything)."""
+    return subprocess.run(dplane_cmd("--", *opts), capture_output=True, text=True, timeout=30)
+
+
 @dataclass
 class Service:
     """A running dplane: its namespace, process, gRPC stubs and TAP sockets."""

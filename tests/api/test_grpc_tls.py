@@ -313,8 +313,7 @@ def _start_clear(ns: harness.Netns, opts: list[str]) -> harness.Service:
     (["--grpc-listen", "not-an-address"], "'--grpc-listen'"),
 ])
 def test_bad_tls_options_are_refused(opts, text):
-    proc = subprocess.run(harness.dplane_cmd("--", *opts), capture_output=True, text=True,
-                          timeout=30)
+    proc = harness.dplane_options(*opts)
     assert proc.returncode == 1 and text in proc.stderr, proc.stderr
 
 
@@ -327,10 +326,9 @@ def test_bad_allow_list_is_refused(pki, tmp_path, content, text):
     allow = tmp_path / "allow"
     allow.write_text(content)
     cert, key = pki.write("server-bad", pki.server)
-    proc = subprocess.run(harness.dplane_cmd(
-        "--", "--grpc-tls-cert", cert, "--grpc-tls-key", key, "--grpc-tls-client-ca",
-        str(pki.dir / "ca.crt"), "--grpc-allow", str(allow)),
-        capture_output=True, text=True, timeout=30)
+    proc = harness.dplane_options("--grpc-tls-cert", cert, "--grpc-tls-key", key,
+                                  "--grpc-tls-client-ca", str(pki.dir / "ca.crt"),
+                                  "--grpc-allow", str(allow))
     assert proc.returncode == 1 and text in proc.stderr, proc.stderr
 
 

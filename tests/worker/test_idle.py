@@ -289,6 +289,5 @@ def test_a_port_without_interrupts_makes_the_worker_pause(start):
 
 
 def test_bad_idle_mode_is_refused():
-    proc = subprocess.run(harness.dplane_cmd("--", "--idle", "sometimes"),
-                          capture_output=True, text=True, timeout=30)
+    proc = harness.dplane_options("--idle", "sometimes")
     assert proc.returncode != 0 and "'--idle'" in proc.stderr
