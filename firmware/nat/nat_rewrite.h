@@ -203,7 +203,9 @@ static inline int dp_nat_rewrite4_inline(uint8_t *l3, uint32_t len, uint32_t l4_
 	/* a UDP checksum that comes out 0 is sent as its other form: 0 means "none" */
 	if (sum && proto == IPPROTO_UDP && nat_rd16(sum) == 0)
 		nat_wr16(sum, 0xffff);
-	if (sum && proto == IPPROTO_ICMP)
+	/* a first fragment shows only part of the message: the fix needs all of it (the one
+	 * case left wrong, a fragmented message of nothing but zeros, is not worth a guess) */
+	if (sum && proto == IPPROTO_ICMP && !(l3[6] & 0x20))
 		nat_icmp_sum_fix(l4, len - l4_off);
 	return 0;
 }
