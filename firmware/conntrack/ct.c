@@ -322,11 +322,29 @@ struct ct_batch {
 };
 
 static struct dp_ct_release_hook *release_hooks;
+static struct dp_ct_remove_hook *remove_hooks;
+uint64_t (*dp_ct_carried)(const struct dp_ct_flow *flow, uint64_t packets[2]);
 
 void dp_ct_release_hook_register(struct dp_ct_release_hook *hook)
 {
 	hook->link = release_hooks;
 	release_hooks = hook;
+}
+
+void dp_ct_remove_hook_register(struct dp_ct_remove_hook *hook)
+{
+	hook->link = remove_hooks;
+	remove_hooks = hook;
+}
+
+uint32_t dp_ct_flow_index(const struct dp_ct_flow *flow)
+{
+	return (uint32_t)(flow - ct_flows);
+}
+
+uint32_t dp_ct_nb_flows(void)
+{
+	return nb_flows;
 }
 
 /* Remove key from the table if it is the flow's, returning its slot (or -1). */
@@ -406,6 +424,8 @@ static void batch_add(struct ct_batch *b, struct dp_ct_flow *flow)
 	}
 	/* a second removal of the same flow must not happen before the release */
 	__atomic_store_n(&flow->live, 2, __ATOMIC_RELAXED);
+	for (struct dp_ct_remove_hook *h = remove_hooks; h; h = h->link)
+		h->fn(flow);
 	b->reply_was_in[b->nb_flows] = reply_in;
 	b->flows[b->nb_flows++] = flow;
 	if (b->nb_flows == CT_BATCH)
@@ -492,6 +512,14 @@ static uint32_t flow_timeout(const struct dp_ct_flow *flow)
 static uint64_t idle_cycles(const struct dp_ct_flow *flow, uint64_t now)
 {
 	uint64_t seen = __atomic_load_n(&flow->last_seen, __ATOMIC_RELAXED);
+
+	if (dp_ct_carried) {
+		uint64_t packets[2] = {0, 0};
+		uint64_t carried = dp_ct_carried(flow, packets);
+
+		if (carried > seen)
+			seen = carried;
+	}
 
 	return now > seen ? now - seen : 0;
 }
@@ -582,6 +610,11 @@ int dp_ct_remove_vni(uint32_t vni, bool (*pred)(const struct dp_ct_flow *flow, c
 	return ct_remove_if(&sv, feature_selected, &fp);
 }
 
+uint32_t dp_ct_timeout(void)
+{
+	return ct_timeout_s;
+}
+
 uint32_t dp_ct_capacity(void)
 {
 	return ct_capacity;
@@ -622,6 +655,8 @@ static void list_one(struct dp_ct_flow *flow, void *arg)
 		info->timeout_s = flow_timeout(flow);
 		info->packets[0] = flow->packets[0];
 		info->packets[1] = flow->packets[1];
+		if (dp_ct_carried)
+			dp_ct_carried(flow, info->packets);
 	}
 	l->n++;
 }

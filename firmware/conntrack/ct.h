@@ -194,10 +194,40 @@ void dp_ct_release_hook_register(struct dp_ct_release_hook *hook);
 		dp_ct_release_hook_register(&var);                                                 \
 	}
 
+/*
+ * Features' hooks on flows being removed (control thread): called for each as its keys leave
+ * the table, before the grace period, so that whatever else leads packets to the flow (an
+ * offloaded rule) goes with them.
+ */
+struct dp_ct_remove_hook {
+	void (*fn)(struct dp_ct_flow *flow);
+	struct dp_ct_remove_hook *link;
+};
+void dp_ct_remove_hook_register(struct dp_ct_remove_hook *hook);
+#define DP_CT_REMOVE_HOOK(var, FN)                                                                 \
+	static struct dp_ct_remove_hook var = {.fn = FN};                                          \
+	RTE_INIT(dp_ct_remove_hook_register_##var)                                                 \
+	{                                                                                          \
+		dp_ct_remove_hook_register(&var);                                                  \
+	}
+
+/*
+ * The packets of a flow that did not cross conntrack (those an offloaded rule carried): the
+ * TSC of the last one (0: none) is returned, and their number per direction added to
+ * packets[]. Set by the feature that carries them (before the worker starts). A flow's idle
+ * time, for aging and listing, counts from the later of that and its own last_seen.
+ */
+extern uint64_t (*dp_ct_carried)(const struct dp_ct_flow *flow, uint64_t packets[2]);
+
+/* A flow's index in the table (0 to dp_ct_nb_flows() - 1), for features' per-flow arrays. */
+uint32_t dp_ct_flow_index(const struct dp_ct_flow *flow);
+uint32_t dp_ct_nb_flows(void);
+
 /* Control: remove the flows of VNI vni (key[0]) that pred selects; how many. */
 int dp_ct_remove_vni(uint32_t vni, bool (*pred)(const struct dp_ct_flow *flow, const void *arg),
 		     const void *arg);
-/* The table's size in keys. */
+/* The table's size in keys; the idle timeout of all but established TCP flows (seconds). */
 uint32_t dp_ct_capacity(void);
+uint32_t dp_ct_timeout(void);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <dplane/parse.h>
 
-#define DP_MBUF_PRIV_SIZE 128
+#define DP_MBUF_PRIV_SIZE 192
 
 struct dp_ct_flow;
 
@@ -25,6 +25,10 @@ struct dp_mbuf_priv {
 	struct dp_ct_flow *flow; /* conntrack entry, valid until the end of the graph walk */
 	uint8_t nh_ipv6[16];     /* tunnel destination when out_port is a PF */
 	uint8_t ul_src[16];      /* from the underlay: the tunnel's source (ipip_decap) */
+	/* The fast path in front of the graph (fastpath.h): whether it read the packet as it
+	 * came in, and what it read, for the offload of the packet's flow when it leaves. */
+	uint8_t fastpath_read;
+	uint64_t fastpath[14];
 };
 
 /* tun_port of a packet whose tunnel source is not an interface's nor the host's: ul_src */

@@ -7,6 +7,7 @@
 #include <rte_mempool.h>
 
 #include "ctl.h"
+#include "fastpath.h"
 #include "idle.h"
 #include "port.h"
 #include "worker.h"
@@ -171,7 +172,11 @@ int dp_port_set_neigh_mac(uint16_t port_id, const uint8_t mac[6])
 	if (port_id >= DP_MAX_PORTS || !dp_ports[port_id].configured)
 		return dp_errno(ENODEV);
 	memcpy(addr.addr_bytes, mac, sizeof(addr.addr_bytes));
-	__atomic_store_n(&dp_ports[port_id].neigh_mac, dp_mac_to_u64(&addr), __ATOMIC_RELAXED);
+	if (dp_ports[port_id].neigh_mac != dp_mac_to_u64(&addr)) {
+		__atomic_store_n(&dp_ports[port_id].neigh_mac, dp_mac_to_u64(&addr),
+				 __ATOMIC_RELAXED);
+		dp_fwd_changed(); /* tunnels built with the old MAC */
+	}
 	return 0;
 }
 
@@ -187,8 +192,11 @@ int dp_port_link_update(uint16_t port_id)
 	ret = rte_eth_link_get_nowait(port_id, &link);
 	if (ret < 0)
 		return dp_errno(-ret);
-	__atomic_store_n(&dp_ports[port_id].link_up, link.link_status == RTE_ETH_LINK_UP,
-			 __ATOMIC_RELAXED);
+	if (dp_ports[port_id].link_up != (link.link_status == RTE_ETH_LINK_UP)) {
+		__atomic_store_n(&dp_ports[port_id].link_up, link.link_status == RTE_ETH_LINK_UP,
+				 __ATOMIC_RELAXED);
+		dp_fwd_changed(); /* the PF multipath chooses */
+	}
 	return link.link_status == RTE_ETH_LINK_UP;
 }
 

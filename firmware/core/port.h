@@ -11,6 +11,8 @@
 #include <dplane/core.h>
 #include <dplane/iface.h>
 
+#include "fastpath.h"
+
 struct rte_mempool;
 
 #define DP_RX_BURST 32
@@ -80,7 +82,12 @@ static inline void dp_port_vm_mac(uint16_t port_id, struct rte_ether_addr *mac)
  * solicitations). */
 static inline void dp_port_learn_vm_mac(uint16_t port_id, const struct rte_ether_addr *mac)
 {
-	__atomic_store_n(&dp_ports[port_id].vm_mac, dp_mac_to_u64(mac), __ATOMIC_RELAXED);
+	uint64_t v = dp_mac_to_u64(mac);
+
+	if (dp_ports[port_id].vm_mac != v) {
+		__atomic_store_n(&dp_ports[port_id].vm_mac, v, __ATOMIC_RELAXED);
+		dp_fwd_changed(); /* frames for the VM went to its old MAC */
+	}
 }
 
 static inline void dp_port_neigh_mac(uint16_t port_id, struct rte_ether_addr *mac)

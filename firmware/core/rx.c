@@ -2,7 +2,10 @@
 /* rx-<port>-0: source node, one clone per port, reads queue 0 of its port. */
 #include <stdio.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
+
+#include "fastpath.h"
 
 #include "node.h"
 #include "port.h"
@@ -35,17 +38,24 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 			   uint16_t nb_objs)
 {
 	const struct rx_ctx *ctx = (const struct rx_ctx *)node->ctx;
-	uint16_t n;
+	dp_rx_fastpath_fn fastpath = dp_rx_fastpath;
+	uint16_t n, got;
 
 	if (!dp_port_rx_enabled(ctx->port_id))
 		return 0;
-	n = rte_eth_rx_burst(ctx->port_id, 0, (struct rte_mbuf **)node->objs, DP_RX_BURST);
-	if (n == 0)
+	got = rte_eth_rx_burst(ctx->port_id, 0, (struct rte_mbuf **)node->objs, DP_RX_BURST);
+	if (got == 0)
 		return 0;
+	dp_worker.rx_packets += got; /* one worker today: per-worker once there are more */
+	n = got;
+	if (fastpath) {
+		n = fastpath(ctx->port_id, (struct rte_mbuf **)node->objs, got, rte_rdtsc());
+		if (n == 0)
+			return got;
+	}
 	node->idx = n;
 	rte_node_next_stream_move(graph, node, RX_CLS);
-	dp_worker.rx_packets += n; /* one worker today: per-worker once there are more */
-	return n;
+	return got;
 }
 
 /* clang-format off */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rx_periodic: source node sending what the control thread queued with dp_inject(), and
  * running the features' worker tasks (worker.h) once per walk. */
+#include <string.h>
+
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "ctl.h"
 #include "inject.h"
+#include "mbuf.h"
 #include "module.h"
 #include "node.h"
 #include "port.h"
@@ -28,7 +31,12 @@ DP_TX_EDGES("rx_periodic", rx_periodic_tx);
 
 struct rte_mbuf *dp_pkt_alloc(void)
 {
-	return inject_pool ? rte_pktmbuf_alloc(inject_pool) : NULL;
+	struct rte_mbuf *m = inject_pool ? rte_pktmbuf_alloc(inject_pool) : NULL;
+
+	/* nothing of an earlier life of the buffer (a flow, what the fast path read) */
+	if (m)
+		memset(rte_mbuf_to_priv(m), 0, DP_MBUF_PRIV_SIZE);
+	return m;
 }
 
 struct rte_mbuf *dp_pkt_alloc_len(uint16_t len, uint8_t **data)

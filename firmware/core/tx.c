@@ -4,6 +4,7 @@
 
 #include <rte_ethdev.h>
 
+#include "fastpath.h"
 #include "node.h"
 #include "port.h"
 
@@ -34,12 +35,15 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 			   uint16_t nb_objs)
 {
 	const struct tx_ctx *ctx = (const struct tx_ctx *)node->ctx;
+	dp_tx_observer_fn observer = dp_tx_observer;
 	uint16_t sent;
 
 	if (unlikely(!dp_port_tx_enabled(ctx->port_id))) {
 		rte_node_enqueue(graph, node, TX_PORT_DOWN, objs, nb_objs);
 		return nb_objs;
 	}
+	if (observer)
+		observer(ctx->port_id, (struct rte_mbuf **)objs, nb_objs);
 	sent = rte_eth_tx_burst(ctx->port_id, 0, (struct rte_mbuf **)objs, nb_objs);
 	if (unlikely(sent < nb_objs))
 		rte_node_enqueue(graph, node, TX_QUEUE_FULL, &objs[sent], nb_objs - sent);
@@ -51,6 +55,10 @@ DP_NODE_SINK(tx_node, "tx", tx_process, tx_init, TX_EDGE_COUNT,
 	[TX_DROP] = "drop", [TX_QUEUE_FULL] = "tx_queue_full",
 	[TX_PORT_DOWN] = "tx_port_down");
 /* clang-format on */
+
+dp_rx_fastpath_fn dp_rx_fastpath;
+dp_tx_observer_fn dp_tx_observer;
+uint32_t dp_fwd_epoch;
 
 DP_DROP_REGISTER(tx_queue_full);
 DP_DROP_REGISTER(tx_port_down);
