@@ -209,6 +209,11 @@ TABLES = {t.name: t for t in (
     Table("vni", "vni_table",
           (("vni", "VNI"), ("ipv4_routes", "IPV4_ROUTES"), ("ipv6_routes", "IPV6_ROUTES")),
           _vni_rows),
+    Table("offload", "offload_rules",
+          (("port_id", "PORT_ID"), ("group", "GROUP"), ("pattern", "PATTERN"),
+           ("actions", "ACTIONS"), ("hits", "HITS"), ("bytes", "BYTES"), ("idle", "IDLE"),
+           ("age", "AGE"), ("stale", "STALE")),
+          _dumped("offload_rules")),
 )}
 
 

@@ -190,15 +190,29 @@ def test_vni(svc, cli, make_interface):
     assert cli("reset", "vni", "--vni=100", "--vni-type=ipv4").status == 2
 
 
-def test_unimplemented_rpcs_are_grpc_errors(svc, cli, make_interface):
+def test_capture_start_status_stop(svc, cli, make_interface):
     make_interface("vm1")
-    status = cli("capture", "status", "-o", "json")
-    assert status.status == 1
-    assert status.json()["spec"] == {"source": "grpc"}
-    assert status.json()["status"]["code"] == 12  # UNIMPLEMENTED
-    stop = cli("capture", "stop")
-    assert stop.status == 1 and stop.out == ""
-    assert stop.err.startswith("Error running command: rpc error: code = Unimplemented desc = ")
+    flags = ("--sink-node-ip=fd00:99::1", "--udp-src-port=3000", "--udp-dst-port=3001")
+    try:
+        started = cli("capture", "start", *flags, "--vf=vm1", "--pf=0")
+        assert started.status == 0
+        assert started.out.splitlines()[1].split() == ["fd00:99::1", "3000", "3001", "0", "vm1"]
+        status = cli("capture", "status", "-o", "json")
+        assert status.status == 0
+        spec = status.json()["spec"]
+        assert spec["operation_status"] is True
+        assert spec["capture_config"] == {"sink_node_ipv6": "fd00:99::1", "udp_src_port": 3000,
+                                          "udp_dst_port": 3001}
+        assert len(spec["interfaces"]) == 2
+        again = cli("capture", "start", *flags, "--vf=vm1", "-o", "json")
+        assert again.status == 2
+        assert again.json()["status"] == {"code": 210, "message": "ALREADY_ACTIVE"}
+    finally:
+        stop = cli("capture", "stop")
+    assert (stop.status, stop.out.split()) == (0, ["Stopped", "Interface", "2"])
+    assert cli("capture", "status", "-o", "json").json()["spec"]["operation_status"] is False
+    again = cli("capture", "stop", "-o", "json")
+    assert again.status == 2 and again.json()["status"]["code"] == 211
 
 
 def test_unreachable_service_is_a_grpc_error():

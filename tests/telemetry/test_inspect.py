@@ -46,15 +46,16 @@ def flows(svc: harness.Service) -> list[dplane_pb2.Flow]:
 def test_list(svc):
     assert inspect(svc) == ("Supported tables (-t argument):\n  conntrack\n  iface\n  vnf\n"
                             "  snat\n  dnat\n  portmap\n  portoverload\n  lb\n  lb_id\n"
-                            "  vni\n")
+                            "  vni\n  offload\n")
     assert json.loads(inspect(svc, "-o", "json")) == ["conntrack", "iface", "vnf", "snat",
                                                       "dnat", "portmap", "portoverload", "lb",
-                                                      "lb_id", "vni"]
+                                                      "lb_id", "vni", "offload"]
 
 
 @pytest.mark.parametrize("table, name", [("iface", "interface_table"), ("vnf", "vnf_table"),
                                          ("vni", "vni_table"), ("lb", "loadbalancer_table"),
-                                         ("lb_id", "loadbalancer_id_table")])
+                                         ("lb_id", "loadbalancer_id_table"),
+                                         ("offload", "offload_rules")])
 def test_count_matches_get_stats(svc, table, name):
     count = entries(svc, name)
     assert inspect(svc, "-t", table) == f"Table '{name}' has {count} entries\n"

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from .. import _firmware
+from ..auth import is_read
 from ..errors import SUCCESS_MESSAGE, InvalidArgument, ServiceError
 from ..lifecycle import Lifecycle
 from ..proto import dpdk_pb2
@@ -80,6 +82,8 @@ def ok(response: Any) -> Any:
 
 def _dispatch(lifecycle: Lifecycle, name: str, handler: Handler | None,
               response_cls: type, executor: Executor | None = None) -> Callable:
+    changes = not is_read(name)
+
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
         if name != "Initialize" and not lifecycle.initialized:
             context.abort(grpc.StatusCode.ABORTED, "not initialized")
@@ -97,6 +101,9 @@ def _dispatch(lifecycle: Lifecycle, name: str, handler: Handler | None,
             return response
         except RuntimeError as exc:  # the control thread is gone: shutting down
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        finally:
+            if changes:  # what the flows' offloaded rules learnt may be stale now
+                _firmware.offload_invalidate()
     if executor is not None:
         unary.experimental_thread_pool = executor  # type: ignore[attr-defined]
     return unary

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rule builders: from a packet as it came in (what the flow engine read of it) and as it
+ * leaves (after the graph), the rte_flow rule that does to the flow's next packets what the
+ * graph did to this one, in the contract's shapes:
+ *
+ *   VF -> VF   transfer, group 2: ETH / IP / L4 -> SET_MAC_SRC, SET_MAC_DST, [SET_IPV4_*,
+ *              SET_TP_*], COUNT, AGE, PORT_ID
+ *   VF -> PF   transfer, group 2: ETH / IP / L4 -> [SET_IPV4_*, SET_TP_*], RAW_DECAP (Ethernet),
+ *              RAW_ENCAP (Ethernet, IPv6), COUNT, AGE, PORT_ID
+ *   PF -> VF   transfer, group 2: ETH / IPV6 (tunnel) / IP / L4 -> RAW_DECAP (Ethernet, IPv6),
+ *              RAW_ENCAP (Ethernet), [SET_IPV4_*, SET_TP_*], COUNT, AGE, PORT_ID
+ *
+ * Every port's packets start in group 0, whose one rule jumps to group 2 (or, while the port
+ * is captured, to group 1, whose rule samples every packet before it jumps to group 2).
+ * The match is the whole 5-tuple (dpservice matches only the destination): two flows to one
+ * destination never share a rule. TCP rules match only segments without SYN, FIN or RST, so
+ * that the graph sees every change of a connection's state. A packet whose change no rule
+ * can express is not offloaded (the reason is returned): a change of IP family (NAT64), an
+ * ICMP message other than an echo or one rewritten (NAT of ICMP), a packet sent back to the
+ * underlay (PF -> PF), a tunnel's inner packet of another family.
+ */
+#ifndef DP_OFFLOAD_BUILD_H
+#define DP_OFFLOAD_BUILD_H
+
+#include <stdint.h>
+
+#include <rte_flow.h>
+
+#include <dplane/offload.h>
+
+#include "swflow.h"
+
+struct dp_offload_spec {
+	struct rte_flow_attr attr;
+	struct rte_flow_item pattern[6];
+	struct rte_flow_action actions[14];
+	/* what the items and actions point to */
+	struct rte_flow_item_eth eth_spec, eth_mask;
+	struct rte_flow_item_ipv6 tun_spec, tun_mask;
+	struct rte_flow_item_ipv4 ip4_spec, ip4_mask;
+	struct rte_flow_item_ipv6 ip6_spec, ip6_mask;
+	struct rte_flow_item_tcp tcp_spec, tcp_mask;
+	struct rte_flow_item_udp udp_spec, udp_mask;
+	struct rte_flow_item_icmp icmp_spec, icmp_mask;
+	struct rte_flow_action_set_mac mac_src, mac_dst;
+	struct rte_flow_action_set_ipv4 ip4_set[2];
+	struct rte_flow_action_set_ipv6 ip6_set[2];
+	struct rte_flow_action_set_tp tp_set[2];
+	struct rte_flow_action_raw_decap decap;
+	struct rte_flow_action_raw_encap encap;
+	uint8_t encap_data[54];
+	struct rte_flow_action_count count;
+	struct rte_flow_action_age age;
+	struct rte_flow_action_port_id port;
+};
+
+/*
+ * Build the rule for packets like `in` (read on a PF's port or a VF's) to leave as the frame
+ * out does through out_port (a PF or a VF); age_s and ctx for its AGE. Returns the shape
+ * (enum dp_offload_shape) or the negative reason (enum dp_offload_refusal) why there is none.
+ */
+int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out, uint32_t out_len,
+		     uint16_t out_port, bool to_pf, uint32_t age_s, void *ctx,
+		     struct dp_offload_spec *spec);
+
+#endif
