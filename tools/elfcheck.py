@@ -41,7 +41,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
 from elftools.common.exceptions import ELFError
@@ -107,6 +107,10 @@ class Report:
     pmds: list[str]  # names from the embedded PMD_INFO_STRINGs, sorted
     # undefined non-weak dynamic symbols, sorted, as 'name' or 'name@VERSION'
     undefined: list[str] = dataclasses.field(default_factory=list)
+    # DT_RUNPATH and DT_RPATH directories, in order ($ORIGIN not expanded)
+    runpath: list[str] = dataclasses.field(default_factory=list)
+    rpath: list[str] = dataclasses.field(default_factory=list)
+    interp: str = ""  # PT_INTERP (the program interpreter), "" when there is none
 
 
 def inspect(path: str | os.PathLike[str]) -> Report:
@@ -148,6 +152,9 @@ def _inspect_stream(path: str, stream: BinaryIO) -> Report:
         exported=_exported(elf),
         pmds=_pmds(elf, size),
         undefined=_undefined(elf),
+        runpath=_dynamic_paths(elf, "DT_RUNPATH"),
+        rpath=_dynamic_paths(elf, "DT_RPATH"),
+        interp=_interp(elf),
     )
 
 
@@ -157,6 +164,23 @@ def _needed(elf: ELFFile) -> list[str]:
         if isinstance(section, DynamicSection):
             needed.extend(tag.needed for tag in section.iter_tags("DT_NEEDED"))
     return needed
+
+
+def _dynamic_paths(elf: ELFFile, tag: str) -> list[str]:
+    out: list[str] = []
+    attr = "runpath" if tag == "DT_RUNPATH" else "rpath"
+    for section in elf.iter_sections():
+        if isinstance(section, DynamicSection):
+            for entry in section.iter_tags(tag):
+                out += [d for d in getattr(entry, attr).split(":") if d]
+    return out
+
+
+def _interp(elf: ELFFile) -> str:
+    for segment in elf.iter_segments():
+        if segment["p_type"] == "PT_INTERP":
+            return segment.get_interp_name()
+    return ""
 
 
 def _exported(elf: ELFFile) -> list[str]:
@@ -308,21 +332,32 @@ def providers(report: Report, sysroot: str | os.PathLike[str],
             cache[path] = inspect(path)
         return cache[path]
 
+    def find(lib: str) -> Report | None:
+        path = library_path(sysroot, lib)
+        return None if path is None else load(path)
+
+    return providers_found(report, find,
+                           None if interpreter is None else load(os.fspath(interpreter)))
+
+
+def providers_found(report: Report, find: Callable[[str], Report | None],
+                    interpreter: Report | None = None) -> dict[str, set[str]]:
+    """providers() with the libraries looked up by ``find`` (name -> its Report, or None
+    when it is not there), e.g. in a root file system held in memory."""
     out: dict[str, set[str]] = {}
     todo = [lib for lib in report.needed if SYSTEM_LIBRARIES.match(lib)]
     while todo:
         lib = todo.pop()
         if lib in out or f"?{lib}" in out:
             continue
-        path = library_path(sysroot, lib)
-        if path is None:
+        found = find(lib)
+        if found is None:
             out[f"?{lib}"] = set()
             continue
-        found = load(path)
         out[lib] = set(found.exported)
         todo += [n for n in found.needed if SYSTEM_LIBRARIES.match(n)]
     if interpreter is not None:
-        out["interpreter"] = set(load(os.fspath(interpreter)).exported)
+        out["interpreter"] = set(interpreter.exported)
     return out
 
 

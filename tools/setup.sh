@@ -11,7 +11,7 @@ apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config ninja-build clang-format \
     libdpdk-dev dpdk-dev libsystemd-dev libpcap-dev libnuma-dev \
     iproute2 procps isc-dhcp-client iputils-ping iperf3 \
-    crossbuild-essential-arm64 qemu-user-static >/dev/null
+    crossbuild-essential-arm64 qemu-user-static skopeo >/dev/null
 # (the aarch64 cross build: tools/mksysroot downloads Debian's arm64 packages into its own
 # cache with a private apt state, so no `dpkg --add-architecture arm64` is needed)
 
