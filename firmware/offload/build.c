@@ -129,8 +129,9 @@ static void build_rewrites(struct builder *b, const struct swf_pkt *in, const st
 static bool inner_changed(const struct swf_pkt *in, const struct swf_pkt *out)
 {
 	const struct swf_fields *i = &in->f, *o = &out->f;
+	unsigned int alen = in->l3_v6 ? 16 : 4; /* what the reader filled in */
 
-	return memcmp(i->ip_src, o->ip_src, 16) != 0 || memcmp(i->ip_dst, o->ip_dst, 16) != 0 ||
+	return memcmp(i->ip_src, o->ip_src, alen) != 0 || memcmp(i->ip_dst, o->ip_dst, alen) != 0 ||
 	       i->sport != o->sport || i->dport != o->dport;
 }
 

@@ -41,6 +41,7 @@ static struct rte_ring *swf_free;
 uint32_t swf_capacity;
 struct swf_template swf_tmpls[SWF_TEMPLATES];
 uint64_t swf_tables[DP_MAX_PORTS][SWF_GROUPS];
+struct swf_rule *swf_solo[DP_MAX_PORTS][SWF_GROUPS];
 struct dp_swflow_stats swf_stats;
 /* rules destroyed, waiting for a grace period before they are free */
 static uint32_t *swf_retired;
@@ -95,6 +96,7 @@ int dp_swflow_init(uint32_t max_rules)
 		rte_ring_sp_enqueue_elem(swf_free, &i, sizeof(i));
 	memset(swf_tmpls, 0, sizeof(swf_tmpls));
 	memset(swf_tables, 0, sizeof(swf_tables));
+	memset(swf_solo, 0, sizeof(swf_solo));
 	memset(&swf_stats, 0, sizeof(swf_stats));
 	swf_nb_retired = 0;
 	return 0;
@@ -630,6 +632,7 @@ static int template_of(const struct swf_match *m, uint16_t stack, uint32_t prior
 						    "pattern matches too many fields");
 				tp->word[tp->nwords++] = (uint8_t)w;
 			}
+		tp->match_all = tp->nwords == 1 && (tp->mask[0] >> 16) == 0;
 		__atomic_store_n(&tp->used, 1, __ATOMIC_RELEASE);
 	}
 	return free_slot;
@@ -725,6 +728,12 @@ static bool take_out(struct swf_rule *r)
 		return false;
 	/* the key's slot, freed after the grace period (the table frees none on delete) */
 	r->pos = rte_hash_del_key_with_hash(swf_hash, &r->key, key_sig(&r->key));
+	if (swf_tmpls[r->key.tmpl].match_all) {
+		struct swf_rule *expected = r;
+
+		__atomic_compare_exchange_n(&swf_solo[r->key.port][r->key.group], &expected, NULL,
+					    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
 	count_shared(&swf_stats.destroys, 1);
 	return true;
 }
@@ -803,6 +812,8 @@ struct rte_flow *dp_swflow_create_at(uint32_t epoch, uint16_t port_id,
 		fail(error, ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED, NULL, "rule table full");
 		goto refused;
 	}
+	if (swf_tmpls[t].match_all)
+		__atomic_store_n(&swf_solo[port_id][attr->group], r, __ATOMIC_RELEASE);
 	count_shared(&swf_stats.installs, 1);
 	return (struct rte_flow *)r;
 refused:

@@ -90,6 +90,10 @@ struct swf_pkt {
  * PF) or a VM's own packet.
  */
 bool swf_extract(const uint8_t *data, uint32_t len, bool tunnel_ok, struct swf_pkt *p);
+/* The same, with the NIC's verdict on the outermost IPv4 header's checksum when it gave one
+ * (RTE_MBUF_F_RX_IP_CKSUM_GOOD): that header is not summed again. */
+bool swf_extract_rx(const uint8_t *data, uint32_t len, bool tunnel_ok, bool l3_cksum_good,
+		    struct swf_pkt *p);
 
 /* Engine-wide settings and state (control thread, before the worker runs). */
 int dp_swflow_init(uint32_t max_rules);

@@ -5,6 +5,7 @@
 #define DP_SWFLOW_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_flow.h>
@@ -40,6 +41,7 @@ struct swf_template {
 	uint8_t word[SWF_KEY_WORDS]; /* which words of the fields the key holds */
 	uint32_t priority;
 	uint8_t used;
+	uint8_t match_all; /* no field but the header stack: its rule per table in swf_solo */
 };
 
 enum swf_op_type {
@@ -69,8 +71,9 @@ enum swf_fate {
 	FATE_DROP,
 };
 
+/* What a packet's hit touches comes first: its counters, what the rule does and the values
+ * it writes (an encapsulation's header included) fill the first two cache lines. */
 struct swf_rule {
-	struct swf_key key;
 	/* the worker's */
 	uint64_t hits, bytes, last_hit;
 	/* what it does */
@@ -80,22 +83,25 @@ struct swf_rule {
 	uint8_t nb_ops;
 	uint8_t live; /* 1 while its key is in the table */
 	uint8_t counted;
-	uint8_t transfer;
+	uint8_t sampled;      /* SAMPLE (ratio 1): sample_hdr, then each packet, to sample_port */
+	uint32_t epoch;       /* dp_fwd_epoch when made: a rule that ages is stale after a change */
+	uint32_t age_timeout; /* seconds, 0: no AGE */
 	struct swf_op ops[SWF_MAX_OPS];
 	uint8_t data[SWF_DATA];
+	/* the rest: creation, removal, listing, and sampling (the copies' path) */
+	struct swf_key key;
 	uint32_t priority;
-	uint32_t age_timeout; /* seconds, 0: no AGE */
-	void *age_ctx;
-	uint64_t created;
-	int32_t pos; /* of its key in the hash, once deleted from it */
+	uint8_t transfer;
 	uint8_t aged_reported;
-	uint32_t epoch; /* dp_fwd_epoch when made: a rule that ages is stale after a change */
-	/* SAMPLE (ratio 1): a copy of each packet, with this header before it, to this port */
-	uint8_t sampled;
 	uint8_t sample_len;
 	uint16_t sample_port;
+	int32_t pos; /* of its key in the hash, once deleted from it */
+	void *age_ctx;
+	uint64_t created;
 	uint8_t sample_hdr[SWF_SAMPLE_HDR];
 } __rte_cache_aligned;
+_Static_assert(offsetof(struct swf_rule, data) + 54 <= 2 * RTE_CACHE_LINE_MIN_SIZE,
+	       "a hit's fields and a tunnel's header in two cache lines");
 
 /* A pattern compiled: the fields' values and masks. */
 struct swf_match {
@@ -109,6 +115,9 @@ extern uint32_t swf_capacity;
 extern struct swf_template swf_tmpls[SWF_TEMPLATES];
 extern uint64_t swf_tables[DP_MAX_PORTS][SWF_GROUPS]; /* n, then ids, a byte each */
 extern struct dp_swflow_stats swf_stats;
+/* A table's rule of a match-all template (a port's default jump, a capture), found without
+ * hashing: a key of nothing but the stack would be every packet's. */
+extern struct swf_rule *swf_solo[DP_MAX_PORTS][SWF_GROUPS];
 
 #define SWF_HASH_INIT 0x5f10f10f
 

@@ -144,11 +144,13 @@ static inline bool apply(const struct swf_rule *r, struct rte_mbuf *m, struct sw
 
 			if (!h)
 				return false;
-			memcpy(h, v, op->len);
-			if (op->len == 54) {
+			if (op->len == 54) { /* sizes the compiler copies inline */
+				memcpy(h, v, 54);
 				wr16(h + 14 + 4, payload); /* the NIC sets the length */
 				p->tunnel = 1;
 				outer_tunnel = true;
+			} else {
+				memcpy(h, v, 14);
 			}
 			p->l3_off += op->len;
 			if (p->l4_off)
@@ -162,33 +164,44 @@ static inline bool apply(const struct swf_rule *r, struct rte_mbuf *m, struct sw
 }
 
 #define SWF_BURST 64
+_Static_assert(SWF_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "a burst's keys in one bulk lookup");
 
-/* Packets leaving, grouped by port. */
+/* Packets leaving (a packet and its SAMPLE copy at most, each), in order. */
 struct swf_out {
-	uint16_t nb_ports;
-	uint16_t port[SWF_BURST];
-	uint16_t n[SWF_BURST];
-	struct rte_mbuf *pkts[SWF_BURST][2 * SWF_BURST]; /* a packet, and its sample */
+	uint16_t n;
+	uint16_t port[2 * SWF_BURST];
+	struct rte_mbuf *pkts[2 * SWF_BURST];
 };
-
-static inline bool out_has(const struct swf_out *o, uint16_t port)
-{
-	for (uint16_t i = 0; i < o->nb_ports; i++)
-		if (o->port[i] == port)
-			return true;
-	return false;
-}
 
 static inline void out_add(struct swf_out *o, uint16_t port, struct rte_mbuf *m)
 {
-	for (uint16_t i = 0; i < o->nb_ports; i++)
-		if (o->port[i] == port) {
-			o->pkts[i][o->n[i]++] = m;
-			return;
+	o->port[o->n] = port;
+	o->pkts[o->n++] = m;
+}
+
+/* Send them, port by port, each port's in order. */
+static void out_flush(struct swf_out *o)
+{
+	struct rte_mbuf *batch[2 * SWF_BURST];
+
+	for (uint16_t i = 0; i < o->n; i++) {
+		uint16_t port = o->port[i], nb = 0, sent = 0;
+
+		if (port == DP_PORT_NONE)
+			continue;
+		for (uint16_t j = i; j < o->n; j++)
+			if (o->port[j] == port) {
+				batch[nb++] = o->pkts[j];
+				o->port[j] = DP_PORT_NONE;
+			}
+		if (likely(dp_port_tx_enabled(port)))
+			sent = rte_eth_tx_burst(port, 0, batch, nb);
+		if (unlikely(sent < nb)) {
+			rte_pktmbuf_free_bulk(&batch[sent], nb - sent);
+			count(&swf_stats.tx_dropped, nb - sent);
 		}
-	o->port[o->nb_ports] = port;
-	o->n[o->nb_ports] = 1;
-	o->pkts[o->nb_ports++][0] = m;
+	}
+	o->n = 0;
 }
 
 /* SAMPLE: a copy of m as it came in, in the sampler's header, to the sampler's port. */
@@ -198,10 +211,7 @@ static void mirror(const struct swf_rule *r, struct rte_mbuf *m, struct swf_out 
 	uint8_t *h;
 	uint32_t len;
 
-	if (o->nb_ports == SWF_BURST && !out_has(o, r->sample_port))
-		c = NULL; /* no room to send it */
-	else
-		c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+	c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
 	if (c && rte_pktmbuf_pkt_len(c) + r->sample_len <= UINT16_MAX - 8 &&
 	    (h = (uint8_t *)rte_pktmbuf_prepend(c, r->sample_len)) != NULL) {
 		memcpy(h, r->sample_hdr, r->sample_len);
@@ -216,14 +226,15 @@ static void mirror(const struct swf_rule *r, struct rte_mbuf *m, struct swf_out 
 	count(&swf_stats.sample_dropped, 1);
 }
 
-static inline struct swf_rule *lookup(uint16_t port, const struct swf_pkt *p, uint32_t epoch,
-				      struct swf_rule **sampler)
+/*
+ * A packet's rule from group `group` on: match-all templates take their table's one rule
+ * (swf_solo), the others are looked up by key. *sampler: a SAMPLE rule on the way.
+ */
+static inline struct swf_rule *lookup_from(uint16_t port, const struct swf_pkt *p, uint32_t epoch,
+					   uint8_t group, struct swf_rule **sampler)
 {
 	const uint64_t *fw = (const uint64_t *)&p->f;
 	struct swf_rule *r = NULL;
-	uint8_t group = 0;
-
-	*sampler = NULL;
 
 	for (unsigned int hops = 0; hops < SWF_GROUPS; hops++) {
 		uint64_t tbl = __atomic_load_n(&swf_tables[port][group], __ATOMIC_ACQUIRE);
@@ -237,6 +248,12 @@ static inline struct swf_rule *lookup(uint16_t port, const struct swf_pkt *p, ui
 
 			if ((p->f.stack & (uint16_t)tp->mask[0]) != tp->stack)
 				continue;
+			if (tp->match_all) {
+				r = __atomic_load_n(&swf_solo[port][group], __ATOMIC_ACQUIRE);
+				if (r)
+					break;
+				continue;
+			}
 			key_build(&k, tp, port, group, (uint8_t)t, fw);
 			if (rte_hash_lookup_with_hash_data(swf_hash, &k, key_sig(&k), &data) >= 0) {
 				r = data;
@@ -249,44 +266,202 @@ static inline struct swf_rule *lookup(uint16_t port, const struct swf_pkt *p, ui
 			*sampler = r;
 		if (!r || r->fate != FATE_JUMP)
 			return r;
-		/* a rule that only jumps counts its packets too */
-		r->hits++;
+		r->hits++; /* a rule that only jumps counts its packets too */
 		group = r->jump_group;
 	}
 	return NULL;
+}
+
+/*
+ * Where a port's packets go by match-all rules alone (its default jump; a capture's sample):
+ * the same for every packet of a burst, so walked once per burst. The group where their rules
+ * must be looked up by key (-1: the walk ended, *r is the rule that ended it or NULL),
+ * the SAMPLE rule on the way, and the rules it crossed (their hits are counted per burst).
+ */
+struct swf_solo_walk {
+	int group;
+	struct swf_rule *r, *sampler;
+	struct swf_rule *crossed[SWF_GROUPS];
+	unsigned int nb_crossed;
+};
+
+static inline void walk_solo(uint16_t port, struct swf_solo_walk *w)
+{
+	uint8_t group = 0;
+
+	w->r = w->sampler = NULL;
+	w->nb_crossed = 0;
+	w->group = -1;
+	for (unsigned int hops = 0; hops < SWF_GROUPS; hops++) {
+		uint64_t tbl = __atomic_load_n(&swf_tables[port][group], __ATOMIC_ACQUIRE);
+		const struct swf_template *tp;
+		struct swf_rule *solo;
+
+		if (table_n(tbl) != 1) {
+			if (table_n(tbl))
+				w->group = group;
+			return;
+		}
+		tp = &swf_tmpls[table_id(tbl, 0)];
+		/* a match-all template of Ethernet alone takes every packet the engine reads */
+		if (!tp->match_all || tp->stack != SWF_L_ETH) {
+			w->group = group;
+			return;
+		}
+		solo = __atomic_load_n(&swf_solo[port][group], __ATOMIC_ACQUIRE);
+		if (!solo)
+			return;
+		if (unlikely(solo->sampled))
+			w->sampler = solo;
+		if (solo->fate != FATE_JUMP) {
+			w->r = solo;
+			return;
+		}
+		w->crossed[w->nb_crossed++] = solo;
+		group = solo->jump_group;
+	}
+}
+
+#define SWF_BULK RTE_HASH_LOOKUP_BULK_MAX
+
+/* What the burst's packets need, stage by stage. */
+struct swf_burst {
+	struct swf_pkt pkt[SWF_BURST];
+	struct swf_rule *rule[SWF_BURST];
+	struct swf_rule *sampler[SWF_BURST];
+	int8_t group[SWF_BURST]; /* where a lookup by key starts, -1: none */
+	uint8_t readable[SWF_BURST];
+	struct swf_key keys[SWF_BULK];
+	const void *key_ptrs[SWF_BULK];
+	hash_sig_t sigs[SWF_BULK];
+	void *found[SWF_BULK];
+	uint16_t idx[SWF_BULK];
+};
+
+/*
+ * The rules of the packets waiting in group g, looked up together (the table's cache misses
+ * overlap): template by template, best first, each over the packets still without a rule.
+ * A rule found that jumps on continues packet by packet.
+ */
+static void lookup_bulk(uint16_t port, struct swf_burst *b, uint16_t n, uint8_t g, uint32_t epoch)
+{
+	uint64_t tbl = __atomic_load_n(&swf_tables[port][g], __ATOMIC_ACQUIRE);
+
+	for (unsigned int ti = 0; ti < table_n(tbl); ti++) {
+		unsigned int t = table_id(tbl, ti);
+		const struct swf_template *tp = &swf_tmpls[t];
+		uint16_t nb = 0;
+		uint64_t hits = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			const struct swf_pkt *p = &b->pkt[i];
+
+			if (b->group[i] != g || b->rule[i] ||
+			    (p->f.stack & (uint16_t)tp->mask[0]) != tp->stack)
+				continue;
+			if (tp->match_all) {
+				b->rule[i] = __atomic_load_n(&swf_solo[port][g], __ATOMIC_ACQUIRE);
+				continue;
+			}
+			key_build(&b->keys[nb], tp, port, g, (uint8_t)t, (const uint64_t *)&p->f);
+			b->idx[nb++] = i; /* n <= SWF_BURST == SWF_BULK: room for all */
+		}
+		for (uint16_t j = 0; j < nb; j++) {
+			b->key_ptrs[j] = &b->keys[j];
+			b->sigs[j] = key_sig(&b->keys[j]);
+		}
+		if (nb)
+			rte_hash_lookup_with_hash_bulk_data(swf_hash, b->key_ptrs, b->sigs, nb,
+							    &hits, b->found);
+		for (uint16_t j = 0; j < nb; j++)
+			if ((hits >> j) & 1)
+				b->rule[b->idx[j]] = b->found[j];
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct swf_rule *r = b->rule[i];
+
+		if (b->group[i] != g)
+			continue;
+		b->group[i] = -1;
+		if (!r)
+			continue;
+		if (unlikely(r->epoch != epoch) && r->age_timeout) {
+			b->rule[i] = NULL;
+		} else if (unlikely(r->sampled || r->fate == FATE_JUMP)) {
+			/* the unusual ways on, one packet at a time */
+			if (r->sampled)
+				b->sampler[i] = r;
+			if (r->fate == FATE_JUMP) {
+				r->hits++;
+				b->rule[i] = lookup_from(port, &b->pkt[i], epoch, r->jump_group,
+							 &b->sampler[i]);
+			}
+		}
+	}
 }
 
 uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	bool tunnel_ok = dp_ports[port_id].role == DP_PORT_PF;
 	uint32_t epoch = __atomic_load_n(&dp_fwd_epoch, __ATOMIC_ACQUIRE);
+	struct swf_burst b;
 	struct swf_out out;
 	uint16_t left = 0;
 	uint64_t hits = 0, misses = 0, unread = 0, drops = 0;
+	uint8_t waiting = 0; /* groups where packets wait for a lookup by key, a bit each */
 
-	out.nb_ports = 0;
+	struct swf_solo_walk w;
+	uint16_t readable = 0;
+
+	if (unlikely(n > SWF_BURST))
+		n = SWF_BURST; /* rx bursts are DP_RX_BURST (32) */
+	walk_solo(port_id, &w);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		b.rule[i] = b.sampler[i] = NULL;
+		b.group[i] = -1;
+		b.readable[i] = m->nb_segs == 1 &&
+				swf_extract_rx(rte_pktmbuf_mtod(m, const uint8_t *),
+					       rte_pktmbuf_data_len(m), tunnel_ok,
+					       (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
+						       RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+					       &b.pkt[i]);
+		if (!b.readable[i])
+			continue;
+		readable++;
+		b.pkt[i].epoch = epoch;
+		b.rule[i] = w.r;
+		b.sampler[i] = w.sampler;
+		b.group[i] = (int8_t)w.group;
+	}
+	for (unsigned int c = 0; c < w.nb_crossed; c++)
+		w.crossed[c]->hits += readable;
+	if (w.group >= 0 && readable)
+		waiting = (uint8_t)(1u << w.group);
+	for (uint8_t g = 0; waiting; g++, waiting >>= 1)
+		if (waiting & 1)
+			lookup_bulk(port_id, &b, n, g, epoch);
+
+	out.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_mbuf_priv *priv = dp_mbuf_priv(m);
-		struct swf_pkt *p = (struct swf_pkt *)(void *)priv->fastpath;
-		struct swf_rule *r, *sampler;
+		struct swf_rule *r = b.rule[i];
 		uint32_t len = rte_pktmbuf_data_len(m);
 
 		priv->flow = NULL;
-		priv->fastpath_read = 0;
-		if (unlikely(m->nb_segs != 1) ||
-		    !swf_extract(rte_pktmbuf_mtod(m, const uint8_t *), len, tunnel_ok, p)) {
-			unread++;
-			pkts[left++] = m;
-			continue;
-		}
-		p->epoch = epoch;
-		r = lookup(port_id, p, epoch, &sampler);
-		if (unlikely(sampler != NULL))
-			mirror(sampler, m, &out);
+		if (unlikely(b.sampler[i] != NULL))
+			mirror(b.sampler[i], m, &out);
 		if (!r) {
-			priv->fastpath_read = 1;
-			misses++;
+			/* to the graph, with what the engine read for the flow's rule */
+			priv->fastpath_read = b.readable[i];
+			if (b.readable[i]) {
+				memcpy(priv->fastpath, &b.pkt[i], sizeof(b.pkt[i]));
+				misses++;
+			} else {
+				unread++;
+			}
 			pkts[left++] = m;
 			continue;
 		}
@@ -295,23 +470,14 @@ uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint
 		r->bytes += len;
 		if (r->last_hit != now)
 			__atomic_store_n(&r->last_hit, now, __ATOMIC_RELAXED);
-		if (r->fate != FATE_PORT || !apply(r, m, p)) {
+		if (r->fate != FATE_PORT || !apply(r, m, &b.pkt[i])) {
 			rte_pktmbuf_free(m);
 			drops++;
 			continue;
 		}
 		out_add(&out, r->out_port, m);
 	}
-	for (uint16_t i = 0; i < out.nb_ports; i++) {
-		uint16_t port = out.port[i], sent = 0;
-
-		if (likely(dp_port_tx_enabled(port)))
-			sent = rte_eth_tx_burst(port, 0, out.pkts[i], out.n[i]);
-		if (unlikely(sent < out.n[i])) {
-			rte_pktmbuf_free_bulk(&out.pkts[i][sent], out.n[i] - sent);
-			count(&swf_stats.tx_dropped, out.n[i] - sent);
-		}
-	}
+	out_flush(&out);
 	if (hits)
 		count(&swf_stats.hits, hits);
 	if (misses)
