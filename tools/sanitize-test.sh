@@ -32,7 +32,8 @@ export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
 # from filling its TAP, which is congestion, not the loss that test is about)
 if [ $# -eq 0 ]; then
     set -- tests/packet tests/nodes tests/overlay tests/dhcp tests/neigh tests/firmware \
-        tests/firewall tests/nat tests/lb tests/worker tests/fuzz/test_nat_rewrite_fuzz.py \
+        tests/firewall tests/nat tests/lb tests/offload tests/worker \
+        tests/fuzz/test_nat_rewrite_fuzz.py \
         -k "(not fuzz or nat_rewrite) and not tcp_between_two_vms"
 fi
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -15,6 +15,7 @@ import pathlib
 import signal
 import sys
 import time
+from typing import Any
 
 import grpc
 from child import Child, wait_until
@@ -53,7 +54,7 @@ class Setup:
     flow_table_size: int = 850000
     hugepages: bool = False
     vfs: int = 0  # control: net_tap VFs dpbvf_0.. (in the bench's own network namespace)
-    options: dict[str, int] = dataclasses.field(default_factory=dict)  # more [service] keys
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # more [service] keys
     fw_rules: int = 0  # encap/newflow: firewall rules on the VM's interface (see attach_vm)
     telemetry: bool = False  # serve the telemetry socket (newflow counts firewall decisions)
     nat: bool = False  # encap/newflow: the VM has a NAT, its flows leave SNATed (attach_vm)

@@ -101,6 +101,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "flows leave with the NAT IP and a port of dpservice's choosing: "
                         "encap measures the SNAT of established flows, newflow how fast "
                         "new NAT flows get their ports")
+    p.add_argument("--offload", choices=("on", "off"), default="on",
+                   help="encap, newflow, lb: the flows' rules in the software flow engine in "
+                        "front of the graph (on, the service's default) or every packet "
+                        "through the graph (off: --no-offload)")
     c = p.add_argument_group("control scenario")
     c.add_argument("--routes", type=int, default=100000,
                    help="routes loaded into one VNI with --window calls in flight "
@@ -240,9 +244,11 @@ def run_round(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.Pat
                                           mbufs, args.hugepages), workdir)
     out = {"testpmd": run_one(floor, args)}
     out["testpmd"].run_drops = floor.parser.run_drops
-    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), memory_mb, mbufs,
+    dplane = dut.Dplane(dut.Setup(pcap, file_prefix("dp"), dplane_memory_mb(args), mbufs,
                                   free_tcp_port(), args.scenario, hugepages=args.hugepages,
-                                  fw_rules=args.fw_rules or 0, nat=args.nat),
+                                  flow_table_size=newflow_table_size(args),
+                                  fw_rules=args.fw_rules or 0, nat=args.nat,
+                                  options=offload_options(args)),
                         workdir)
     out["dplane"] = run_one(dplane, args)
     return out
@@ -367,6 +373,7 @@ def text_report(report: dict[str, Any], rounds: list[dict[str, Outcome]]) -> str
         + ("1 round" if n == 1 else f"{n} rounds (medians)"),
         f"testpmd io  : {tp['mpps']:.2f} Mpps  {tp['ns_per_pkt']:.1f} ns/pkt",
         f"dplane {p['scenario'] + (' nat' if p.get('nat') else ''):<5}: "
+        f"(offload {p.get('offload', 'on')}) "
         f"{dp['mpps']:.2f} Mpps  {dp['ns_per_pkt']:.1f} ns/pkt  "
         f"ratio {s['ratio']:.2f} of floor",
         f"dplane adds : {s['added_ns_per_pkt']:+.1f} ns/pkt to io forwarding"
@@ -410,7 +417,7 @@ def build_report(args: argparse.Namespace, info: dict[str, Any],
                    "rounds": args.rounds, "mbufs": mbufs, "memory_mb": memory_mb,
                    "burst": testpmd.BURST, "ring": testpmd.RING,
                    "scenario": args.scenario, "hugepages": args.hugepages,
-                   "fw_rules": args.fw_rules, "nat": args.nat},
+                   "fw_rules": args.fw_rules, "nat": args.nat, "offload": args.offload},
         "summary": summarize(rounds),
         "rounds": [round_dict(r) for r in rounds],
         "warnings": warnings,
@@ -440,7 +447,8 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
     dplane = dut.Dplane(dut.Setup(pcap, file_prefix("nf"), newflow_memory_mb(args), mbufs,
                                   free_tcp_port(), "newflow", flow_table_size=table,
                                   hugepages=args.hugepages, fw_rules=args.fw_rules or 0,
-                                  nat=args.nat, telemetry=args.fw_rules is not None), workdir)
+                                  nat=args.nat, telemetry=args.fw_rules is not None,
+                                  options=offload_options(args)), workdir)
     samples: list[tuple[float, int]] = []
     # keys, two per flow; or the firewall's decisions, one per flow
     per_flow = 1 if args.fw_rules is not None else 2
@@ -474,6 +482,25 @@ def run_newflow(args: argparse.Namespace, workdir: pathlib.Path, pcap: pathlib.P
             "samples": len(samples), "exit": exit_code}
 
 
+def offload_options(args: argparse.Namespace) -> dict[str, Any]:
+    """[service] keys: offload off, or the engine's rules for every flow (one rule each:
+    only the VM sends) beyond its default."""
+    if args.offload == "off":
+        return {"no-offload": "true"}
+    return {"offload-rules": args.flows + 1024} if args.flows + 1024 > 65536 else {}
+
+
+OFFLOAD_RULE_BYTES = 512  # a rule (320 bytes) and its key in the engine's table
+
+
+def dplane_memory_mb(args: argparse.Namespace) -> int:
+    """The pool, and with many flows their conntrack table and their rules."""
+    _, memory_mb = pool(args.packets)
+    if args.flows * 2 + 1024 <= DEFAULT_FLOW_TABLE:
+        return memory_mb
+    return newflow_memory_mb(args) + math.ceil(args.flows * OFFLOAD_RULE_BYTES / 2**20)
+
+
 def newflow_table_size(args: argparse.Namespace) -> int:
     return args.flow_table_size or max(DEFAULT_FLOW_TABLE, args.flows * 2 + 1024)
 
@@ -486,7 +513,7 @@ def newflow_memory_mb(args: argparse.Namespace) -> int:
 
 
 def memory_mb(args: argparse.Namespace) -> int:
-    return newflow_memory_mb(args) if args.scenario == "newflow" else pool(args.packets)[1]
+    return newflow_memory_mb(args) if args.scenario == "newflow" else dplane_memory_mb(args)
 
 
 def main_newflow(args: argparse.Namespace) -> int:
