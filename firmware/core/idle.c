@@ -186,7 +186,29 @@ void dp_idle_intr_disarm(const struct dp_idle_ports *ports)
 		rte_eth_dev_rx_intr_disable(ports->ports[i], 0);
 }
 
-int dp_idle_wait(const struct dp_idle_ports *ports, int timeout_ms)
+/*
+ * A port whose descriptor reports an error or a hang-up (a TAP whose kernel interface went
+ * away, with the VM's network namespace) would wake every sleep at once, forever: it leaves
+ * the epoll set and counts as a port without interrupts (the worker pauses instead) until
+ * the ports change.
+ */
+static void port_gone(struct dp_idle_ports *ports, uint16_t port_id)
+{
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+
+	if (fd >= 0)
+		epoll_ctl(ports->epfd, EPOLL_CTL_DEL, fd, NULL);
+	for (uint16_t i = 0; i < ports->nb; i++)
+		if (ports->ports[i] == port_id) {
+			ports->ports[i] = ports->ports[--ports->nb];
+			ports->nb_none++;
+			break;
+		}
+	__atomic_store_n(&dp_idle_stats.intr_ports, ports->nb, __ATOMIC_RELAXED);
+	__atomic_store_n(&dp_idle_stats.nointr_ports, ports->nb_none, __ATOMIC_RELAXED);
+}
+
+int dp_idle_wait(struct dp_idle_ports *ports, int timeout_ms)
 {
 	struct epoll_event events[8];
 	uint64_t count;
@@ -195,9 +217,14 @@ int dp_idle_wait(const struct dp_idle_ports *ports, int timeout_ms)
 	n = epoll_wait(ports->epfd, events, RTE_DIM(events), timeout_ms);
 	if (n < 0) /* EINTR: net_tap's signal, sent per packet; the poll that follows sees */
 		return errno == EINTR ? 1 : -errno;
-	for (int i = 0; i < n; i++)
-		if (events[i].data.u32 == KICK_TAG && read(kick_fd, &count, sizeof(count)) < 0)
-			continue; /* EAGAIN: nothing left to drain */
+	for (int i = 0; i < n; i++) {
+		if (events[i].data.u32 == KICK_TAG) {
+			if (read(kick_fd, &count, sizeof(count)) < 0)
+				continue; /* EAGAIN: nothing left to drain */
+		} else if (unlikely(events[i].events & (EPOLLERR | EPOLLHUP))) {
+			port_gone(ports, (uint16_t)events[i].data.u32);
+		}
+	}
 	return n;
 }
 

@@ -58,6 +58,6 @@ bool dp_idle_ports_stale(const struct dp_idle_ports *ports);
 void dp_idle_intr_arm(const struct dp_idle_ports *ports);
 void dp_idle_intr_disarm(const struct dp_idle_ports *ports);
 /* Worker: wait for an interrupt, a kick or the timeout; > 0 if woken by an event. */
-int dp_idle_wait(const struct dp_idle_ports *ports, int timeout_ms);
+int dp_idle_wait(struct dp_idle_ports *ports, int timeout_ms);
 
 #endif

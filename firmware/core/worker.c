@@ -113,8 +113,8 @@ static void idle_pause(unsigned int thread_id, unsigned int *pause_us)
 }
 
 /* Asleep until a started port's rx interrupt, a kick, or SLEEP_MAX_MS. */
-static void idle_sleep(struct dp_worker *w, struct rte_graph *graph,
-		       const struct dp_idle_ports *ports, unsigned int thread_id)
+static void idle_sleep(struct dp_worker *w, struct rte_graph *graph, struct dp_idle_ports *ports,
+		       unsigned int thread_id)
 {
 	uint64_t before = w->rx_packets, start;
 	int ret;

@@ -288,6 +288,25 @@ def test_a_port_without_interrupts_makes_the_worker_pause(start):
     answers_dhcp(svc)
 
 
+def test_a_vf_whose_tap_went_away_does_not_keep_the_worker_up(start):
+    """A VM's TAP deleted with its network namespace (the VM is gone, its interface not yet):
+    its descriptor reports a hang-up at every sleep. The worker stops sleeping on it and
+    pauses instead (a few percent of a core, not all of it), and still answers the others."""
+    svc = start(list(harness.SERVICE_OPTS))
+    create_interface(svc, "gone", 1, "10.7.3.1")
+    name = f"dpidlegone{os.getpid()}"
+    harness.run("ip", "netns", "add", name)
+    try:
+        harness.run("ip", "link", "set", "dtapvf_1", "netns", name, netns=svc.netns.name)
+    finally:
+        harness.run("ip", "netns", "del", name, check=False)
+    time.sleep(0.5)
+    assert worker_cpu_share(svc, 2.0) < 0.25
+    after = idle_stats(svc)
+    assert after["nointr_ports"] >= 1 and after["pauses"] > 0
+    answers_dhcp(svc)
+
+
 def test_bad_idle_mode_is_refused():
     proc = harness.dplane_options("--idle", "sometimes")
     assert proc.returncode != 0 and "'--idle'" in proc.stderr
