@@ -152,8 +152,8 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 		return -DP_OFFLOAD_FAMILY_CHANGED;
 	if (from_pf != !!in->tunnel || to_pf != !!o.tunnel)
 		return -DP_OFFLOAD_BAD_TUNNEL;
-	if (from_pf && to_pf)
-		return -DP_OFFLOAD_PF_TO_PF;
+	if (from_pf && to_pf && (inner_changed(in, &o) || o.f.tun_proto != in->f.tun_proto))
+		return -DP_OFFLOAD_PF_TO_PF; /* into another tunnel, but changed inside */
 	if (in->f.ip_proto == IPPROTO_ICMP) {
 		uint8_t type = (uint8_t)(rte_be_to_cpu_16(in->f.sport) >> 8);
 
@@ -177,6 +177,17 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 		action(&b, RTE_FLOW_ACTION_TYPE_SET_MAC_DST, &spec->mac_dst);
 		build_rewrites(&b, in, &o);
 		shape = DP_OFFLOAD_VF_VF;
+	} else if (from_pf && to_pf) {
+		/* into another tunnel (a load balancer's target, a neighbour's NAT): the packet
+		 * inside unchanged, the tunnel's whole header the graph's */
+		spec->decap.size = 54;
+		action(&b, RTE_FLOW_ACTION_TYPE_RAW_DECAP, &spec->decap);
+		memcpy(spec->encap_data, out, 54);
+		spec->encap_data[18] = spec->encap_data[19] = 0; /* payload length: per packet */
+		spec->encap.data = spec->encap_data;
+		spec->encap.size = 54;
+		action(&b, RTE_FLOW_ACTION_TYPE_RAW_ENCAP, &spec->encap);
+		shape = DP_OFFLOAD_PF_PF;
 	} else if (to_pf) {
 		build_rewrites(&b, in, &o);
 		spec->decap.size = 14;

@@ -403,15 +403,15 @@ static int compile_sample(int port_id, const struct rte_flow_attr *attr,
 /*
  * What a ConnectX e-switch takes: one fate; header rewrites before an encapsulation into a
  * tunnel (after it they would apply to the new outer header, which the rule builds itself)
- * or after a decapsulation's new Ethernet header; RAW_DECAP then
- * RAW_ENCAP as a pair (L2 decap + L3 encap, or L3 decap + L2 encap); a JUMP only to a later
- * group; PORT_ID only in transfer rules.
+ * or after a decapsulation's new Ethernet header; RAW_DECAP then RAW_ENCAP as a pair (L2
+ * decap + L3 encap, L3 decap + L2 encap, or L3 decap + L3 encap: a tunnel's packet into
+ * another tunnel); a JUMP only to a later group; PORT_ID only in transfer rules.
  */
 int swf_compile_actions(int port_id, const struct rte_flow_attr *attr,
 			const struct rte_flow_action actions[], struct swf_rule *r,
 			struct rte_flow_error *error)
 {
-	unsigned int used = 0, decap = 0;
+	unsigned int used = 0, decap = 0, encap_size = 0;
 	bool encap = false, ages = false, counts = false;
 	const struct rte_flow_action *a;
 	int ret;
@@ -457,7 +457,7 @@ int swf_compile_actions(int port_id, const struct rte_flow_attr *attr,
 			if (!c)
 				return fail(error, EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF, a,
 					    "no value");
-			if (encap && decap == 14)
+			if (encap && encap_size == 54)
 				return fail(error, ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION, a,
 					    "rewrites must come before an IPv6 RAW_ENCAP");
 			if (decap && !encap)
@@ -506,14 +506,16 @@ int swf_compile_actions(int port_id, const struct rte_flow_attr *attr,
 			const struct rte_flow_action_raw_encap *e = c;
 
 			if (!e || !e->data || encap || !decap ||
-			    e->size != (decap == 14 ? 54u : 14u))
+			    (decap == 14 ? e->size != 54 : e->size != 14 && e->size != 54))
 				return fail(error, ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION_CONF, a,
-					    "RAW_ENCAP: after RAW_DECAP, the other header size");
+					    "RAW_ENCAP: after RAW_DECAP, Ethernet and IPv6 after "
+					    "Ethernet, either after Ethernet and IPv6");
 			if (e->size == 54 &&
 			    (e->data[12] != 0x86 || e->data[13] != 0xdd || (e->data[14] >> 4) != 6))
 				return fail(error, ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION_CONF, a,
 					    "RAW_ENCAP: Ethernet and IPv6 only");
 			encap = true;
+			encap_size = (unsigned int)e->size;
 			ret = add_op(r, &used, OP_ENCAP, e->data, e->size, a, error);
 			if (ret)
 				return ret;
@@ -559,9 +561,9 @@ int swf_compile_actions(int port_id, const struct rte_flow_attr *attr,
 			to = a->type == RTE_FLOW_ACTION_TYPE_PORT_ID
 				     ? ((const struct rte_flow_action_port_id *)c)->id
 				     : ((const struct rte_flow_action_ethdev *)c)->port_id;
-			/* port_id < 0: only the text of the rule is wanted */
-			if (to >= DP_MAX_PORTS ||
-			    (port_id >= 0 && (!dp_ports[to].configured || to == (uint32_t)port_id)))
+			/* port_id < 0: only the text of the rule is wanted; back out of the port
+			 * it came in on is a way an e-switch knows (a load balancer's forward) */
+			if (to >= DP_MAX_PORTS || (port_id >= 0 && !dp_ports[to].configured))
 				return fail(error, EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF, a,
 					    "no such port");
 			r->fate = FATE_PORT;

@@ -57,7 +57,7 @@ struct swf_fields {
 	uint8_t pad2[2];
 	uint8_t eth_src[6];
 	uint8_t pad3[2];
-};
+} __attribute__((aligned(8))); /* read a word at a time */
 #define SWF_WORDS 12
 _Static_assert(sizeof(struct swf_fields) == SWF_WORDS * 8, "fields are 12 words");
 

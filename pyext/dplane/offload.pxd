@@ -23,7 +23,7 @@ cdef extern from "dplane/offload.h" nogil:
         uint64_t installs, refusals, destroys, tx_dropped, rule_drops
         uint64_t sampled, sample_dropped
         uint64_t not_offloadable[9]
-        uint64_t shapes[4]
+        uint64_t shapes[5]
         uint32_t rules, capacity, templates, epoch
     int dp_offload_stats_get(dp_offload_stats *stats)
 

@@ -74,6 +74,17 @@ def test_pf_to_vf_decap():
                        f"port_id {VF_PORT}")
 
 
+def test_pf_to_pf_into_another_tunnel():
+    """A load balancer's forward: the packet inside as it came, the graph's tunnel header."""
+    shape, attr, pattern, actions = fw.offload_build(
+        tunnel(TCP4, src="fc00:2::1", dst="fc00:1::8000:0:1b", mac_src=ROUTER, mac_dst=PF_MAC),
+        True, tunnel(TCP4, src="fc00:1::8000:0:1b", dst="fc00:3::1"), PF_PORT, True)
+    assert (shape, attr) == ("pf_pf", "group 2 priority 0 transfer")
+    assert pattern.startswith("eth type 0x86dd / ipv6 dst fc00:1::8000:0:1b proto 4 / ipv4 ")
+    assert actions == ("raw_decap 54 / raw_encap 54 src fc00:1::8000:0:1b dst fc00:3::1 "
+                       f"eth {ROUTER} / count / age 30 / port_id {PF_PORT}")
+
+
 def test_nat_rewrites_both_ways():
     """SNAT to the underlay: the source address and port are rewritten before the tunnel; the
     reply's destination after it (the contract's order)."""
@@ -112,9 +123,10 @@ def test_what_no_rule_expresses_is_refused(case):
         natted = IP(src="203.0.113.7", dst="10.0.0.3") / ICMP(type=8, id=1024)
         got = fw.offload_build(vm(ping), False, tunnel(natted), PF_PORT, True)
         expected = "icmp_rewritten"
-    elif case == "pf_to_pf":
+    elif case == "pf_to_pf":  # back into the underlay, changed inside
+        natted = IP(src="10.0.0.2", dst="10.9.9.9") / TCP(sport=40000, dport=443, flags="A")
         got = fw.offload_build(tunnel(TCP4, mac_src=ROUTER, mac_dst=PF_MAC), True,
-                               tunnel(TCP4, dst="fc00:3::1"), 1, True)
+                               tunnel(natted / b"data", dst="fc00:3::1"), 1, True)
         expected = "pf_to_pf"
     elif case == "fragment":
         frag = fragment(IP(src="10.0.0.2", dst="10.0.0.3") / UDP() / (b"x" * 3000),

@@ -19,7 +19,8 @@
 	X(DP_OFFLOAD_NONE, "none")                                                                 \
 	X(DP_OFFLOAD_VF_VF, "vf_vf")                                                               \
 	X(DP_OFFLOAD_VF_PF, "vf_pf")                                                               \
-	X(DP_OFFLOAD_PF_VF, "pf_vf")
+	X(DP_OFFLOAD_PF_VF, "pf_vf")                                                               \
+	X(DP_OFFLOAD_PF_PF, "pf_pf")
 enum dp_offload_shape {
 	DP_OFFLOAD_SHAPE_LIST(DP_ENUM_VALUE) DP_OFFLOAD_SHAPE_COUNT
 };
