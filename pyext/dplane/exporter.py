@@ -11,7 +11,9 @@ reconnects and serves only `dplane_telemetry_up 0` meanwhile.
 dplane's own metrics: dplane_drops_total{reason}, dplane_graph_objects_total{graph_node},
 dplane_table_{entries,capacity,fill_ratio}{table}, dplane_telemetry_up, and how the worker
 spends its core: dplane_worker_{sleeps,wakeups,sleep_timeouts,kicks,pauses}_total,
-dplane_worker_asleep_seconds_total, dplane_worker_ports{interrupts}.
+dplane_worker_asleep_seconds_total, dplane_worker_ports{interrupts}; flow offload:
+dplane_offload_{hits,misses,installs,refusals,destroys,sampled}_total, dplane_offload_rules,
+dplane_offload_not_offloaded_total{reason}.
 """
 from __future__ import annotations
 
@@ -160,7 +162,8 @@ def _service_metrics(client: TelemetryClient, node: str) -> list[Metric]:
         if number is not None:
             spoofed.add_metric([iface], number)
     return [*metrics, calls, objects, saturation, entries, capacity, fill, drops,
-            *_firewall_metrics(client), audited, spoofed, *_idle_metrics(client)]
+            *_firewall_metrics(client), audited, spoofed, *_idle_metrics(client),
+            *_offload_metrics(client)]
 
 
 IDLE_COUNTERS = (
@@ -195,6 +198,40 @@ def _idle_metrics(client: TelemetryClient) -> list[Metric]:
         if number is not None:
             ports.add_metric([label], number)
     return [*out, asleep, ports]
+
+
+OFFLOAD_COUNTERS = (
+    ("hits", "dplane_offload_hits", "Packets the flows' rules carried past the graph"),
+    ("misses", "dplane_offload_misses", "Packets the engine read and left to the graph"),
+    ("installs", "dplane_offload_installs", "Rules made"),
+    ("refusals", "dplane_offload_refusals", "Rules the engine refused (full, too many shapes)"),
+    ("destroys", "dplane_offload_destroys", "Rules removed (with their flows, or stale)"),
+    ("sampled", "dplane_offload_sampled", "Packets copied to the capture sink"),
+)
+
+
+def _offload_metrics(client: TelemetryClient) -> list[Metric]:
+    """The flow offload engine (firmware/offload), from /dplane/offload."""
+    stats = client.query("/dplane/offload") or {}
+    out = []
+    for field, name, help in OFFLOAD_COUNTERS:
+        metric = CounterMetricFamily(name, help)
+        number = _number(stats.get(field))
+        if number is not None:
+            metric.add_metric([], number)
+        out.append(metric)
+    rules = _gauge("dplane_offload_rules", "Rules in the engine", [])
+    number = _number(stats.get("rules"))
+    if number is not None:
+        rules.add_metric([], number)
+    not_offloaded = CounterMetricFamily("dplane_offload_not_offloaded",
+                                        "Flows' packets no rule can express, by reason",
+                                        labels=["reason"])
+    for reason, count in (stats.get("not_offloaded") or {}).items():
+        number = _number(count)
+        if number is not None:
+            not_offloaded.add_metric([reason], number)
+    return [*out, rules, not_offloaded]
 
 
 FIREWALL_COUNTERS = (

@@ -116,6 +116,11 @@ def test_own_metrics(exporter):
     assert value(samples, "dplane_worker_ports", interrupts="yes") == 2 + len(VMS)
     for name in ("wakeups", "sleep_timeouts", "kicks"):
         assert value(samples, f"dplane_worker_{name}_total") is not None
+    # flow offload (on by default): every port's default rule, counters from 0
+    assert value(samples, "dplane_offload_rules") >= 2 + len(VMS)
+    for name in ("hits", "misses", "installs", "refusals", "destroys", "sampled"):
+        assert value(samples, f"dplane_offload_{name}_total") is not None
+    assert value(samples, "dplane_offload_not_offloaded_total", reason="pf_to_pf") is not None
 
 
 def test_metrics_follow_traffic(exporter, svc):
