@@ -160,7 +160,9 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 		if ((type != ICMP_ECHO_REQUEST && type != ICMP_ECHO_REPLY) ||
 		    (rte_be_to_cpu_16(in->f.sport) & 0xff) != 0)
 			return -DP_OFFLOAD_ICMP_NOT_ECHO;
-		if (inner_changed(in, &o) || o.f.sport != in->f.sport)
+		/* rewritten here, or a neighbour NAT's echo relayed to the host that rewrites it:
+		 * ICMP NAT flows are never offloaded (dpservice) */
+		if (inner_changed(in, &o) || o.f.sport != in->f.sport || (from_pf && to_pf))
 			return -DP_OFFLOAD_ICMP_REWRITTEN;
 	}
 	/* what the builders know how to express: the rest of the frame goes as it came */

@@ -17,8 +17,8 @@
  * destination never share a rule. TCP rules match only segments without SYN, FIN or RST, so
  * that the graph sees every change of a connection's state. A packet whose change no rule
  * can express is not offloaded (the reason is returned): a change of IP family (NAT64), an
- * ICMP message other than an echo or one rewritten (NAT of ICMP), a packet sent back to the
- * underlay changed inside (PF -> PF), a tunnel's inner packet of another family.
+ * ICMP message other than an echo, or one rewritten or relayed (NAT of ICMP), a packet sent back to
+ * the underlay changed inside (PF -> PF), a tunnel's inner packet of another family.
  */
 #ifndef DP_OFFLOAD_BUILD_H
 #define DP_OFFLOAD_BUILD_H

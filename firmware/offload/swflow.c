@@ -859,6 +859,8 @@ static int unpublish(struct swf_rule *r)
 {
 	if (!take_out(r))
 		return -ENOENT;
+	if (swf_nb_retired == swf_capacity) /* no room to wait: free those waiting first */
+		reclaim();
 	swf_retired[swf_nb_retired++] = (uint32_t)(r - swf_rules);
 	return 0;
 }

@@ -165,6 +165,7 @@ static inline bool apply(const struct swf_rule *r, struct rte_mbuf *m, struct sw
 
 #define SWF_BURST 64
 _Static_assert(SWF_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "a burst's keys in one bulk lookup");
+_Static_assert(DP_RX_BURST <= SWF_BURST, "an rx burst is one of the engine's");
 
 /* Packets leaving (a packet and its SAMPLE copy at most, each), in order. */
 struct swf_out {
@@ -413,8 +414,13 @@ uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint
 	struct swf_solo_walk w;
 	uint16_t readable = 0;
 
-	if (unlikely(n > SWF_BURST))
-		n = SWF_BURST; /* rx bursts are DP_RX_BURST (32) */
+	if (unlikely(n > SWF_BURST)) { /* not from the rx node (DP_RX_BURST): to the graph */
+		for (uint16_t i = 0; i < n; i++) {
+			dp_mbuf_priv(pkts[i])->flow = NULL;
+			dp_mbuf_priv(pkts[i])->fastpath_read = 0;
+		}
+		return n;
+	}
 	walk_solo(port_id, &w);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -106,8 +106,8 @@ def test_icmp_echo_matches_its_identifier():
     assert pattern.endswith("/ icmp type 8 code 0 ident 77")
 
 
-@pytest.mark.parametrize("case", ["nat64", "icmp_error", "icmp_nat", "pf_to_pf", "fragment",
-                                  "truncated_out", "payload_changed"])
+@pytest.mark.parametrize("case", ["nat64", "icmp_error", "icmp_nat", "icmp_relay", "pf_to_pf",
+                                  "fragment", "truncated_out", "payload_changed"])
 def test_what_no_rule_expresses_is_refused(case):
     ping = IP(src="10.0.0.2", dst="10.0.0.3") / ICMP(type=8, id=77)
     if case == "nat64":
@@ -122,6 +122,11 @@ def test_what_no_rule_expresses_is_refused(case):
     elif case == "icmp_nat":
         natted = IP(src="203.0.113.7", dst="10.0.0.3") / ICMP(type=8, id=1024)
         got = fw.offload_build(vm(ping), False, tunnel(natted), PF_PORT, True)
+        expected = "icmp_rewritten"
+    elif case == "icmp_relay":  # a neighbour NAT's echo reply, relayed: NAT of ICMP
+        reply = IP(src="192.0.2.1", dst="198.51.100.1") / ICMP(type=0, id=3000)
+        got = fw.offload_build(tunnel(reply, mac_src=ROUTER, mac_dst=PF_MAC), True,
+                               tunnel(reply, dst="fc00:3::1"), 1, True)
         expected = "icmp_rewritten"
     elif case == "pf_to_pf":  # back into the underlay, changed inside
         natted = IP(src="10.0.0.2", dst="10.9.9.9") / TCP(sport=40000, dport=443, flags="A")
