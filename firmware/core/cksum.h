@@ -35,6 +35,21 @@ static inline bool dp_ipv4_hdr_cksum_ok(const uint8_t *hdr)
 	return sum == 0xffff;
 }
 
+/* RFC 1624, eq. 3: the checksum at sum, covering len bytes (even) that changed from old to
+ * new: HC' = ~(~HC + ~m + m'). What NAT and the offload engine rewrite. */
+static inline void dp_cksum_replace(uint8_t *sum, const uint8_t *old, const uint8_t *new,
+				    unsigned int len)
+{
+	uint32_t s = (uint16_t) ~(sum[0] << 8 | sum[1]);
+
+	for (unsigned int i = 0; i < len; i += 2)
+		s += (uint16_t) ~(old[i] << 8 | old[i + 1]) + (uint32_t)(new[i] << 8 | new[i + 1]);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	sum[0] = (uint8_t)(~s >> 8);
+	sum[1] = (uint8_t)~s;
+}
+
 /* The same for the outermost header of a received packet. */
 static inline bool dp_rx_ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *hdr)
 {

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cksum.h"
+
 static inline uint16_t nat_rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -20,20 +22,6 @@ static inline void nat_wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-/* The checksum at sum after len bytes (even) covered by it changed from old to new:
- * HC' = ~(~HC + ~m + m'). */
-static inline void nat_cksum_replace(uint8_t *sum, const uint8_t *old, const uint8_t *new,
-				     unsigned int len)
-{
-	uint32_t s = (uint16_t)~nat_rd16(sum);
-
-	for (unsigned int i = 0; i < len; i += 2)
-		s += (uint16_t)~nat_rd16(old + i) + (uint32_t)nat_rd16(new + i);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	nat_wr16(sum, (uint16_t)~s);
 }
 
 /*
@@ -123,32 +111,32 @@ static inline int nat_rewrite_icmp_error(uint8_t *l3, uint32_t len, uint32_t l4_
 	/* the outer header */
 	a = l3 + (dst ? 16 : 12);
 	memcpy(old, a, sizeof(old));
-	nat_cksum_replace(l3 + 10, old, addr, 4);
+	dp_cksum_replace(l3 + 10, old, addr, 4);
 	memcpy(a, addr, 4);
 
 	/* the quoted header, and the ICMP checksum over it */
 	qa = q + (dst ? 12 : 16);
 	memcpy(old, qa, sizeof(old));
 	memcpy(old_qip_sum, q + 10, 2);
-	nat_cksum_replace(q + 10, old, addr, 4);
-	nat_cksum_replace(icmp + 2, old, addr, 4);
-	nat_cksum_replace(icmp + 2, old_qip_sum, q + 10, 2);
+	dp_cksum_replace(q + 10, old, addr, 4);
+	dp_cksum_replace(icmp + 2, old, addr, 4);
+	dp_cksum_replace(icmp + 2, old_qip_sum, q + 10, 2);
 	memcpy(qa, addr, 4);
 	if (qsum) {
 		memcpy(old_qsum, qsum, 2);
-		nat_cksum_replace(qsum, old, addr, 4);
+		dp_cksum_replace(qsum, old, addr, 4);
 	}
 	if (qport) {
 		nat_wr16(new_port, (uint16_t)l4_port);
 		if (qsum)
-			nat_cksum_replace(qsum, qport, new_port, 2);
-		nat_cksum_replace(icmp + 2, qport, new_port, 2);
+			dp_cksum_replace(qsum, qport, new_port, 2);
+		dp_cksum_replace(icmp + 2, qport, new_port, 2);
 		memcpy(qport, new_port, 2);
 	}
 	if (qsum) {
 		if (q[9] == IPPROTO_UDP && nat_rd16(qsum) == 0)
 			nat_wr16(qsum, 0xffff);
-		nat_cksum_replace(icmp + 2, old_qsum, qsum, 2);
+		dp_cksum_replace(icmp + 2, old_qsum, qsum, 2);
 	}
 	return 0;
 }
@@ -190,14 +178,14 @@ static inline int dp_nat_rewrite4_inline(uint8_t *l3, uint32_t len, uint32_t l4_
 	}
 
 	memcpy(old, a, sizeof(old));
-	nat_cksum_replace(l3 + 10, old, addr, 4);
+	dp_cksum_replace(l3 + 10, old, addr, 4);
 	memcpy(a, addr, 4);
 	if (sum && pseudo)
-		nat_cksum_replace(sum, old, addr, 4);
+		dp_cksum_replace(sum, old, addr, 4);
 	if (port) {
 		nat_wr16(new_port, (uint16_t)l4_port);
 		if (sum)
-			nat_cksum_replace(sum, port, new_port, 2);
+			dp_cksum_replace(sum, port, new_port, 2);
 		memcpy(port, new_port, 2);
 	}
 	/* a UDP checksum that comes out 0 is sent as its other form: 0 means "none" */

@@ -45,12 +45,12 @@ static inline bool echo_reply(uint8_t *l3, uint32_t len, uint32_t l4_off)
 	memcpy(old, l3 + 8, 2);
 	l3[8] = ECHO_REPLY_TTL;
 	memcpy(new, l3 + 8, 2);
-	nat_cksum_replace(l3 + 10, old, new, 2);
+	dp_cksum_replace(l3 + 10, old, new, 2);
 	memcpy(old, l3 + l4_off, 2);
 	l3[l4_off] = ICMP_ECHO_REPLY;
 	l3[l4_off + 1] = 0;
 	memcpy(new, l3 + l4_off, 2);
-	nat_cksum_replace(l3 + l4_off + 2, old, new, 2);
+	dp_cksum_replace(l3 + l4_off + 2, old, new, 2);
 	nat_icmp_sum_fix(l3 + l4_off, len - l4_off);
 	return true;
 }
@@ -71,7 +71,7 @@ static inline bool echo6_reply(uint8_t *l3, uint32_t len, uint32_t l4_off)
 	l3[l4_off] = ICMP6_ECHO_REPLY;
 	l3[l4_off + 1] = 0;
 	memcpy(new, l3 + l4_off, 2);
-	nat_cksum_replace(l3 + l4_off + 2, old, new, 2);
+	dp_cksum_replace(l3 + l4_off + 2, old, new, 2);
 	return true;
 }
 

@@ -126,6 +126,22 @@ static void build_rewrites(struct builder *b, const struct swf_pkt *in, const st
 	}
 }
 
+/* RAW_DECAP of the old headers, RAW_ENCAP of the frame's first encap_size bytes (a tunnel's
+ * payload length is the NIC's to set per packet). */
+static void reformat(struct builder *b, size_t decap_size, const uint8_t *out, size_t encap_size)
+{
+	struct dp_offload_spec *s = b->s;
+
+	s->decap.size = decap_size;
+	action(b, RTE_FLOW_ACTION_TYPE_RAW_DECAP, &s->decap);
+	memcpy(s->encap_data, out, encap_size);
+	if (encap_size == 54)
+		s->encap_data[18] = s->encap_data[19] = 0;
+	s->encap.data = s->encap_data;
+	s->encap.size = encap_size;
+	action(b, RTE_FLOW_ACTION_TYPE_RAW_ENCAP, &s->encap);
+}
+
 static bool inner_changed(const struct swf_pkt *in, const struct swf_pkt *out)
 {
 	const struct swf_fields *i = &in->f, *o = &out->f;
@@ -182,31 +198,14 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 	} else if (from_pf && to_pf) {
 		/* into another tunnel (a load balancer's target, a neighbour's NAT): the packet
 		 * inside unchanged, the tunnel's whole header the graph's */
-		spec->decap.size = 54;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_DECAP, &spec->decap);
-		memcpy(spec->encap_data, out, 54);
-		spec->encap_data[18] = spec->encap_data[19] = 0; /* payload length: per packet */
-		spec->encap.data = spec->encap_data;
-		spec->encap.size = 54;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_ENCAP, &spec->encap);
+		reformat(&b, 54, out, 54);
 		shape = DP_OFFLOAD_PF_PF;
 	} else if (to_pf) {
 		build_rewrites(&b, in, &o);
-		spec->decap.size = 14;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_DECAP, &spec->decap);
-		memcpy(spec->encap_data, out, 54);
-		spec->encap_data[18] = spec->encap_data[19] = 0; /* payload length: per packet */
-		spec->encap.data = spec->encap_data;
-		spec->encap.size = 54;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_ENCAP, &spec->encap);
+		reformat(&b, 14, out, 54);
 		shape = DP_OFFLOAD_VF_PF;
 	} else {
-		spec->decap.size = 54;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_DECAP, &spec->decap);
-		memcpy(spec->encap_data, out, 14);
-		spec->encap.data = spec->encap_data;
-		spec->encap.size = 14;
-		action(&b, RTE_FLOW_ACTION_TYPE_RAW_ENCAP, &spec->encap);
+		reformat(&b, 54, out, 14);
 		build_rewrites(&b, in, &o);
 		shape = DP_OFFLOAD_PF_VF;
 	}

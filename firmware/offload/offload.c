@@ -364,36 +364,10 @@ int dp_offload_stats_get(struct dp_offload_stats *st)
 
 int dp_offload_list(struct dp_offload_rule_info *out, unsigned int max)
 {
-	struct dp_swflow_info *tmp = NULL;
-	int n;
-
 	DP_CTL_CHECK();
 	if (!offload_on || !dp_swflow_ready())
 		return 0;
-	if (max) {
-		tmp = rte_zmalloc("offload_list", (size_t)max * sizeof(*tmp), 0);
-		if (!tmp)
-			return dp_errno(ENOMEM);
-	}
-	n = dp_swflow_list(tmp, max);
-	for (int i = 0; i < n && (unsigned int)i < max; i++) {
-		struct dp_offload_rule_info *o = &out[i];
-
-		memset(o, 0, sizeof(*o));
-		o->port_id = tmp[i].port_id;
-		o->group = tmp[i].group;
-		o->transfer = tmp[i].transfer;
-		o->priority = tmp[i].priority;
-		o->hits = tmp[i].hits;
-		o->bytes = tmp[i].bytes;
-		o->idle_ms = tmp[i].idle_ms;
-		o->age_timeout = tmp[i].age_timeout;
-		o->stale = tmp[i].stale;
-		snprintf(o->pattern, sizeof(o->pattern), "%s", tmp[i].pattern);
-		snprintf(o->actions, sizeof(o->actions), "%s", tmp[i].actions);
-	}
-	rte_free(tmp);
-	return n;
+	return dp_swflow_list(out, max);
 }
 
 int dp_offload_build_text(const uint8_t *in, uint32_t in_len, bool from_pf, const uint8_t *out,

@@ -908,20 +908,6 @@ int dp_swflow_destroy(uint16_t port_id, struct rte_flow *flow, struct rte_flow_e
 	return 0;
 }
 
-unsigned int dp_swflow_destroy_bulk(struct rte_flow **flows, unsigned int n)
-{
-	unsigned int done = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		struct swf_rule *r = rule_of(flows[i]);
-
-		if (r && unpublish(r) == 0)
-			done++;
-	}
-	reclaim();
-	return done;
-}
-
 int dp_swflow_flush(uint16_t port_id, struct rte_flow_error *error)
 {
 	unsigned int n = 0;

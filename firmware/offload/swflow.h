@@ -28,6 +28,8 @@
 #include <rte_flow.h>
 #include <rte_mbuf.h>
 
+#include <dplane/offload.h>
+
 #define SWF_GROUPS 4 /* 0 default, 1 capture, 2 VNET, and one spare */
 
 /*
@@ -126,8 +128,6 @@ uint32_t dp_swflow_epoch(const struct rte_flow *flow);
 bool dp_swflow_live(const struct rte_flow *flow);
 /* Control thread: free what was destroyed or replaced, after a grace period. */
 void dp_swflow_reclaim(void);
-/* Several at once, one grace period for all. */
-unsigned int dp_swflow_destroy_bulk(struct rte_flow **flows, unsigned int n);
 int dp_swflow_query(uint16_t port_id, struct rte_flow *flow, const struct rte_flow_action *action,
 		    void *data, struct rte_flow_error *error);
 int dp_swflow_get_aged_flows(uint16_t port_id, void **contexts, uint32_t nb_contexts,
@@ -158,22 +158,7 @@ struct dp_swflow_stats {
 };
 void dp_swflow_stats_get(struct dp_swflow_stats *s);
 
-/* A rule as inspect shows it. */
-struct dp_swflow_info {
-	uint16_t port_id;
-	uint8_t group;
-	uint8_t transfer;
-	uint32_t priority;
-	uint64_t hits, bytes;
-	uint32_t idle_ms;
-	uint32_t age_timeout; /* 0: no AGE */
-	uint8_t stale;        /* made before the last change of forwarding state */
-	char pattern[256];
-	char actions[384];
-	void *age_context;
-};
-/* Control thread: up to max rules into out; the number of rules. */
-int dp_swflow_list(struct dp_swflow_info *out, unsigned int max);
+int dp_swflow_list(struct dp_offload_rule_info *out, unsigned int max);
 
 /* Text of a pattern and of actions as inspect prints them (for the builders' tests too). */
 int dp_swflow_pattern_str(const struct rte_flow_item pattern[], char *buf, size_t size);

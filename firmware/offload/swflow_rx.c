@@ -10,23 +10,11 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "cksum.h"
 #include "fastpath.h"
 #include "mbuf.h"
 #include "port.h"
 #include "swflow_priv.h"
-
-/* RFC 1624: the checksum at sum, len bytes (even) it covers changed from old to new. */
-static inline void cksum_replace(uint8_t *sum, const uint8_t *old, const uint8_t *new,
-				 unsigned int len)
-{
-	uint32_t s = (uint16_t)~rd16(sum);
-
-	for (unsigned int i = 0; i < len; i += 2)
-		s += (uint16_t)~rd16(old + i) + (uint32_t)rd16(new + i);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	wr16(sum, (uint16_t)~s);
-}
 
 /* The L4 checksum of the packet's innermost header, NULL if none or none to keep. */
 static inline uint8_t *l4_sum(uint8_t *d, const struct swf_pkt *p, bool *pseudo)
@@ -59,9 +47,9 @@ static inline void rewrite(uint8_t *d, const struct swf_pkt *p, uint8_t *field, 
 	uint8_t *sum = l4_sum(d, p, &pseudo);
 
 	if (ip_hdr_sum)
-		cksum_replace(d + p->l3_off + 10, field, v, len);
+		dp_cksum_replace(d + p->l3_off + 10, field, v, len);
 	if (sum && ((in_pseudo && pseudo) || in_l4)) {
-		cksum_replace(sum, field, v, len);
+		dp_cksum_replace(sum, field, v, len);
 		if (p->f.ip_proto == IPPROTO_UDP && rd16(sum) == 0)
 			wr16(sum, 0xffff);
 	}

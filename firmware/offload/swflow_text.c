@@ -259,7 +259,7 @@ int dp_swflow_actions_str(const struct rte_flow_attr *attr, const struct rte_flo
 	return (int)b.len;
 }
 
-int dp_swflow_list(struct dp_swflow_info *out, unsigned int max)
+int dp_swflow_list(struct dp_offload_rule_info *out, unsigned int max)
 {
 	uint64_t now = rte_rdtsc();
 	uint32_t epoch = __atomic_load_n(&dp_fwd_epoch, __ATOMIC_ACQUIRE);
@@ -275,7 +275,7 @@ int dp_swflow_list(struct dp_swflow_info *out, unsigned int max)
 		if (!__atomic_load_n(&r->live, __ATOMIC_ACQUIRE))
 			continue;
 		if (n < max) {
-			struct dp_swflow_info *info = &out[n];
+			struct dp_offload_rule_info *info = &out[n];
 			struct strbuf pb = {.buf = info->pattern, .size = sizeof(info->pattern)};
 			struct strbuf ab = {.buf = info->actions, .size = sizeof(info->actions)};
 			uint64_t last = __atomic_load_n(&r->last_hit, __ATOMIC_RELAXED);
@@ -290,7 +290,6 @@ int dp_swflow_list(struct dp_swflow_info *out, unsigned int max)
 			info->idle_ms =
 				(uint32_t)((now > last ? now - last : 0) * 1000 / rte_get_tsc_hz());
 			info->age_timeout = r->age_timeout;
-			info->age_context = r->age_ctx;
 			info->stale = r->age_timeout && r->epoch != epoch;
 			key_expand(&r->key, &v, &m);
 			match_str(&pb, &v, &m);
