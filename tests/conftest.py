@@ -49,17 +49,19 @@ StartService = Callable[..., harness.Service]
 
 @pytest.fixture
 def start_service(request) -> Iterator[StartService]:
-    """start_service(nb_vfs=2, opts=None, eal=None, hugepages=False) -> a running dplane in
+    """start_service(nb_vfs=2, opts=None, eal=None, hugepages=False, memory_mb=None) -> a
+    running dplane in
     a fresh netns."""
     running: list[harness.Service] = []
     namespaces: list[harness.Netns] = []
 
     def start(nb_vfs: int = 2, opts: Sequence[str] | None = None,
-              eal: Sequence[str] | None = None, hugepages: bool = False) -> harness.Service:
+              eal: Sequence[str] | None = None, hugepages: bool = False,
+              memory_mb: int | None = None) -> harness.Service:
         ns = harness.Netns()
         namespaces.append(ns)
         eal_args = list(eal) if eal is not None else harness.tap_eal_args(
-            nb_vfs, f"dpt{ns.id}", hugepages)
+            nb_vfs, f"dpt{ns.id}", hugepages, memory_mb=memory_mb)
         svc = harness.start_service(ns, eal_args,
                                     harness.SERVICE_OPTS if opts is None else opts)
         running.append(svc)

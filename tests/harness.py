@@ -178,10 +178,13 @@ class Tap:
 
 
 def tap_eal_args(nb_vfs: int, prefix: str, hugepages: bool = False,
-                 telemetry: bool = False) -> list[str]:
-    """telemetry: serve the telemetry socket (/var/run/dpdk/<prefix>/dpdk_telemetry.v2)."""
-    memory = ["--in-memory", "-m", "128"] if hugepages else ["--no-huge", "-m", "256",
-                                                             "--no-shconf"]
+                 telemetry: bool = False, memory_mb: int | None = None) -> list[str]:
+    """telemetry: serve the telemetry socket (/var/run/dpdk/<prefix>/dpdk_telemetry.v2);
+    memory_mb: EAL's memory (default 128 MB of hugepages, or 256 MB without)."""
+    if hugepages:
+        memory = ["--in-memory", "-m", str(memory_mb or 128)]
+    else:
+        memory = ["--no-huge", "-m", str(memory_mb or 256), "--no-shconf"]
     args = ["-l", "0,1", *memory, "--no-pci",
             "--log-level=lib.telemetry:error" if telemetry else "--no-telemetry",
             f"--file-prefix={prefix}", "--log-level=lib.eal:notice",

@@ -7,6 +7,9 @@ dplane links DPDK statically into its Cython extension, so the built ``_firmware
 * need no ``librte_*`` shared library at run time (DT_NEEDED),
 * be built for the target machine (x86_64 or aarch64),
 * embed every DPDK poll-mode driver (PMD) the service relies on,
+* embed the DPDK dplane is made for: the 22.11 LTS series, built to hold dpservice's ports
+  (RTE_MAX_ETHPORTS >= 128: two PFs and 126 VFs; Debian's own DPDK holds 32, tools/mkdpdk
+  builds one with 132),
 * export nothing but ``PyInit_*`` (in particular no ``rte_*`` symbol: DPDK stays private),
 * (with ``--sysroot``) need only allowed system libraries (``SYSTEM_LIBRARIES``), and leave no
   symbol undefined that those libraries or the Python interpreter do not provide.
@@ -23,11 +26,19 @@ One driver may register several names (``net_tap`` also registers ``net_tun``); 
 them counts. Buses and mempools (``bus_*``, ``mempool_*``) register no PMD_INFO_STRING, so they
 cannot be verified this way and are skipped (see ``unverifiable()``).
 
+The DPDK's version and port limit are read the same way from the string dplane's firmware
+compiles in from DPDK's own rte_config.h (firmware/core/eal.c),
+``DPLANE_DPDK_INFO= {"version": "22.11.11", "max_ethports": 132, "fp_ops_size": 128}``. That
+tells the headers; the archives linked are counted too where the symbol table is kept: the
+size of ethdev's ``rte_eth_fp_ops[RTE_MAX_ETHPORTS]`` divided by ``fp_ops_size`` (reported as
+``linked_ethports``). Headers of one DPDK with the archives of another would corrupt memory.
+
 The functions return plain data so that other tools (the firmware image builder,
 tools/mkimage) can reuse them; ``inspect_bytes()`` reads an ELF file held in memory (e.g. a
 member of a wheel). ``main()`` is the command line::
 
     python tools/elfcheck.py PATH [--arch x86_64|aarch64] [--pmd NAME ...] [--sysroot DIR]
+                                  [--dpdk-version V] [--min-ethports N]
 
 It exits 0 when the file passes, 1 when there are problems or the file cannot be read.
 """
@@ -57,6 +68,10 @@ ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 # PMDs the service needs by default (meson driver names; see DRIVER_PMD_NAMES).
 DEFAULT_PMDS = ("net_tap", "net_pcap", "net_null", "net_ring", "net_mlx5")
+# The DPDK the firmware is written for (an LTS series; "22.11.11" asks for one release) and
+# the ports it must hold: dpservice's 2 PFs + 126 VFs.
+DPDK_SERIES = "22.11"
+MIN_ETHPORTS = 128
 
 # Meson driver name -> PMD names it registers, where they differ from the driver name
 # (DPDK 22.11). Any one of the listed names being present satisfies the requirement.
@@ -73,6 +88,7 @@ UNVERIFIABLE_PREFIXES = ("bus_", "mempool_")
 ALLOWED_EXPORT_PREFIXES = ("PyInit_",)
 
 _PMD_INFO_RE = re.compile(rb"PMD_INFO_STRING=\s*([^\x00]*)")
+_DPDK_INFO_RE = re.compile(rb"DPLANE_DPDK_INFO=\s*([^\x00]*)")
 _PMD_NAME_RE = re.compile(rb'"name"\s*:\s*"([^"]+)"')
 _DPDK_LIB_RE = re.compile(r"^librte_")
 # Shared libraries a firmware image may need at run time: glibc, the compiler's runtime and
@@ -111,6 +127,9 @@ class Report:
     runpath: list[str] = dataclasses.field(default_factory=list)
     rpath: list[str] = dataclasses.field(default_factory=list)
     interp: str = ""  # PT_INTERP (the program interpreter), "" when there is none
+    # the embedded DPLANE_DPDK_INFO ({"version": "22.11.11", "max_ethports": 132, ...}) and,
+    # when the symbol table tells, "linked_ethports": the linked ethdev's; {} if none
+    dpdk: dict = dataclasses.field(default_factory=dict)
 
 
 def inspect(path: str | os.PathLike[str]) -> Report:
@@ -144,13 +163,18 @@ def inspect_bytes(name: str, data: bytes) -> Report:
 def _inspect_stream(path: str, stream: BinaryIO) -> Report:
     elf = ELFFile(stream)
     size = stream.seek(0, os.SEEK_END)
+    pmds, dpdk = _embedded(elf, size)
+    linked = _symbol_size(elf, "rte_eth_fp_ops")
+    if linked and isinstance(dpdk.get("fp_ops_size"), int) and dpdk["fp_ops_size"] > 0:
+        dpdk["linked_ethports"] = linked // dpdk["fp_ops_size"]
     return Report(
         path=path,
         size=size,
         machine=elf["e_machine"],
         needed=_needed(elf),
         exported=_exported(elf),
-        pmds=_pmds(elf, size),
+        pmds=pmds,
+        dpdk=dpdk,
         undefined=_undefined(elf),
         runpath=_dynamic_paths(elf, "DT_RUNPATH"),
         rpath=_dynamic_paths(elf, "DT_RPATH"),
@@ -228,9 +252,22 @@ def _undefined(elf: ELFFile) -> list[str]:
     return sorted(out)
 
 
-def _pmds(elf: ELFFile, file_size: int) -> list[str]:
-    """Names of all PMD_INFO_STRINGs in the loaded, non-code sections (.rodata)."""
+def _symbol_size(elf: ELFFile, name: str) -> int | None:
+    """st_size of a data symbol in .symtab (None if stripped or absent)."""
+    symtab = elf.get_section_by_name(".symtab")
+    if not isinstance(symtab, SymbolTableSection):
+        return None
+    for sym in symtab.get_symbol_by_name(name) or ():
+        if sym["st_info"]["type"] == "STT_OBJECT":
+            return sym["st_size"]
+    return None
+
+
+def _embedded(elf: ELFFile, file_size: int) -> tuple[list[str], dict]:
+    """Names of all PMD_INFO_STRINGs in the loaded, non-code sections (.rodata), and the
+    DPLANE_DPDK_INFO found there ({} if none, or if it is not a JSON object)."""
     names = set()
+    dpdk: dict = {}
     for section in elf.iter_sections():
         flags = section["sh_flags"]
         if (section["sh_type"] != "SHT_PROGBITS" or not flags & 0x2  # SHF_ALLOC
@@ -238,11 +275,19 @@ def _pmds(elf: ELFFile, file_size: int) -> list[str]:
             continue
         if section["sh_offset"] + section["sh_size"] > file_size:
             raise ElfCheckError(f"section {section.name!r} extends past the end of the file")
-        for match in _PMD_INFO_RE.finditer(section.data()):
+        data = section.data()
+        for match in _PMD_INFO_RE.finditer(data):
             name = _pmd_name(match.group(1))
             if name:
                 names.add(name)
-    return sorted(names)
+        for match in _DPDK_INFO_RE.finditer(data):
+            try:
+                info = json.loads(match.group(1).decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if isinstance(info, dict):
+                dpdk = info
+    return sorted(names), dpdk
 
 
 def _pmd_name(info: bytes) -> str | None:
@@ -275,8 +320,12 @@ def unverifiable(drivers: Iterable[str]) -> list[str]:
     return [d for d in drivers if not pmd_names(d)]
 
 
-def check(report: Report, arch: str, required_pmds: Iterable[str]) -> list[str]:
-    """Problems with ``report`` as a firmware extension for ``arch``; [] when it passes."""
+def check(report: Report, arch: str, required_pmds: Iterable[str],
+          dpdk_version: str | None = DPDK_SERIES, min_ethports: int = MIN_ETHPORTS) -> list[str]:
+    """Problems with ``report`` as a firmware extension for ``arch``; [] when it passes.
+    The embedded DPDK must be ``dpdk_version`` ("22.11" is any 22.11 release) and hold at
+    least ``min_ethports`` ports; None: not checked (an ELF file that is not dplane's
+    firmware, e.g. another package's extension)."""
     problems = []
 
     expected = ARCH_MACHINES[normalize_arch(arch)]
@@ -294,6 +343,9 @@ def check(report: Report, arch: str, required_pmds: Iterable[str]) -> list[str]:
             also = f" (PMD name {' or '.join(names)})" if names != (driver,) else ""
             problems.append(f"PMD {driver}{also} is not linked in")
 
+    if dpdk_version is not None:
+        problems += check_dpdk(report.dpdk, dpdk_version, min_ethports)
+
     rte = [s for s in report.exported if s.startswith("rte_")]
     if rte:
         problems.append(f"exports DPDK symbols: {_listing(rte)}")
@@ -302,6 +354,27 @@ def check(report: Report, arch: str, required_pmds: Iterable[str]) -> list[str]:
     if other:
         problems.append(f"exports unexpected symbols (only PyInit_* expected): {_listing(other)}")
 
+    return problems
+
+
+def check_dpdk(info: dict, version: str = DPDK_SERIES,
+               min_ethports: int = MIN_ETHPORTS) -> list[str]:
+    """Problems with an embedded DPLANE_DPDK_INFO (Report.dpdk)."""
+    if not info:
+        return ["no DPLANE_DPDK_INFO: not dplane's firmware, or built from other sources"]
+    problems = []
+    found = str(info.get("version", "?"))
+    if found != version and not found.startswith(version + "."):
+        problems.append(f"built with DPDK {found}, expected {version}")
+    ports = info.get("max_ethports")
+    if not isinstance(ports, int) or ports < min_ethports:
+        problems.append(f"its DPDK holds {ports} ports (RTE_MAX_ETHPORTS), dplane needs "
+                        f"{min_ethports}: Debian's own DPDK? (tools/mkdpdk builds the right "
+                        f"one)")
+    linked = info.get("linked_ethports")
+    if linked is not None and linked != ports:
+        problems.append(f"compiled with DPDK headers for {ports} ports but linked with an "
+                        f"ethdev archive for {linked}: two DPDKs mixed")
     return problems
 
 
@@ -405,6 +478,10 @@ def format_report(report: Report) -> str:
         f"  needed:   {', '.join(report.needed) or '-'}",
         f"  exported: {_listing(report.exported) or '-'}",
         f"  PMDs:     {', '.join(report.pmds) or '-'}",
+        "  DPDK:     " + (f"{report.dpdk.get('version')}, max_ethports "
+                           f"{report.dpdk.get('max_ethports')} (linked: "
+                           f"{report.dpdk.get('linked_ethports', 'not known, stripped')})"
+                           if report.dpdk else "-"),
         f"  imports:  {len(report.undefined)} undefined symbols",
     ])
 
@@ -421,7 +498,8 @@ def _interpreter(sysroot: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Check a built dplane firmware extension: no librte_* needed, right "
-                    "machine, required DPDK PMDs embedded, only PyInit_* exported.")
+                    "machine, required DPDK PMDs embedded, the DPDK's version and port "
+                    "limit, only PyInit_* exported.")
     ap.add_argument("path", help="the ELF file (e.g. _firmware.cpython-*.so)")
     ap.add_argument("--arch", choices=sorted(ARCH_MACHINES),
                     help="target architecture (default: this host's)")
@@ -432,6 +510,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also resolve the undefined symbols against the allowed system "
                          "libraries (and usr/bin/python3*) of this root, e.g. / or the arm64 "
                          "sysroot of tools/mksysroot")
+    ap.add_argument("--dpdk-version", default=DPDK_SERIES, metavar="V",
+                    help=f"the DPDK release or series expected (default: {DPDK_SERIES})")
+    ap.add_argument("--min-ethports", type=int, default=MIN_ETHPORTS, metavar="N",
+                    help=f"fewest ports its DPDK may hold (default: {MIN_ETHPORTS})")
     args = ap.parse_args(argv)
 
     try:
@@ -446,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped = unverifiable(required)
     if skipped:
         print(f"  not checked (no PMD_INFO_STRING): {', '.join(skipped)}")
-    problems = check(report, arch, required)
+    problems = check(report, arch, required, args.dpdk_version, args.min_ethports)
     if args.sysroot:
         try:
             interpreter = _interpreter(args.sysroot)

@@ -1331,7 +1331,9 @@ def check_rootfs(tree: Tree, drivers: list[str]) -> tuple[list[ElfFile], list[st
     for elf in elfs:
         if elf.kind == "debian":
             continue
-        own = elfcheck.check(elf.report, "aarch64", drivers if elf.kind == "firmware" else [])
+        firmware = elf.kind == "firmware"
+        own = elfcheck.check(elf.report, "aarch64", drivers if firmware else [],
+                             dpdk_version=elfcheck.DPDK_SERIES if firmware else None)
         if elf.kind == "extension":  # other extensions export their own symbols
             own = [p for p in own if not p.startswith("exports")]
         own += elfcheck.check_imports(

@@ -16,6 +16,7 @@
  * keeps the directory as it is; one that died leaves nothing that stops the clean-up.
  * Anything else in the directory stays, and so does the directory then.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -31,10 +32,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include <dplane/core.h>
 
@@ -227,9 +230,27 @@ unsigned int dp_lcore_count(void)
 	return eal_ready ? rte_lcore_count() : 0;
 }
 
+/*
+ * The DPDK this firmware is built with, as a string that tools/elfcheck.py finds in the built
+ * extension's data (DPDK marks its drivers the same way, PMD_INFO_STRING=): the version and
+ * the port limit of the rte_config.h it was compiled with, and the size of one entry of
+ * ethdev's rte_eth_fp_ops[RTE_MAX_ETHPORTS], by which elfcheck counts the ports of the
+ * ethdev archive actually linked (its symbol's size): headers and archives must agree.
+ */
+#define DP_ETH_FP_OPS_SIZE 128 /* two 64-byte halves (rte_ethdev_core.h) */
+static_assert(sizeof(struct rte_eth_fp_ops) == DP_ETH_FP_OPS_SIZE, "rte_eth_fp_ops changed size");
+
+/* clang-format off */
+__attribute__((used)) static const char dpdk_build_info[] = "DPLANE_DPDK_INFO= {"
+	"\"version\": \"" RTE_STR(RTE_VER_YEAR) "." RTE_STR(RTE_VER_MONTH) "." RTE_STR(RTE_VER_MINOR) "\", "
+	"\"max_ethports\": " RTE_STR(RTE_MAX_ETHPORTS) ", "
+	"\"fp_ops_size\": " RTE_STR(DP_ETH_FP_OPS_SIZE) "}";
+/* clang-format on */
+
 unsigned int dp_max_ethports(void)
 {
-	return RTE_MAX_ETHPORTS;
+	/* the linked ethdev's own RTE_MAX_ETHPORTS: it answers any port id beyond with it */
+	return rte_eth_find_next(UINT16_MAX - 1);
 }
 
 uint16_t dp_ethdev_count(void)

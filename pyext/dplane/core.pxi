@@ -9,7 +9,7 @@ PORT_PF = DP_PORT_PF
 PORT_VF = DP_PORT_VF
 PORT_NONE = DP_PORT_NONE
 MAX_PORTS = DP_MAX_PORTS
-MAX_ETHPORTS = dp_max_ethports()  # this DPDK build's RTE_MAX_ETHPORTS
+MAX_ETHPORTS = dp_max_ethports()  # the linked DPDK's RTE_MAX_ETHPORTS
 
 
 def eal_init(args):

@@ -187,6 +187,25 @@ def test_corrupt_wheel_is_refused(cross_build, tmp_path, damage):
     assert not (tmp_path / "img.tar").exists()
 
 
+def test_firmware_with_a_32_port_dpdk_is_refused(cross_build, tmp_path):
+    """The firmware's own record of its DPDK says 32 ports (Debian's build): refused, and
+    so is the disagreement with the ethdev actually linked (132)."""
+    name = "dplane/_firmware.cpython-311-aarch64-linux-gnu.so"
+    with zipfile.ZipFile(cross_build.wheel) as zf:
+        data = zf.read(name)
+    assert data.count(b'"max_ethports": 132,') == 1
+    wheel = tmp_path / cross_build.wheel.name
+    rewrite_wheel(cross_build.wheel, wheel,
+                  {name: data.replace(b'"max_ethports": 132,', b'"max_ethports":  32,')})
+    result = build(cross_build, tmp_path / "img.tar", "--wheel", wheel,
+                   "--deps", no_deps(tmp_path))
+    assert result.returncode == 1
+    assert "its DPDK holds 32 ports (RTE_MAX_ETHPORTS), dplane needs 128" in result.stdout
+    assert ("compiled with DPDK headers for 32 ports but linked with an ethdev archive for "
+            "132") in result.stdout
+    assert not (tmp_path / "img.tar").exists()
+
+
 def test_missing_driver_is_refused(cross_build, tmp_path):
     result = build(cross_build, tmp_path / "img.tar", "--pmd", "net_ixgbe")
     assert result.returncode == 1

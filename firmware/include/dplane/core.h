@@ -98,7 +98,7 @@ int dp_eal_init(int argc, char *const argv[]);
 int dp_eal_cleanup(void);
 
 unsigned int dp_lcore_count(void);
-/* How many ethdevs this DPDK build can hold (RTE_MAX_ETHPORTS). */
+/* How many ethdevs the linked DPDK can hold (its RTE_MAX_ETHPORTS). */
 unsigned int dp_max_ethports(void);
 uint16_t dp_ethdev_count(void);
 int dp_ethdev_get(uint16_t port_id, struct dp_ethdev_info *info);
