@@ -51,14 +51,14 @@ def test_sim_board():
 
 def test_connectx_host_board():
     eal, svc = print_eal_args("--board", "connectx-host")
-    assert eal[eal.index("-a") + 1] == f"0000:3b:00.0,{MLX5},representor=pf[0]vf[0-15]"
+    assert eal[eal.index("-a") + 1] == f"0000:3b:00.0,{MLX5},representor=pf[0]vf[0-125]"
     assert eal.count("-a") == 2 and f"0000:3b:00.1,{MLX5}" in eal
     assert "--no-pci" not in eal and "--huge-unlink" in eal
     assert "--nic-type=mellanox" in svc and "--pf0=enp59s0f0np0" in svc
     assert "--idle=interrupt" in svc  # mlx5 gives rx interrupts
 
 
-@pytest.mark.parametrize("name, vfs", [("bluefield2", "0-15"), ("bluefield3", "0-31")])
+@pytest.mark.parametrize("name, vfs", [("bluefield2", "0-125"), ("bluefield3", "0-125")])
 def test_bluefield_boards(name, vfs):
     eal, svc = print_eal_args("--board", name)
     allowed = [eal[i + 1] for i, a in enumerate(eal) if a == "-a"]
@@ -74,7 +74,7 @@ def test_bluefield_multiport_eswitch_board():
     eal, svc = print_eal_args("--board", "bluefield3-multiport")
     allowed = [eal[i + 1] for i, a in enumerate(eal) if a == "-a"]
     assert allowed == [f"0000:03:00.0,{MLX5},dv_flow_en=2,dv_esw_en=1,fdb_def_rule_en=1,"
-                       "representor=pf[0-1]vf[0-31]"]
+                       "representor=pf[0-1]vf[0-124]"]
     assert {"--multiport-eswitch", "--no-offload", "--pf1=p1"} <= set(svc)
 
 

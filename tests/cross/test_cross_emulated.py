@@ -64,7 +64,7 @@ def test_version_and_eal_args_under_emulation(cross_build, target):
                                    "--print-eal-args"),
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "representor=pf[0]vf[0-15]" in proc.stdout
+    assert "representor=pf[0]vf[0-125]" in proc.stdout
 
 
 def test_service_answers_an_x86_client(cross_build, target):

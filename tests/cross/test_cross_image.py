@@ -59,9 +59,9 @@ def test_image_contents(images):
         in unit
     assert "Environment=DP_CONF=/etc/dplane/dplane.conf" in unit
     conf = files["etc/dplane.conf"].decode()
-    assert "representor=pf[0]vf[0-15]" in conf  # the board's EAL arguments, as a comment
+    assert "representor=pf[0]vf[0-125]" in conf  # the board's EAL arguments, as a comment
     assert all(line.startswith("#") for line in conf.splitlines() if line.strip())
-    assert "representor=pf[0]vf[0-15]" in manifest["eal_args"]
+    assert "representor=pf[0]vf[0-125]" in manifest["eal_args"]
     assert manifest["drivers"] == ["mempool_ring", "bus_pci", "common_mlx5", "net_mlx5"]
     firmware = [k for k in manifest["elf"] if "_firmware" in k]
     assert len(firmware) == 1 and "mlx5_eth" in manifest["elf"][firmware[0]]["pmds"]

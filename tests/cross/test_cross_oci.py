@@ -251,7 +251,7 @@ def test_deployment_files(sim_image, cross_build, tmp_path):
     assert cfg["User"] == "0:0"
     assert cfg["Labels"]["dplane.capabilities"] == "IPC_LOCK,NET_ADMIN,NET_RAW,SYS_ADMIN"
     assert cfg["Labels"]["dplane.devices"] == "/dev/infiniband,/dev/vfio"
-    assert "representor=pf[0]vf[0-15]" in cfg["Labels"]["dplane.eal-args"]
+    assert "representor=pf[0]vf[0-125]" in cfg["Labels"]["dplane.eal-args"]
     pod = yaml.safe_load((tmp_path / "dplane-bluefield2.kubelet.yaml").read_text())
     (container,) = pod["spec"]["containers"]
     assert container["securityContext"] == {"privileged": True}
