@@ -5,9 +5,13 @@ link following its interface, and nothing left behind after deletes."""
 from __future__ import annotations
 
 import ipaddress
+import os
+import pathlib
 
 import grpc
 import pytest
+from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import ARP, Ether
 
 import harness
@@ -404,3 +408,38 @@ def test_many_vfs_created_and_deleted_twice(start_service):
             assert status(reply) == (0, "Success"), i
         assert tables(svc) == {"vni_table": 0, "vnf_table": 0, "interface_table": 0}
         assert not any(links(svc)[f"dtapvf_{i}"] for i in range(NB_VFS))
+
+
+def test_sim_board_with_126_vfs(start_service, tmp_path):
+    """The shipped sim board with its VF count raised to dpservice's 126, as an operator would
+    try it (`dplane --board FILE`): the last VF's VM gets its address by DHCP."""
+    sim = (pathlib.Path(__file__).parents[2] / "board" / "sim.toml").read_text()
+    assert sim.count("count = 4\n") == 1 and sim.count('file-prefix = "dplane"') == 1
+    board = tmp_path / "sim126.toml"
+    board.write_text(sim.replace("count = 4\n", "count = 126\n").replace(
+        'file-prefix = "dplane"', f'file-prefix = "dpsim{os.getpid()}"'))
+    svc = start_service(eal=[], opts=["--board", str(board), "--no-stats"])
+    svc.initialize()
+    last = 125
+    reply = svc.api.CreateInterface(create_request(
+        "vm-last", f"net_tap{last + 2}", ipv4="10.1.0.7", ipv6="fd00::7"), timeout=10)
+    assert status(reply) == (0, "Success")
+    assert svc.api.GetInterface(pb.GetInterfaceRequest(interface_id=b"vm-last"),
+                                timeout=5).interface.pci_name == f"net_tap{last + 2}"
+    tap = svc.tap(f"dtapvf_{last}")
+    vm_mac = "02:00:00:00:01:7d"
+    discover = (Ether(dst="ff:ff:ff:ff:ff:ff", src=vm_mac) /
+                IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) /
+                BOOTP(chaddr=bytes.fromhex(vm_mac.replace(":", "")), xid=0x126) /
+                DHCP(options=[("message-type", "discover"), "end"]))
+    offer = None
+    for _try in range(20):  # the port's link comes up with its interface
+        tap.send(discover)
+        offer = tap.recv(0.5)
+        while offer is not None and BOOTP not in offer:
+            offer = tap.recv(0.5)
+        if offer is not None:
+            break
+    assert offer is not None, "no DHCP offer on the 126th VF"
+    assert offer[BOOTP].xid == 0x126 and offer[BOOTP].yiaddr == "10.1.0.7"
+    assert ("message-type", 2) in offer[DHCP].options  # OFFER
