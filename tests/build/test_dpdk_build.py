@@ -152,10 +152,14 @@ def test_mkdpdk_install_replaces_an_older_build(manifest, tmp_path):
     # an older build left an archive this one does not have
     lib.mkdir(parents=True)
     (lib / "librte_gone.a").write_text("old")
+    (tmp_path / "usr/local/include/gone/deeper").mkdir(parents=True)
+    (tmp_path / "usr/local/include/gone/deeper/rte_gone.h").write_text("old")
     (lib / "dplane-dpdk.json").write_text(json.dumps({
-        "key": "older", "files": [f"usr/local/lib/{TRIPLET}/librte_gone.a"]}))
+        "key": "older", "files": [f"usr/local/lib/{TRIPLET}/librte_gone.a",
+                                  "usr/local/include/gone/deeper/rte_gone.h"]}))
     mkdpdk.install(stage, tmp_path, ARCH, manifest["version"], manifest["key"])
     assert not (lib / "librte_gone.a").exists()
+    assert not (tmp_path / "usr/local/include/gone").exists()  # its emptied folders too
     assert json.loads((lib / "dplane-dpdk.json").read_text())["files"] == manifest["files"]
     got = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
                  if p.is_file() and p.name != "dplane-dpdk.json")
