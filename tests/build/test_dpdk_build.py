@@ -197,3 +197,23 @@ def test_meson_refuses_debians_32_port_dpdk(tmp_path):
     out = proc.stdout + proc.stderr
     assert "holds 32 ports, dplane needs 128 (2 PFs + 126 VFs)" in out, out[-3000:]
     assert "run tools/mkdpdk" in out
+
+
+def test_mkdpdk_keeps_the_recently_used_builds(tmp_path):
+    def made(name: str, age: int) -> pathlib.Path:
+        d = tmp_path / name
+        (d / "stage").mkdir(parents=True)
+        (d / "build.json").write_text("{}")
+        os.utime(d / "build.json", (1_000_000 - age, 1_000_000 - age))
+        return d
+
+    newest = made("22.11.11-0+deb12u1-amd64-aaaa", 1)
+    older = made("22.11.10-0+deb12u1-amd64-bbbb", 2)
+    oldest = made("22.11.9-0+deb12u1-amd64-cccc", 3)
+    other_arch = made("22.11.9-0+deb12u1-arm64-dddd", 9)
+    (tmp_path / "work-amd64").mkdir()  # a build in progress, and the sources, stay
+    (tmp_path / "src").mkdir()
+    assert mkdpdk.prune(tmp_path, "amd64") == [oldest.name]
+    assert newest.exists() and older.exists() and other_arch.exists()
+    assert (tmp_path / "work-amd64").exists() and (tmp_path / "src").exists()
+    assert mkdpdk.prune(tmp_path, "amd64") == []
