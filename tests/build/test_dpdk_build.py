@@ -3,7 +3,6 @@
 for 132 ports, installed under /usr/local, cached, and what the extension was built with."""
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.util
 import json
 import os
@@ -11,7 +10,6 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from types import ModuleType
 
 import pytest
 
@@ -24,17 +22,11 @@ ARCH = "amd64" if TRIPLET.startswith("x86_64") else "arm64"
 MANIFEST = pathlib.Path(f"/usr/local/lib/{TRIPLET}/dplane-dpdk.json")
 
 
-def load(name: str, path: pathlib.Path) -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up here
-    loader.exec_module(module)
-    return module
+sys.path.insert(0, str(TOOLS))
+import elfcheck  # noqa: E402  (tools/elfcheck.py)
+from ociimage import load_tool  # noqa: E402  (tools/ociimage.py)
 
-
-mkdpdk = load("mkdpdk", TOOLS / "mkdpdk")
-elfcheck = load("elfcheck", TOOLS / "elfcheck.py")
+mkdpdk = load_tool("mkdpdk")
 
 
 def debian_version() -> str:
