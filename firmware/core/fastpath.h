@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Two attach points on the packet path for a fast path in front of the graph (the offload
- * feature's flow engine), set before the worker starts and left alone while it runs:
+ * Attach points for a fast path in front of the graph (the offload feature's flow engine,
+ * and the NIC's rules), set before the worker starts and left alone while it runs. Two on the
+ * packet path:
  *
  * - dp_rx_fastpath sees every burst a port received, before cls. It sends on or frees the
  *   packets it takes, moves the others to the front of pkts (in order) and returns how many
@@ -24,6 +25,16 @@ typedef void (*dp_tx_observer_fn)(uint16_t port_id, struct rte_mbuf **pkts, uint
 
 extern dp_rx_fastpath_fn dp_rx_fastpath;
 extern dp_tx_observer_fn dp_tx_observer;
+
+/*
+ * And two on the control thread, around a port's start and stop (dp_port_start/stop): a
+ * NIC takes rules for a port only while it is started. dp_port_started runs once the device
+ * has started, before the worker polls it; dp_port_stopping before the device stops.
+ */
+typedef void (*dp_port_hook_fn)(uint16_t port_id);
+
+extern dp_port_hook_fn dp_port_started;
+extern dp_port_hook_fn dp_port_stopping;
 
 /*
  * Moves on whenever forwarding state changes (a mutating RPC, a neighbour's or a VM's MAC, a

@@ -135,6 +135,8 @@ int dp_port_start(uint16_t port_id)
 		return dp_errno(-ret);
 	}
 	port->started = true;
+	if (dp_port_started)
+		dp_port_started(port_id);
 	__atomic_store_n(&port->tx_enabled, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&port->rx_enabled, 1, __ATOMIC_RELEASE);
 	dp_idle_ports_changed();
@@ -157,6 +159,8 @@ int dp_port_stop(uint16_t port_id)
 	__atomic_store_n(&port->tx_enabled, 0, __ATOMIC_RELEASE);
 	dp_rcu_synchronize();
 	port->started = false;
+	if (dp_port_stopping)
+		dp_port_stopping(port_id);
 	ret = rte_eth_dev_stop(port_id);
 	dp_idle_ports_changed();
 	if (ret < 0)

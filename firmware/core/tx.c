@@ -58,6 +58,8 @@ DP_NODE_SINK(tx_node, "tx", tx_process, tx_init, TX_EDGE_COUNT,
 
 dp_rx_fastpath_fn dp_rx_fastpath;
 dp_tx_observer_fn dp_tx_observer;
+dp_port_hook_fn dp_port_started;
+dp_port_hook_fn dp_port_stopping;
 uint32_t dp_fwd_epoch;
 
 DP_DROP_REGISTER(tx_queue_full);

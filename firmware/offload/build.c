@@ -7,8 +7,6 @@
 
 #include "build.h"
 
-#define GROUP_VNET 2 /* the contract's: a port's flow rules, after its default jump */
-
 #define TCP_STATE_FLAGS (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
@@ -186,7 +184,7 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 		return -DP_OFFLOAD_UNEXPECTED_CHANGE;
 
 	spec->attr.transfer = 1;
-	spec->attr.group = GROUP_VNET;
+	spec->attr.group = DP_OFFLOAD_GROUP_VNET;
 	build_pattern(&b, in);
 	if (!from_pf && !to_pf) {
 		memcpy(spec->mac_src.mac_addr, out + 6, 6);
@@ -217,4 +215,50 @@ int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out,
 	action(&b, RTE_FLOW_ACTION_TYPE_PORT_ID, &spec->port);
 	action(&b, RTE_FLOW_ACTION_TYPE_END, NULL);
 	return shape;
+}
+
+void dp_offload_isolation_build(const uint8_t underlay[16], struct dp_isolation_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->attr = (struct rte_flow_attr){.group = 0, .priority = 1, .ingress = 1};
+	spec->eth_spec.hdr.ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	spec->eth_mask.hdr.ether_type = RTE_BE16(0xffff);
+	memcpy(spec->ip6_spec.hdr.dst_addr, underlay, 8);
+	spec->ip6_spec.hdr.dst_addr[8] = 0xd0;
+	memset(spec->ip6_mask.hdr.dst_addr, 0xff, 8);
+	spec->ip6_mask.hdr.dst_addr[8] = 0xf0;
+	spec->pattern[0] = (struct rte_flow_item){
+		.type = RTE_FLOW_ITEM_TYPE_ETH, .spec = &spec->eth_spec, .mask = &spec->eth_mask};
+	spec->pattern[1] = (struct rte_flow_item){
+		.type = RTE_FLOW_ITEM_TYPE_IPV6, .spec = &spec->ip6_spec, .mask = &spec->ip6_mask};
+	spec->pattern[2] = (struct rte_flow_item){.type = RTE_FLOW_ITEM_TYPE_END};
+	spec->queue.index = 0;
+	spec->actions[0] =
+		(struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_QUEUE, .conf = &spec->queue};
+	spec->actions[1] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_END};
+}
+
+void dp_offload_jump_build(uint32_t group, uint32_t to, const struct rte_flow_action_sample *sample,
+			   struct dp_jump_spec *spec)
+{
+	unsigned int n = 0;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->attr = (struct rte_flow_attr){.group = group, .priority = 7, .transfer = 1};
+	spec->pattern[0] = (struct rte_flow_item){.type = RTE_FLOW_ITEM_TYPE_ETH};
+	spec->pattern[1] = (struct rte_flow_item){.type = RTE_FLOW_ITEM_TYPE_END};
+	spec->jump.group = to;
+	if (sample)
+		spec->actions[n++] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_SAMPLE,
+							      .conf = sample};
+	spec->actions[n++] =
+		(struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_JUMP, .conf = &spec->jump};
+	spec->actions[n] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_END};
+}
+
+bool dp_offload_one_eswitch(int in_pf_index, int out_pf_index)
+{
+	if (in_pf_index >= 0 && out_pf_index >= 0)
+		return false; /* PF -> PF: a hairpin in dpservice */
+	return in_pf_index <= 0 && out_pf_index <= 0;
 }

@@ -31,6 +31,11 @@
 
 #include "swflow.h"
 
+/* The groups (the contract's): 0 a port's default rule, 1 capture, 2 the flows' rules. */
+#define DP_OFFLOAD_GROUP_DEFAULT 0
+#define DP_OFFLOAD_GROUP_CAPTURE 1
+#define DP_OFFLOAD_GROUP_VNET 2
+
 struct dp_offload_spec {
 	struct rte_flow_attr attr;
 	struct rte_flow_item pattern[6];
@@ -63,5 +68,41 @@ struct dp_offload_spec {
 int dp_offload_build(const struct swf_pkt *in, bool from_pf, const uint8_t *out, uint32_t out_len,
 		     uint16_t out_port, bool to_pf, uint32_t age_s, void *ctx,
 		     struct dp_offload_spec *spec);
+
+/*
+ * Whether a NIC can carry a flow's rule from a port to a port without hairpin queues (which
+ * dplane does not set up): both on PF0's e-switch (PF0, whose index is 0, and the VFs'
+ * representors), and not from the wire back out to it. pf_index: 0 or 1 for a PF, -1 for a
+ * VF.
+ */
+bool dp_offload_one_eswitch(int in_pf_index, int out_pf_index);
+
+/* A port's rule that sends every packet on to another group (its default rule, group 0
+ * -> 2; while captured, 0 -> 1 and 1 -> 2, that one with a SAMPLE first): transfer, ETH. */
+struct dp_jump_spec {
+	struct rte_flow_attr attr;
+	struct rte_flow_item pattern[2];
+	struct rte_flow_action actions[3];
+	struct rte_flow_action_jump jump;
+};
+
+void dp_offload_jump_build(uint32_t group, uint32_t to, const struct rte_flow_action_sample *sample,
+			   struct dp_jump_spec *spec);
+
+/*
+ * A PF's isolation rule (on a NIC that takes rules; in rte_flow_isolate mode nothing else
+ * reaches the port's queue): ingress, group 0, priority 1, ETH type IPv6 / IPV6 dst in the
+ * underlay's /64 with the 0xd nibble of generated addresses (a /68) -> QUEUE 0.
+ */
+struct dp_isolation_spec {
+	struct rte_flow_attr attr;
+	struct rte_flow_item pattern[3];
+	struct rte_flow_action actions[2];
+	struct rte_flow_item_eth eth_spec, eth_mask;
+	struct rte_flow_item_ipv6 ip6_spec, ip6_mask;
+	struct rte_flow_action_queue queue;
+};
+
+void dp_offload_isolation_build(const uint8_t underlay[16], struct dp_isolation_spec *spec);
 
 #endif

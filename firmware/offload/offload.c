@@ -27,6 +27,7 @@
 #include "fastpath.h"
 #include "mbuf.h"
 #include "module.h"
+#include "nic.h"
 #include "port.h"
 #include "swflow.h"
 
@@ -40,6 +41,8 @@ DP_ENUM_NAME_FN(dp_offload_refusal_name, enum dp_offload_refusal, DP_OFFLOAD_REF
 
 static bool offload_on;
 static uint32_t offload_max_rules;
+static bool nic_conf; /* the NIC takes rules (nic.h) */
+static uint8_t nic_underlay[16];
 /* per conntrack flow, per direction: its rule (the worker sets, the control thread clears) */
 static struct rte_flow *(*flow_rules)[2];
 /* the worker's counts */
@@ -59,6 +62,16 @@ int dp_offload_conf_set(bool enabled, uint32_t max_rules)
 bool dp_offload_enabled(void)
 {
 	return offload_on;
+}
+
+int dp_offload_nic_conf_set(bool nic, const uint8_t underlay[16])
+{
+	DP_CTL_CHECK();
+	if (dp_core_running())
+		return dp_errno(EBUSY);
+	nic_conf = nic;
+	memcpy(nic_underlay, underlay, sizeof(nic_underlay));
+	return 0;
 }
 
 static inline void count(uint64_t *c)
@@ -109,6 +122,8 @@ static void offload_one(uint16_t port_id, struct rte_mbuf *m)
 		return; /* counted by the engine; the flow stays with the graph */
 	__atomic_store_n(slot, rule, __ATOMIC_RELEASE);
 	count(&installed_by_shape[shape]);
+	if (dp_nic_enabled())
+		dp_nic_offload(rule, m->port, port_id, &spec);
 }
 
 static void offload_tx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n)
@@ -178,33 +193,18 @@ RTE_INIT(offload_hooks_register)
  * in group 2; while the port is captured, to group 1 first, whose rule samples every packet
  * (a copy to the capture sink) before it jumps to group 2.
  */
-#define GROUP_CAPTURE 1
-#define GROUP_VNET 2
-
 static struct rte_flow *port_jump[DP_MAX_PORTS];    /* group 0 */
 static struct rte_flow *port_capture[DP_MAX_PORTS]; /* group 1, while captured */
-
-static const struct rte_flow_item match_all[] = {
-	{.type = RTE_FLOW_ITEM_TYPE_ETH},
-	{.type = RTE_FLOW_ITEM_TYPE_END},
-};
 
 static struct rte_flow *jump_rule(uint16_t port, uint32_t group, uint32_t to,
 				  const struct rte_flow_action_sample *sample)
 {
-	const struct rte_flow_action_jump jump = {.group = to};
-	struct rte_flow_action actions[3];
-	const struct rte_flow_attr attr = {.group = group, .priority = 7, .transfer = 1};
 	struct rte_flow_error error = {0};
+	struct dp_jump_spec spec;
 	struct rte_flow *r;
-	unsigned int n = 0;
 
-	if (sample)
-		actions[n++] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_SAMPLE,
-							.conf = sample};
-	actions[n++] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_JUMP, .conf = &jump};
-	actions[n++] = (struct rte_flow_action){.type = RTE_FLOW_ACTION_TYPE_END};
-	r = dp_swflow_create(port, &attr, match_all, actions, &error);
+	dp_offload_jump_build(group, to, sample, &spec);
+	r = dp_swflow_create(port, &spec.attr, spec.pattern, spec.actions, &error);
 	if (!r)
 		DP_LOG(ERR, "offload: port %u: no rule in group %u: %s", port, group,
 		       error.message ? error.message : "?");
@@ -216,7 +216,7 @@ static int default_rules(void)
 	for (uint16_t p = 0; p < DP_MAX_PORTS; p++) {
 		if (!dp_ports[p].configured)
 			continue;
-		port_jump[p] = jump_rule(p, 0, GROUP_VNET, NULL);
+		port_jump[p] = jump_rule(p, DP_OFFLOAD_GROUP_DEFAULT, DP_OFFLOAD_GROUP_VNET, NULL);
 		if (!port_jump[p])
 			return -ENOSPC;
 	}
@@ -240,6 +240,8 @@ static int offload_init(void)
 
 	memset(refused_by_reason, 0, sizeof(refused_by_reason));
 	memset(installed_by_shape, 0, sizeof(installed_by_shape));
+	if (nic_conf) /* isolation, with offload on or off */
+		dp_nic_init(offload_on, nic_underlay);
 	if (!offload_on)
 		return 0;
 	for (uint16_t p = 0; p < DP_MAX_PORTS; p++)
@@ -268,6 +270,7 @@ static int offload_init(void)
 
 static void offload_fini(void)
 {
+	dp_nic_fini();
 	dp_rx_fastpath = NULL;
 	dp_tx_observer = NULL;
 	dp_ct_carried = NULL;
@@ -303,6 +306,7 @@ DP_TABLE_USAGE_REGISTER(offload_usage);
 void dp_offload_invalidate(void)
 {
 	dp_fwd_changed();
+	dp_swflow_nic_sweep(); /* the NIC stops carrying what is stale at once */
 }
 
 int dp_offload_flush(void)
@@ -327,6 +331,7 @@ int dp_offload_flush(void)
 int dp_offload_maintain(void)
 {
 	DP_CTL_CHECK();
+	dp_swflow_nic_sweep(); /* stale by the worker's doing (a VM's new MAC) */
 	dp_swflow_reclaim();
 	offload_usage.capacity = offload_on ? max_rules() : 0;
 	return 0;
@@ -339,6 +344,7 @@ int dp_offload_stats_get(struct dp_offload_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->enabled = offload_on;
 	st->epoch = __atomic_load_n(&dp_fwd_epoch, __ATOMIC_RELAXED);
+	dp_nic_stats_get(st);
 	if (!offload_on || !dp_swflow_ready())
 		return 0;
 	dp_swflow_stats_get(&s);
@@ -360,6 +366,11 @@ int dp_offload_stats_get(struct dp_offload_stats *st)
 	for (unsigned int i = 0; i < DP_OFFLOAD_SHAPE_COUNT; i++)
 		st->shapes[i] = __atomic_load_n(&installed_by_shape[i], __ATOMIC_RELAXED);
 	return 0;
+}
+
+int dp_offload_nic_port_get(uint16_t port_id, struct dp_offload_nic_port *info)
+{
+	return dp_nic_port_get(port_id, info);
 }
 
 int dp_offload_list(struct dp_offload_rule_info *out, unsigned int max)
@@ -393,6 +404,27 @@ int dp_offload_build_text(const uint8_t *in, uint32_t in_len, bool from_pf, cons
 	    dp_swflow_actions_str(&spec.attr, spec.actions, actions, actions_size) < 0)
 		return dp_errno(EPROTO); /* a builder made what the engine refuses */
 	return shape;
+}
+
+int dp_offload_isolation_text(const uint8_t underlay[16], char *attr, size_t attr_size,
+			      char *pattern, size_t pattern_size, char *actions,
+			      size_t actions_size)
+{
+	struct dp_isolation_spec spec;
+
+	dp_offload_isolation_build(underlay, &spec);
+	snprintf(attr, attr_size, "group %u priority %u%s", spec.attr.group, spec.attr.priority,
+		 spec.attr.ingress ? " ingress" : "");
+	if (dp_swflow_pattern_str(spec.pattern, pattern, pattern_size) < 0)
+		return dp_errno(EPROTO);
+	/* QUEUE is the NIC's alone: the engine's text knows no queues */
+	snprintf(actions, actions_size, "queue %u", spec.queue.index);
+	return 0;
+}
+
+int dp_offload_nic_eligible(int in_pf_index, int out_pf_index)
+{
+	return dp_offload_one_eswitch(in_pf_index, out_pf_index);
 }
 
 int dp_offload_extract(const uint8_t *frame, uint32_t len, bool tunnel_ok, uint16_t *stack,
@@ -434,10 +466,12 @@ int dp_offload_capture(uint16_t port_id, bool on, const struct dp_offload_captur
 		/* the group 0 rule has the pattern of the one to come: out with it first (the
 		 * port's packets cross the graph meanwhile) */
 		dp_swflow_retire(port_jump[port_id]);
-		port_jump[port_id] = jump_rule(port_id, 0, GROUP_VNET, NULL);
+		port_jump[port_id] =
+			jump_rule(port_id, DP_OFFLOAD_GROUP_DEFAULT, DP_OFFLOAD_GROUP_VNET, NULL);
 		dp_swflow_retire(port_capture[port_id]);
 		port_capture[port_id] = NULL;
 		dp_swflow_reclaim();
+		dp_nic_port_capture(port_id, false); /* the NIC takes its packets again */
 		return port_jump[port_id] ? 0 : dp_errno(ENOSPC);
 	}
 	if (dp_pf_ports[0] == DP_PORT_NONE)
@@ -460,20 +494,22 @@ int dp_offload_capture(uint16_t port_id, bool on, const struct dp_offload_captur
 	hdr[56] = (uint8_t)(conf->udp_dst_port >> 8);
 	hdr[57] = (uint8_t)conf->udp_dst_port;
 	to_pf0.id = dp_pf_ports[0];
-	capture = jump_rule(port_id, GROUP_CAPTURE, GROUP_VNET, &sample);
+	capture = jump_rule(port_id, DP_OFFLOAD_GROUP_CAPTURE, DP_OFFLOAD_GROUP_VNET, &sample);
 	if (!capture)
 		return dp_errno(ENOSPC);
 	dp_swflow_retire(port_jump[port_id]);
-	jump = jump_rule(port_id, 0, GROUP_CAPTURE, NULL);
+	jump = jump_rule(port_id, DP_OFFLOAD_GROUP_DEFAULT, DP_OFFLOAD_GROUP_CAPTURE, NULL);
 	if (!jump) { /* as it was */
 		dp_swflow_retire(capture);
-		port_jump[port_id] = jump_rule(port_id, 0, GROUP_VNET, NULL);
+		port_jump[port_id] =
+			jump_rule(port_id, DP_OFFLOAD_GROUP_DEFAULT, DP_OFFLOAD_GROUP_VNET, NULL);
 		dp_swflow_reclaim();
 		return dp_errno(port_jump[port_id] ? ENOSPC : EIO);
 	}
 	port_jump[port_id] = jump;
 	port_capture[port_id] = capture;
 	dp_swflow_reclaim();
+	dp_nic_port_capture(port_id, true); /* its packets come to the engine's rules */
 	return 0;
 }
 

@@ -49,6 +49,8 @@ static uint32_t swf_nb_retired;
 /* rules the worker replaced (stale ones), for the control thread to free */
 static struct rte_ring *swf_retire;
 static rte_spinlock_t swf_tmpl_lock = RTE_SPINLOCK_INITIALIZER;
+/* rules with a twin in the NIC */
+static uint32_t swf_nic_live;
 
 static uint32_t swf_key_hash(const void *key, uint32_t len, uint32_t init)
 {
@@ -99,6 +101,7 @@ int dp_swflow_init(uint32_t max_rules)
 	memset(swf_solo, 0, sizeof(swf_solo));
 	memset(&swf_stats, 0, sizeof(swf_stats));
 	swf_nb_retired = 0;
+	swf_nic_live = 0;
 	return 0;
 }
 
@@ -720,6 +723,25 @@ int dp_swflow_validate(uint16_t port_id, const struct rte_flow_attr *attr,
 	return compile(port_id, attr, pattern, actions, &r, &m, &stack, error);
 }
 
+/* Control thread: destroy the rule's twin in the NIC, if it has one. The worker never does
+ * (the control thread may be querying it): its rules' twins go when reclaim() frees them. */
+static void nic_release(struct swf_rule *r)
+{
+	struct rte_flow *nic = __atomic_exchange_n(&r->nic, NULL, __ATOMIC_SEQ_CST);
+	struct rte_flow_error error;
+
+	if (!nic)
+		return;
+	__atomic_fetch_sub(&swf_nic_live, 1, __ATOMIC_RELAXED);
+	if (rte_flow_destroy(r->nic_port, nic, &error) == 0) {
+		count_shared(&swf_stats.nic_destroys, 1);
+		return;
+	}
+	count_shared(&swf_stats.nic_destroy_failures, 1);
+	DP_LOG(WARNING, "offload: port %u: the NIC kept a rule: %s", r->nic_port,
+	       error.message ? error.message : "?");
+}
+
 /* Whoever wins takes the rule out of the table (false: it was out already). */
 static bool take_out(struct swf_rule *r)
 {
@@ -737,6 +759,8 @@ static bool take_out(struct swf_rule *r)
 					    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	}
 	count_shared(&swf_stats.destroys, 1);
+	if (dp_ctl_is_thread())
+		nic_release(r); /* at once: the NIC stops carrying the rule's packets */
 	return true;
 }
 
@@ -847,6 +871,7 @@ static void reclaim(void)
 	for (uint32_t i = 0; i < swf_nb_retired; i++) {
 		struct swf_rule *r = &swf_rules[swf_retired[i]];
 
+		nic_release(r); /* taken out by the worker (or twinned as it was) */
 		if (r->pos >= 0)
 			rte_hash_free_key_with_position(swf_hash, r->pos);
 		rte_ring_mp_enqueue_elem(swf_free, &swf_retired[i], sizeof(uint32_t));
@@ -929,12 +954,81 @@ int dp_swflow_flush(uint16_t port_id, struct rte_flow_error *error)
 	return (int)n;
 }
 
+/* What the NIC's twin carried: its hits, and the TSC of its last hit (0 if none). */
+static uint64_t nic_usage(const struct swf_rule *r, uint64_t *hits)
+{
+	struct rte_flow *nic = __atomic_load_n(&r->nic, __ATOMIC_ACQUIRE);
+	const struct rte_flow_action count_q = {.type = RTE_FLOW_ACTION_TYPE_COUNT};
+	const struct rte_flow_action age_q = {.type = RTE_FLOW_ACTION_TYPE_AGE};
+	struct rte_flow_query_count c = {0};
+	struct rte_flow_query_age a = {0};
+	struct rte_flow_error error;
+	uint64_t now, ago;
+
+	if (!nic || !dp_ctl_is_thread()) /* the worker frees twins on the control thread only */
+		return 0;
+	if (rte_flow_query(r->nic_port, nic, &count_q, &c, &error) == 0 && c.hits_set)
+		*hits += c.hits;
+	if (rte_flow_query(r->nic_port, nic, &age_q, &a, &error) != 0 ||
+	    !a.sec_since_last_hit_valid || !c.hits)
+		return 0;
+	now = rte_rdtsc();
+	ago = (uint64_t)a.sec_since_last_hit * rte_get_tsc_hz();
+	return now > ago ? now - ago : 0;
+}
+
 uint64_t dp_swflow_usage(const struct rte_flow *flow, uint64_t *hits)
 {
 	const struct swf_rule *r = (const struct swf_rule *)flow;
+	uint64_t last = __atomic_load_n(&r->last_hit, __ATOMIC_RELAXED), nic_last;
 
 	*hits = __atomic_load_n(&r->hits, __ATOMIC_RELAXED);
-	return __atomic_load_n(&r->last_hit, __ATOMIC_RELAXED);
+	nic_last = nic_usage(r, hits);
+	return nic_last > last ? nic_last : last;
+}
+
+bool dp_swflow_attach_nic(struct rte_flow *flow, uint16_t port_id, struct rte_flow *nic)
+{
+	struct swf_rule *r = rule_of(flow);
+	struct rte_flow_error error;
+
+	/* a rule stale already, or out: its twin would carry what the engine no longer does */
+	if (!r || !__atomic_load_n(&r->live, __ATOMIC_ACQUIRE) ||
+	    (r->age_timeout && r->epoch != __atomic_load_n(&dp_fwd_epoch, __ATOMIC_ACQUIRE))) {
+		rte_flow_destroy(port_id, nic, &error);
+		return false;
+	}
+	r->nic_port = port_id;
+	__atomic_fetch_add(&swf_nic_live, 1, __ATOMIC_RELAXED);
+	/* taken out from here on: the control thread destroys the twin, at the latest when
+	 * reclaim() frees the rule (after this worker's grace period) */
+	__atomic_store_n(&r->nic, nic, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+bool dp_swflow_on_nic(const struct rte_flow *flow)
+{
+	return __atomic_load_n(&((const struct swf_rule *)flow)->nic, __ATOMIC_ACQUIRE) != NULL;
+}
+
+int dp_swflow_nic_sweep(void)
+{
+	uint32_t epoch = __atomic_load_n(&dp_fwd_epoch, __ATOMIC_ACQUIRE);
+	int n = 0;
+
+	DP_CTL_CHECK();
+	if (!swf_rules || !__atomic_load_n(&swf_nic_live, __ATOMIC_RELAXED))
+		return 0;
+	for (uint32_t i = 0; i < swf_capacity; i++) {
+		struct swf_rule *r = &swf_rules[i];
+
+		if (!__atomic_load_n(&r->nic, __ATOMIC_ACQUIRE) || !r->age_timeout ||
+		    r->epoch == epoch)
+			continue;
+		nic_release(r);
+		n++;
+	}
+	return n;
 }
 
 static uint32_t secs_since(uint64_t then, uint64_t now)
@@ -1022,6 +1116,7 @@ void dp_swflow_stats_get(struct dp_swflow_stats *s)
 	unsigned int t = 0;
 
 	*s = swf_stats;
+	s->nic_rules = __atomic_load_n(&swf_nic_live, __ATOMIC_RELAXED);
 	s->capacity = swf_capacity;
 	s->rules = swf_hash ? (uint32_t)rte_hash_count(swf_hash) : 0;
 	for (unsigned int i = 0; i < SWF_TEMPLATES; i++)

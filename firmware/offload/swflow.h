@@ -136,8 +136,21 @@ int dp_swflow_get_aged_flows(uint16_t port_id, void **contexts, uint32_t nb_cont
 int dp_swflow_flush(uint16_t port_id, struct rte_flow_error *error);
 
 /* Any thread: the TSC of the rule's last hit (its creation before any), and its hits, for
- * conntrack's aging and listing. */
+ * conntrack's aging and listing; a NIC's twin's (below) are counted in. */
 uint64_t dp_swflow_usage(const struct rte_flow *flow, uint64_t *hits);
+
+/*
+ * A rule's twin in the port's NIC (rte_flow_create() on the port took the same arrays): the
+ * NIC carries the packets, the engine keeps the rule's place (its flow, epoch, listing) and
+ * takes the packets that reach it still. The twin is destroyed with the rule, whoever takes
+ * it out (the engine owns it from here), or when the rule is stale (dp_swflow_nic_sweep).
+ * Worker: false (and the twin destroyed) if the rule was taken out meanwhile.
+ */
+bool dp_swflow_attach_nic(struct rte_flow *flow, uint16_t port_id, struct rte_flow *nic);
+bool dp_swflow_on_nic(const struct rte_flow *flow);
+/* Control thread: destroy the NIC twins of the rules made before the current dp_fwd_epoch
+ * (the engine no longer runs them, the NIC must not either); how many. */
+int dp_swflow_nic_sweep(void);
 
 /*
  * Worker, from the rx node: run the rules over a burst of port_id. Packets a rule took are
@@ -150,11 +163,13 @@ uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint
 
 /* Engine-wide counters. */
 struct dp_swflow_stats {
-	uint64_t hits, misses, unreadable;     /* worker */
-	uint64_t installs, refusals, destroys; /* whoever creates / destroys */
-	uint64_t tx_dropped, rule_drops, aged; /* worker; aged: get_aged_flows reports */
-	uint64_t sampled, sample_dropped;      /* worker: SAMPLE copies sent, and not */
-	uint32_t rules, capacity, templates;   /* now */
+	uint64_t hits, misses, unreadable;           /* worker */
+	uint64_t installs, refusals, destroys;       /* whoever creates / destroys */
+	uint64_t tx_dropped, rule_drops, aged;       /* worker; aged: get_aged_flows reports */
+	uint64_t sampled, sample_dropped;            /* worker: SAMPLE copies sent, and not */
+	uint64_t nic_destroys, nic_destroy_failures; /* twins destroyed, and refused by the NIC */
+	uint32_t rules, capacity, templates;         /* now */
+	uint32_t nic_rules;                          /* rules with a twin in the NIC, now */
 };
 void dp_swflow_stats_get(struct dp_swflow_stats *s);
 

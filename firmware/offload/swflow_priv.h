@@ -97,6 +97,8 @@ struct swf_rule {
 	uint16_t sample_port;
 	int32_t pos; /* of its key in the hash, once deleted from it */
 	void *age_ctx;
+	struct rte_flow *nic; /* the same rule in the port's NIC (dp_swflow_attach_nic) */
+	uint16_t nic_port;
 	uint64_t created;
 	uint8_t sample_hdr[SWF_SAMPLE_HDR];
 } __rte_cache_aligned;

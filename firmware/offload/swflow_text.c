@@ -43,14 +43,29 @@ static bool masked(const uint8_t *mask, size_t len)
 	return false;
 }
 
+/* An address, with its prefix length when the mask is a shorter prefix (and the mask itself
+ * when it is none). */
 static void sb_addr(struct strbuf *b, const char *name, const uint8_t *v, const uint8_t *k, bool v6)
 {
 	char text[INET6_ADDRSTRLEN];
+	unsigned int len = v6 ? 16 : 4, bits = 0, i = 0;
 
-	if (!masked(k, v6 ? 16 : 4))
+	if (!masked(k, len))
 		return;
 	inet_ntop(v6 ? AF_INET6 : AF_INET, v, text, sizeof(text));
 	sb_add(b, " %s %s", name, text);
+	while (i < len && k[i] == 0xff)
+		bits += 8, i++;
+	if (i == len)
+		return;
+	for (uint8_t byte = k[i]; byte & 0x80; byte = (uint8_t)(byte << 1))
+		bits++;
+	if ((uint8_t)(k[i] << (bits % 8)) == 0 && !masked(k + i + 1, len - i - 1)) {
+		sb_add(b, "/%u", bits);
+		return;
+	}
+	inet_ntop(v6 ? AF_INET6 : AF_INET, k, text, sizeof(text));
+	sb_add(b, "/%s", text);
 }
 
 static void sb_u16(struct strbuf *b, const char *name, const void *v, const void *k)
@@ -278,14 +293,15 @@ int dp_swflow_list(struct dp_offload_rule_info *out, unsigned int max)
 			struct dp_offload_rule_info *info = &out[n];
 			struct strbuf pb = {.buf = info->pattern, .size = sizeof(info->pattern)};
 			struct strbuf ab = {.buf = info->actions, .size = sizeof(info->actions)};
-			uint64_t last = __atomic_load_n(&r->last_hit, __ATOMIC_RELAXED);
+			uint64_t last;
 
 			memset(info, 0, sizeof(*info));
+			last = dp_swflow_usage((const struct rte_flow *)r, &info->hits);
 			info->port_id = r->key.port;
 			info->group = r->key.group;
 			info->transfer = r->transfer;
 			info->priority = r->priority;
-			info->hits = __atomic_load_n(&r->hits, __ATOMIC_RELAXED);
+			info->nic = __atomic_load_n(&r->nic, __ATOMIC_ACQUIRE) != NULL;
 			info->bytes = __atomic_load_n(&r->bytes, __ATOMIC_RELAXED);
 			info->idle_ms =
 				(uint32_t)((now > last ? now - last : 0) * 1000 / rte_get_tsc_hz());

@@ -13,7 +13,9 @@ dplane_table_{entries,capacity,fill_ratio}{table}, dplane_telemetry_up, and how 
 spends its core: dplane_worker_{sleeps,wakeups,sleep_timeouts,kicks,pauses}_total,
 dplane_worker_asleep_seconds_total, dplane_worker_ports{interrupts}; flow offload:
 dplane_offload_{hits,misses,installs,refusals,destroys,sampled}_total, dplane_offload_rules,
-dplane_offload_not_offloaded_total{reason}.
+dplane_offload_not_offloaded_total{reason}; and on a NIC that takes rules (not TAPs):
+dplane_offload_nic_{installs,refusals,needs_hairpin}_total, dplane_offload_nic_rules,
+dplane_offload_nic_port_{isolated,carrying}{port}.
 """
 from __future__ import annotations
 
@@ -231,7 +233,42 @@ def _offload_metrics(client: TelemetryClient) -> list[Metric]:
         number = _number(count)
         if number is not None:
             not_offloaded.add_metric([reason], number)
-    return [*out, rules, not_offloaded]
+    return [*out, rules, not_offloaded, *_offload_nic_metrics(stats.get("nic"))]
+
+
+OFFLOAD_NIC_COUNTERS = (
+    ("installs", "dplane_offload_nic_installs", "Flows' rules the NIC took"),
+    ("refusals", "dplane_offload_nic_refusals",
+     "Flows' rules the NIC refused (the engine runs them)"),
+    ("needs_hairpin", "dplane_offload_nic_needs_hairpin",
+     "Flows' rules left to the engine: across to PF1, or from a PF back out"),
+)
+
+
+def _offload_nic_metrics(nic: Any) -> list[Metric]:
+    """The NIC's side of offload, when the ports' NIC takes rules (absent on TAPs)."""
+    if not isinstance(nic, dict):
+        return []
+    out = []
+    for field, name, help in OFFLOAD_NIC_COUNTERS:
+        metric = CounterMetricFamily(name, help)
+        number = _number(nic.get(field))
+        if number is not None:
+            metric.add_metric([], number)
+        out.append(metric)
+    rules = _gauge("dplane_offload_nic_rules", "Rules the NIC carries", [])
+    number = _number(nic.get("rules"))
+    if number is not None:
+        rules.add_metric([], number)
+    isolated = _gauge("dplane_offload_nic_port_isolated",
+                      "1 if the PF is isolated (only the underlay's tunnels come here)", ["port"])
+    carrying = _gauge("dplane_offload_nic_port_carrying",
+                      "1 if the port's flows' rules go to its NIC", ["port"])
+    for port, info in (nic.get("ports") or {}).items():
+        if isinstance(info, dict):
+            isolated.add_metric([port], 1.0 if info.get("isolated") else 0.0)
+            carrying.add_metric([port], 1.0 if info.get("carrying") else 0.0)
+    return [*out, rules, isolated, carrying]
 
 
 FIREWALL_COUNTERS = (

@@ -212,7 +212,7 @@ TABLES = {t.name: t for t in (
     Table("offload", "offload_rules",
           (("port_id", "PORT_ID"), ("group", "GROUP"), ("pattern", "PATTERN"),
            ("actions", "ACTIONS"), ("hits", "HITS"), ("bytes", "BYTES"), ("idle", "IDLE"),
-           ("age", "AGE"), ("stale", "STALE")),
+           ("age", "AGE"), ("stale", "STALE"), ("nic", "NIC")),
           _dumped("offload_rules")),
 )}
 

@@ -12,6 +12,7 @@ cdef extern from "dplane/offload.h" nogil:
     const char *dp_offload_refusal_name(dp_offload_refusal refusal)
 
     int dp_offload_conf_set(bint enabled, uint32_t max_rules)
+    int dp_offload_nic_conf_set(bint nic, const uint8_t *underlay)
     bint dp_offload_enabled()
     void dp_offload_invalidate()
     int dp_offload_maintain()
@@ -25,7 +26,19 @@ cdef extern from "dplane/offload.h" nogil:
         uint64_t not_offloadable[9]
         uint64_t shapes[5]
         uint32_t rules, capacity, templates, epoch
+        bint nic
+        uint64_t nic_installs, nic_refusals, nic_needs_hairpin, nic_destroys
+        uint64_t nic_destroy_failures
+        uint32_t nic_rules
     int dp_offload_stats_get(dp_offload_stats *stats)
+
+    struct dp_offload_nic_port:
+        bint isolated
+        bint carrying
+        bint captured
+        char isolation_error[96]
+        char error[96]
+    int dp_offload_nic_port_get(uint16_t port_id, dp_offload_nic_port *info)
 
     struct dp_offload_rule_info:
         uint16_t port_id
@@ -36,6 +49,7 @@ cdef extern from "dplane/offload.h" nogil:
         uint32_t idle_ms
         uint32_t age_timeout
         uint8_t stale
+        uint8_t nic
         char pattern[256]
         char actions[384]
     int dp_offload_list(dp_offload_rule_info *out, unsigned int max)
@@ -45,6 +59,10 @@ cdef extern from "dplane/offload.h" nogil:
                               bint to_pf, uint32_t age_s, char *attr, size_t attr_size,
                               char *pattern, size_t pattern_size, char *actions,
                               size_t actions_size)
+    int dp_offload_isolation_text(const uint8_t *underlay, char *attr, size_t attr_size,
+                                  char *pattern, size_t pattern_size, char *actions,
+                                  size_t actions_size)
+    int dp_offload_nic_eligible(int in_pf_index, int out_pf_index)
     int dp_offload_extract(const uint8_t *frame, uint32_t len, bint tunnel_ok, uint16_t *stack,
                            uint16_t *l3_off, uint16_t *l4_off)
 

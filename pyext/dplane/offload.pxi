@@ -14,6 +14,44 @@ def offload_conf_set(bint enabled, uint32_t max_rules=0):
     _check(dp_offload_conf_set(enabled, max_rules))
 
 
+def offload_nic_conf_set(bint nic, bytes underlay):
+    """Before core_start(): whether the ports' NIC takes rte_flow rules (not TAPs), and the
+    host's underlay address (packed IPv6) for the PFs' isolation rule."""
+    cdef uint8_t addr[16]
+    _copy_addr(addr, underlay, 16)
+    _check(dp_offload_nic_conf_set(nic, addr))
+
+
+def offload_nic_port(uint16_t port_id):
+    """A port as the NIC's side sees it: isolated, carrying (its flows' rules in the NIC),
+    captured, and the NIC's reasons when it refused."""
+    cdef dp_offload_nic_port info
+    _check(dp_offload_nic_port_get(port_id, &info))
+    return {'isolated': bool(info.isolated), 'carrying': bool(info.carrying),
+            'captured': bool(info.captured),
+            'isolation_error': info.isolation_error.decode(errors='replace'),
+            'error': info.error.decode(errors='replace')}
+
+
+def offload_isolation(bytes underlay):
+    """The PFs' isolation rule for this underlay address: (attr, pattern, actions) text."""
+    cdef uint8_t addr[16]
+    cdef char attr[128]
+    cdef char pattern[512]
+    cdef char actions[128]
+    _copy_addr(addr, underlay, 16)
+    _check(dp_offload_isolation_text(addr, attr, sizeof(attr), pattern, sizeof(pattern),
+                                     actions, sizeof(actions)))
+    return attr.decode(), pattern.decode(), actions.decode()
+
+
+def offload_nic_eligible(str src, str dst):
+    """Whether a NIC would carry a flow's rule from port kind src to dst ("pf0", "pf1",
+    "vf"); the others need hairpin queues, and the engine runs them."""
+    index = {"pf0": 0, "pf1": 1, "vf": -1}
+    return bool(dp_offload_nic_eligible(index[src], index[dst]))
+
+
 def offload_enabled():
     return dp_offload_enabled()
 
@@ -48,6 +86,10 @@ def offload_stats():
         'sampled': s.sampled, 'sample_dropped': s.sample_dropped,
         'rules': s.rules, 'capacity': s.capacity, 'templates': s.templates,
         'epoch': s.epoch,
+        'nic': ({'installs': s.nic_installs, 'refusals': s.nic_refusals,
+                 'needs_hairpin': s.nic_needs_hairpin, 'destroys': s.nic_destroys,
+                 'destroy_failures': s.nic_destroy_failures, 'rules': s.nic_rules}
+                if s.nic else None),
         'shapes': {OFFLOAD_SHAPES[i]: s.shapes[i] for i in range(1, DP_OFFLOAD_SHAPE_COUNT)},
         'not_offloaded': {OFFLOAD_REFUSALS[i]: s.not_offloadable[i]
                           for i in range(1, DP_OFFLOAD_REFUSAL_COUNT)},
@@ -70,6 +112,7 @@ def offload_rules(unsigned int max_rules=65536):
             'transfer': bool(infos[i].transfer), 'priority': infos[i].priority,
             'hits': infos[i].hits, 'bytes': infos[i].bytes, 'idle_ms': infos[i].idle_ms,
             'age': infos[i].age_timeout, 'stale': bool(infos[i].stale),
+            'nic': bool(infos[i].nic),
             'pattern': infos[i].pattern.decode(), 'actions': infos[i].actions.decode(),
         } for i in range(min(n, <int>max_rules))]
     finally:

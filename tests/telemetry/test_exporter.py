@@ -121,6 +121,8 @@ def test_own_metrics(exporter):
     for name in ("hits", "misses", "installs", "refusals", "destroys", "sampled"):
         assert value(samples, f"dplane_offload_{name}_total") is not None
     assert value(samples, "dplane_offload_not_offloaded_total", reason="pf_to_pf") is not None
+    # TAPs take no rules: no NIC side
+    assert value(samples, "dplane_offload_nic_rules") is None
 
 
 def test_metrics_follow_traffic(exporter, svc):

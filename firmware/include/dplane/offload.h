@@ -45,6 +45,14 @@ const char *dp_offload_refusal_name(enum dp_offload_refusal refusal);
 /* Before the dataplane starts (control thread). max_rules 0: one per conntrack key. */
 int dp_offload_conf_set(bool enabled, uint32_t max_rules);
 bool dp_offload_enabled(void);
+/*
+ * Before the dataplane starts: whether the ports' NIC takes rte_flow rules (--nic-type
+ * mellanox, bluefield2; not tap), and the host's underlay address. If it does, the PFs are
+ * isolated (only the underlay's tunnels, the rule below, reach dplane; the rest stays with
+ * the kernel), with offload on or off; with offload on, a started port's rules are handed
+ * to its NIC too, the engine taking whatever the NIC refuses.
+ */
+int dp_offload_nic_conf_set(bool nic, const uint8_t underlay[16]);
 
 /* Control thread: forwarding state changed (after a mutating RPC): every flow's rule is stale. */
 void dp_offload_invalidate(void);
@@ -61,8 +69,23 @@ struct dp_offload_stats {
 	uint64_t not_offloadable[DP_OFFLOAD_REFUSAL_COUNT];
 	uint64_t shapes[DP_OFFLOAD_SHAPE_COUNT];
 	uint32_t rules, capacity, templates, epoch;
+	/* the NIC's side (dp_offload_nic_conf_set) */
+	bool nic;
+	uint64_t nic_installs, nic_refusals, nic_needs_hairpin, nic_destroys, nic_destroy_failures;
+	uint32_t nic_rules;
 };
 int dp_offload_stats_get(struct dp_offload_stats *stats);
+
+/* A port as the NIC's side sees it (control thread): whether it is isolated and the NIC
+ * carries its flows; if not, why (the PMD's words). */
+struct dp_offload_nic_port {
+	bool isolated;
+	bool carrying; /* its default rule is in the NIC: its flows' rules go there */
+	bool captured; /* its packets cross the engine while captured */
+	char isolation_error[96];
+	char error[96];
+};
+int dp_offload_nic_port_get(uint16_t port_id, struct dp_offload_nic_port *info);
 
 struct dp_offload_rule_info {
 	uint16_t port_id;
@@ -73,6 +96,7 @@ struct dp_offload_rule_info {
 	uint32_t idle_ms;
 	uint32_t age_timeout;
 	uint8_t stale;
+	uint8_t nic; /* the NIC carries it (its twin there) */
 	char pattern[256];
 	char actions[384];
 };
@@ -88,6 +112,15 @@ int dp_offload_build_text(const uint8_t *in, uint32_t in_len, bool from_pf, cons
 			  uint32_t out_len, uint16_t out_port, bool to_pf, uint32_t age_s,
 			  char *attr, size_t attr_size, char *pattern, size_t pattern_size,
 			  char *actions, size_t actions_size);
+
+/* The PFs' isolation rule for the underlay address (its /64 and the 0xd nibble of generated
+ * addresses: a /68), as text (for its structural test). */
+int dp_offload_isolation_text(const uint8_t underlay[16], char *attr, size_t attr_size,
+			      char *pattern, size_t pattern_size, char *actions,
+			      size_t actions_size);
+
+/* Whether a NIC would carry a rule from a port to a port (pf_index 0/1, -1 for a VF): 1 or 0. */
+int dp_offload_nic_eligible(int in_pf_index, int out_pf_index);
 
 /*
  * Packet capture (control thread): every packet port_id receives is copied, in UDP-in-IPv6

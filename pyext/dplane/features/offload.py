@@ -11,6 +11,11 @@ stale until its flow's next packet has crossed the graph again. Destroyed rules 
 here, every second, after a grace period. `/dplane/offload` on the telemetry socket and
 `dplane-inspect -t offload` report the engine and its rules.
 
+On a NIC that takes rte_flow rules (--nic-type mellanox or bluefield2, not tap) the PFs are
+isolated (only the underlay's tunnels reach dplane, offload on or off), and each rule is
+handed to the port's NIC as well (firmware/offload/nic.h); whatever a NIC refuses the engine
+runs, counted, and `/dplane/offload` says per port why.
+
 Packet capture (CaptureStart/Stop/Status, offload on only): every packet a captured port (a
 VF by its interface, a PF by its index) receives is copied by a SAMPLE rule, in UDP-in-IPv6
 from the host's underlay address to the sink, out of PF0. Control thread only.
@@ -45,9 +50,12 @@ OFFLOAD_RULES = feature_option(Option(
 @component
 class Offload:
     def __init__(self, cfg: Config, control: ControlThread, commands: Commands,
-                 tables: Tables, lifecycle: Lifecycle) -> None:
+                 tables: Tables, lifecycle: Lifecycle, ports: Ports) -> None:
         self.enabled = not cfg.no_offload
         self.max_rules = cfg.features.get(OFFLOAD_RULES.dest) or 0
+        self.nic = cfg.nic_type != "tap"  # the ports' NIC takes rules (TAPs take none)
+        self._underlay = ipaddress.IPv6Address(cfg.ipv6).packed
+        self._ports = ports
         self._control = control
         commands.add("/dplane/offload", "Returns the flow offload engine's counters.",
                      lambda params: self.stats())
@@ -57,6 +65,7 @@ class Offload:
     def configure(self) -> None:
         """Before the dataplane starts."""
         _firmware.offload_conf_set(self.enabled, self.max_rules)
+        _firmware.offload_nic_conf_set(self.nic, self._underlay)
 
     def start(self) -> None:
         if self.enabled:
@@ -68,7 +77,11 @@ class Offload:
             log.debug("initialize: removed %d rules", _firmware.offload_flush())
 
     def stats(self) -> dict[str, Any]:
-        return _firmware.offload_stats()
+        stats = _firmware.offload_stats()
+        if stats["nic"] is not None:
+            stats["nic"]["ports"] = {p.name: _firmware.offload_nic_port(p.port_id)
+                                     for p in self._ports}
+        return stats
 
     def rules(self) -> list[dict[str, Any]]:
         return _firmware.offload_rules()
@@ -78,7 +91,8 @@ class Offload:
                  "pattern": r["pattern"], "actions": r["actions"], "hits": str(r["hits"]),
                  "bytes": str(r["bytes"]), "idle": f"{r['idle_ms'] / 1000:.1f}s",
                  "age": str(r["age"]) if r["age"] else "-",
-                 "stale": "yes" if r["stale"] else "no"} for r in self.rules()]
+                 "stale": "yes" if r["stale"] else "no",
+                 "nic": "yes" if r["nic"] else "no"} for r in self.rules()]
 
 
 MAX_CAPTURED = 16  # interfaces, as dpservice
