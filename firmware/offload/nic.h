@@ -10,6 +10,8 @@
  *   rte_flow_isolate mode, and once started its one ingress rule lets the underlay's tunnels
  *   in (dp_offload_isolation_build); the rest of its traffic stays with the kernel. A PF
  *   whose NIC refuses either leaves isolation again (it runs, and gets all its traffic).
+ *   On a multiport e-switch (offload off there, as dpservice) the rule goes through the
+ *   template API: rte_flow_configure() before the start, a one-rule table after it.
  * - A started port gets its default rule in the NIC (group 0: jump to group 2, behind which
  *   its flows' rules go). A port whose NIC refuses it has its flows' rules in the engine
  *   only; so has a captured port while it is captured (the engine's SAMPLE rule copies its
@@ -33,8 +35,9 @@
 
 #include "build.h"
 
-/* Control thread, before the ports start (they are configured). */
-int dp_nic_init(bool offload, const uint8_t underlay[16]);
+/* Control thread, before the ports start (they are configured). async: the NIC takes rules
+ * through the template API only (a multiport e-switch, mlx5's HW steering). */
+int dp_nic_init(bool offload, bool async, const uint8_t underlay[16]);
 void dp_nic_fini(void);
 bool dp_nic_enabled(void);
 

@@ -41,7 +41,8 @@ DP_ENUM_NAME_FN(dp_offload_refusal_name, enum dp_offload_refusal, DP_OFFLOAD_REF
 
 static bool offload_on;
 static uint32_t offload_max_rules;
-static bool nic_conf; /* the NIC takes rules (nic.h) */
+static bool nic_conf;  /* the NIC takes rules (nic.h) */
+static bool nic_async; /* through the template API only */
 static uint8_t nic_underlay[16];
 /* per conntrack flow, per direction: its rule (the worker sets, the control thread clears) */
 static struct rte_flow *(*flow_rules)[2];
@@ -64,12 +65,13 @@ bool dp_offload_enabled(void)
 	return offload_on;
 }
 
-int dp_offload_nic_conf_set(bool nic, const uint8_t underlay[16])
+int dp_offload_nic_conf_set(bool nic, bool async, const uint8_t underlay[16])
 {
 	DP_CTL_CHECK();
 	if (dp_core_running())
 		return dp_errno(EBUSY);
 	nic_conf = nic;
+	nic_async = async;
 	memcpy(nic_underlay, underlay, sizeof(nic_underlay));
 	return 0;
 }
@@ -241,7 +243,7 @@ static int offload_init(void)
 	memset(refused_by_reason, 0, sizeof(refused_by_reason));
 	memset(installed_by_shape, 0, sizeof(installed_by_shape));
 	if (nic_conf) /* isolation, with offload on or off */
-		dp_nic_init(offload_on, nic_underlay);
+		dp_nic_init(offload_on, nic_async, nic_underlay);
 	if (!offload_on)
 		return 0;
 	for (uint16_t p = 0; p < DP_MAX_PORTS; p++)

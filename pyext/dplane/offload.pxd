@@ -12,7 +12,7 @@ cdef extern from "dplane/offload.h" nogil:
     const char *dp_offload_refusal_name(dp_offload_refusal refusal)
 
     int dp_offload_conf_set(bint enabled, uint32_t max_rules)
-    int dp_offload_nic_conf_set(bint nic, const uint8_t *underlay)
+    int dp_offload_nic_conf_set(bint nic, bint async_api, const uint8_t *underlay)
     bint dp_offload_enabled()
     void dp_offload_invalidate()
     int dp_offload_maintain()

@@ -14,12 +14,13 @@ def offload_conf_set(bint enabled, uint32_t max_rules=0):
     _check(dp_offload_conf_set(enabled, max_rules))
 
 
-def offload_nic_conf_set(bint nic, bytes underlay):
-    """Before core_start(): whether the ports' NIC takes rte_flow rules (not TAPs), and the
-    host's underlay address (packed IPv6) for the PFs' isolation rule."""
+def offload_nic_conf_set(bint nic, bytes underlay, bint async_api=False):
+    """Before core_start(): whether the ports' NIC takes rte_flow rules (not TAPs), the
+    host's underlay address (packed IPv6) for the PFs' isolation rule, and whether the NIC
+    takes rules through the template API only (a multiport e-switch)."""
     cdef uint8_t addr[16]
     _copy_addr(addr, underlay, 16)
-    _check(dp_offload_nic_conf_set(nic, addr))
+    _check(dp_offload_nic_conf_set(nic, async_api, addr))
 
 
 def offload_nic_port(uint16_t port_id):

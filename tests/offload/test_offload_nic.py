@@ -86,9 +86,11 @@ def test_refused_isolation_and_default_rules_are_reported_per_port(services):
     ports = nic["ports"]
     assert set(ports) == {"dtap0", "dtap1", "dtapvf_0", "dtapvf_1"}
     for name in ("dtap0", "dtap1"):  # net_tap cannot isolate: the PFs run without
-        assert ports[name]["isolated"] is False and ports[name]["isolation_error"], ports
+        assert ports[name]["isolated"] is False, ports
+        assert ports[name]["isolation_error"].startswith("rte_flow_isolate: "), ports
     for name, port in ports.items():  # nor take the default rule: the engine carries
-        assert port["carrying"] is False and port["error"], (name, port)
+        assert port["carrying"] is False, (name, port)
+        assert port["error"] == "default rule: transfer is not supported", (name, port)
         assert port["captured"] is False
     assert nic["rules"] == 0 and nic["installs"] == 0
     # what the rule would have let in: the interfaces' underlay addresses
@@ -138,7 +140,19 @@ def test_a_refusing_nic_costs_no_packet(services):
     assert all(r["nic"] == "no" for r in flow_rules(services["nic"]))
 
 
-def test_no_offload_still_isolates(tmp_path):
+def test_multiport_eswitch_isolates_through_the_template_api():
+    """A multiport e-switch (mlx5's HW steering) takes rules through the template API only:
+    the port is configured for it (rte_flow_configure) before it starts. net_tap has no
+    template API: the PFs run without isolation, and say so."""
+    with start("bluefield2", "--multiport-eswitch", "--no-offload") as svc:
+        with TelemetryClient(socket_path(svc.prefix)) as client:
+            ports = client.query("/dplane/offload")["nic"]["ports"]
+    for name in ("dtap0", "dtap1"):
+        assert ports[name]["isolated"] is False
+        assert ports[name]["isolation_error"].startswith("rte_flow_configure: "), ports
+
+
+def test_no_offload_still_isolates():
     """Isolation is the NIC's whatever offload does (as dpservice): with --no-offload the PFs
     are still tried, and the VFs get no default rule."""
     with start("bluefield2", "--no-offload") as svc:
@@ -164,3 +178,30 @@ def test_exporter_metrics_of_the_nic_side(services):
                 for s in families["dplane_offload_nic_port_isolated"].samples}
     assert carrying == isolated == dict.fromkeys(("dtap0", "dtap1", "dtapvf_0", "dtapvf_1"), 0)
     assert exporter._offload_nic_metrics(None) == []
+
+
+def test_a_captured_port_is_the_engines_while_captured(services):
+    """Capture samples in the engine: the port's default rule leaves its NIC while it is
+    captured (here the NIC had refused it anyway) and is tried again when capture stops;
+    the captured VM's packets are copied to the sink all the same."""
+    from dplane.proto import dpdk_pb2 as pb
+
+    svc = services["nic"]
+    request = pb.CaptureStartRequest(capture_config=pb.CaptureConfig(
+        sink_node_ip=pb.IpAddress(ipver=pb.IPV6, address=b"fd00:99::1"),
+        udp_src_port=3000, udp_dst_port=3001,
+        interfaces=[pb.CapturedInterface(interface_type=pb.SINGLE_VF, vf_name=b"vm1")]))
+    assert svc.api.CaptureStart(request, timeout=5).status.code == 0
+    try:
+        ports = offload_stats(svc)["nic"]["ports"]
+        assert ports["dtapvf_0"]["captured"] is True and ports["dtapvf_1"]["captured"] is False
+        svc.tap("dtap0").drain()
+        svc.tap("dtapvf_0").send(from_vm(svc, "vm1", IP(src="10.0.0.2", dst="10.0.0.3") /
+                                         UDP(sport=5000, dport=6000) / b"captured"))
+        assert receive(svc.tap("dtapvf_1")) is not None
+        copy = receive(svc.tap("dtap0"))
+        assert copy is not None and Ether(copy)[UDP].dport == 3001 and b"captured" in copy
+    finally:
+        svc.api.CaptureStop(pb.CaptureStopRequest(), timeout=5)
+    port = offload_stats(svc)["nic"]["ports"]["dtapvf_0"]
+    assert port["captured"] is False and port["error"].startswith("default rule: ")

@@ -47,12 +47,13 @@ int dp_offload_conf_set(bool enabled, uint32_t max_rules);
 bool dp_offload_enabled(void);
 /*
  * Before the dataplane starts: whether the ports' NIC takes rte_flow rules (--nic-type
- * mellanox, bluefield2; not tap), and the host's underlay address. If it does, the PFs are
- * isolated (only the underlay's tunnels, the rule below, reach dplane; the rest stays with
- * the kernel), with offload on or off; with offload on, a started port's rules are handed
- * to its NIC too, the engine taking whatever the NIC refuses.
+ * mellanox, bluefield2; not tap), whether only through the template API (async: a multiport
+ * e-switch), and the host's underlay address. If it does, the PFs are isolated (only the
+ * underlay's tunnels, the rule below, reach dplane; the rest stays with the kernel), with
+ * offload on or off; with offload on, a started port's rules are handed to its NIC too, the
+ * engine taking whatever the NIC refuses.
  */
-int dp_offload_nic_conf_set(bool nic, const uint8_t underlay[16]);
+int dp_offload_nic_conf_set(bool nic, bool async, const uint8_t underlay[16]);
 
 /* Control thread: forwarding state changed (after a mutating RPC): every flow's rule is stale. */
 void dp_offload_invalidate(void);

@@ -12,7 +12,8 @@ here, every second, after a grace period. `/dplane/offload` on the telemetry soc
 `dplane-inspect -t offload` report the engine and its rules.
 
 On a NIC that takes rte_flow rules (--nic-type mellanox or bluefield2, not tap) the PFs are
-isolated (only the underlay's tunnels reach dplane, offload on or off), and each rule is
+isolated (only the underlay's tunnels reach dplane, offload on or off; through the template
+API with --multiport-eswitch), and each rule is
 handed to the port's NIC as well (firmware/offload/nic.h); whatever a NIC refuses the engine
 runs, counted, and `/dplane/offload` says per port why.
 
@@ -54,6 +55,7 @@ class Offload:
         self.enabled = not cfg.no_offload
         self.max_rules = cfg.features.get(OFFLOAD_RULES.dest) or 0
         self.nic = cfg.nic_type != "tap"  # the ports' NIC takes rules (TAPs take none)
+        self._async_api = cfg.multiport_eswitch  # through the template API only
         self._underlay = ipaddress.IPv6Address(cfg.ipv6).packed
         self._ports = ports
         self._control = control
@@ -65,7 +67,7 @@ class Offload:
     def configure(self) -> None:
         """Before the dataplane starts."""
         _firmware.offload_conf_set(self.enabled, self.max_rules)
-        _firmware.offload_nic_conf_set(self.nic, self._underlay)
+        _firmware.offload_nic_conf_set(self.nic, self._underlay, self._async_api)
 
     def start(self) -> None:
         if self.enabled:
