@@ -205,3 +205,22 @@ def test_a_captured_port_is_the_engines_while_captured(services):
         svc.api.CaptureStop(pb.CaptureStopRequest(), timeout=5)
     port = offload_stats(svc)["nic"]["ports"]["dtapvf_0"]
     assert port["captured"] is False and port["error"].startswith("default rule: ")
+
+
+@pytest.mark.parametrize("name, nic, template_api, offload", [
+    ("sim", False, False, True),
+    ("connectx-host", True, False, True),
+    ("bluefield2", True, False, True),
+    ("bluefield3", True, False, True),
+    ("bluefield3-multiport", True, True, False),
+])
+def test_board_profiles_give_the_nic_side(name, nic, template_api, offload):
+    """What each shipped board makes of the NIC's side: the sim board's TAPs take no rules;
+    ConnectX and BlueField ports are isolated and take the rules, a multiport e-switch
+    through the template API with offload off (as dpservice)."""
+    from dplane import board, cmdline
+    from dplane.features.offload import nic_side
+
+    cfg = cmdline.parse(["--board", name], {"DP_CONF": ""}, board.load_board,
+                        board.default_board)
+    assert nic_side(cfg) == (nic, template_api) and cfg.no_offload is not offload

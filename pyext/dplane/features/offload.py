@@ -48,14 +48,19 @@ OFFLOAD_RULES = feature_option(Option(
     "one per flow table key, at most 65536)", _int_range(64, 1 << 24)))
 
 
+def nic_side(cfg: Config) -> tuple[bool, bool]:
+    """Whether the ports' NIC takes rte_flow rules (TAPs take none), and whether only
+    through the template API (a multiport e-switch)."""
+    return cfg.nic_type != "tap", cfg.multiport_eswitch
+
+
 @component
 class Offload:
     def __init__(self, cfg: Config, control: ControlThread, commands: Commands,
                  tables: Tables, lifecycle: Lifecycle, ports: Ports) -> None:
         self.enabled = not cfg.no_offload
         self.max_rules = cfg.features.get(OFFLOAD_RULES.dest) or 0
-        self.nic = cfg.nic_type != "tap"  # the ports' NIC takes rules (TAPs take none)
-        self._async_api = cfg.multiport_eswitch  # through the template API only
+        self.nic, self._async_api = nic_side(cfg)
         self._underlay = ipaddress.IPv6Address(cfg.ipv6).packed
         self._ports = ports
         self._control = control
