@@ -4,6 +4,7 @@ VMs and the underlay send them, and the service's offload counters and rules."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
@@ -17,6 +18,7 @@ VMS = {"vm1": ("net_tap2", "dtapvf_0", "10.0.0.2", "fd00::2", "52:54:00:00:00:01
        "vm2": ("net_tap3", "dtapvf_1", "10.0.0.3", "fd00::3", "52:54:00:00:00:02")}
 REMOTE = "fc00:2::1"
 ROUTER_MAC = "02:00:00:00:00:fe"
+PFS = ("dtap0", "dtap1")
 
 
 def route(svc: harness.Service, prefix: str, length: int, nexthop: str = REMOTE) -> None:
@@ -112,3 +114,60 @@ def rules(svc: harness.Service) -> list[dict[str, str]]:
 def flow_rules(svc: harness.Service) -> list[dict[str, str]]:
     """The flows' rules (not the VFs' default jumps)."""
     return [r for r in rules(svc) if r["group"] != "0" or r["age"] != "-"]
+
+
+# (into TAP, frame of the service and the frames out so far, the TAPs it may leave by)
+Step = tuple[str, Callable[[harness.Service, list], bytes], tuple[str, ...]]
+
+
+def first_out(svc: harness.Service, taps: tuple[str, ...]) -> tuple[str, bytes | None]:
+    """The frame the step made, and the port it left by (any of taps)."""
+    for _ in range(20):
+        for name in taps:
+            raw = receive(svc.tap(name), timeout=0.05)
+            if raw is not None:
+                return name, raw
+    return "-", None
+
+
+def run_steps(svc: harness.Service, steps: list[Step]) -> list[tuple[str, bytes | None]]:
+    raw_out: list = []
+    got = []
+    for into, frame, outs in steps:
+        svc.tap(into).send(frame(svc, raw_out))
+        name, raw = first_out(svc, outs)
+        raw_out.append(raw)
+        got.append((name, neutral(svc, raw)))
+    return got
+
+
+def steps_differential(services, steps: list[Step], dropped: frozenset[int] = frozenset()
+                       ) -> dict[str, dict]:
+    """Both services ("off" and "on") take the steps; their frames must match, and each
+    step but those `dropped` (by index) must make one. The counters with offload on, before
+    and after."""
+    before = offload_stats(services["on"])
+    off = run_steps(services["off"], steps)
+    on = run_steps(services["on"], steps)
+    assert [i for i, (_, frame) in enumerate(off) if frame is None] == sorted(dropped), off
+    for i, (a, b) in enumerate(zip(off, on, strict=True)):
+        assert a == b, f"step {i}: {a[0]} {Ether(a[1]) if a[1] else None!r} != " \
+                       f"{b[0]} {Ether(b[1]) if b[1] else None!r}"
+    return {"before": before, "after": offload_stats(services["on"])}
+
+
+def delta(seen: dict, *path: str) -> int:
+    a, b = seen["before"], seen["after"]
+    for key in path:
+        a, b = a[key], b[key]
+    return b - a
+
+
+def vm_step(vm: str, l3, outs: tuple[str, ...] = PFS) -> Step:
+    tap = {"vm1": "dtapvf_0", "vm2": "dtapvf_1"}[vm]
+    return (tap, lambda s, _: from_vm(s, vm, l3), outs)
+
+
+def net_step(vm: str, l3) -> Step:
+    tap = {"vm1": "dtapvf_0", "vm2": "dtapvf_1"}[vm]
+    return ("dtap0", lambda s, _: from_underlay(s, vm, l3), (tap,))

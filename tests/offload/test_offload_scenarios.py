@@ -6,7 +6,7 @@ same byte for byte, in the same order and out of the same port; with offload on 
 counters must show the rules carried what they may."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
@@ -17,17 +17,18 @@ import harness
 from dplane.proto import dpdk_pb2 as pb
 from dplane.telemetry_client import TelemetryClient, socket_path
 from offload_util import (
+    PFS,
     REMOTE,
     ROUTER_MAC,
-    from_underlay,
-    from_vm,
-    neutral,
-    offload_stats,
-    receive,
+    Step,
+    delta,
+    net_step,
+    run_steps,
     set_up,
+    steps_differential,
+    vm_step,
 )
 
-PFS = ("dtap0", "dtap1")
 NAT_IP = "198.51.100.9"
 
 
@@ -49,68 +50,14 @@ def services() -> Iterator[dict[str, harness.Service]]:
                 svc.telemetry.close()
 
 
-# (into TAP, frame of the service and the frames out so far, the TAPs it may leave by)
-Step = tuple[str, Callable[[harness.Service, list], bytes], tuple[str, ...]]
-
-
-def first_out(svc: harness.Service, taps: tuple[str, ...]) -> tuple[str, bytes | None]:
-    """The frame the step made, and the port it left by (any of taps)."""
-    for _ in range(20):
-        for name in taps:
-            raw = receive(svc.tap(name), timeout=0.05)
-            if raw is not None:
-                return name, raw
-    return "-", None
-
-
-def run(svc: harness.Service, steps: list[Step]) -> list[tuple[str, bytes | None]]:
-    raw_out: list = []
-    got = []
-    for into, frame, outs in steps:
-        svc.tap(into).send(frame(svc, raw_out))
-        name, raw = first_out(svc, outs)
-        raw_out.append(raw)
-        got.append((name, neutral(svc, raw)))
-    return got
-
-
-def differential(services, steps: list[Step]) -> dict[str, dict]:
-    """Both services' frames must match; the counters with offload on, before and after."""
-    before = offload_stats(services["on"])
-    off = run(services["off"], steps)
-    on = run(services["on"], steps)
-    assert all(frame is not None for _, frame in off), off
-    for i, (a, b) in enumerate(zip(off, on, strict=True)):
-        assert a == b, f"step {i}: {a[0]} {Ether(a[1])!r} != " \
-                       f"{b[0]} {Ether(b[1]) if b[1] else None!r}"
-    return {"before": before, "after": offload_stats(services["on"])}
-
-
-def delta(seen: dict, *path: str) -> int:
-    a, b = seen["before"], seen["after"]
-    for key in path:
-        a, b = a[key], b[key]
-    return b - a
-
-
-def vm_step(vm: str, l3, outs: tuple[str, ...] = PFS) -> Step:
-    tap = {"vm1": "dtapvf_0", "vm2": "dtapvf_1"}[vm]
-    return (tap, lambda s, _: from_vm(s, vm, l3), outs)
-
-
-def net_step(vm: str, l3) -> Step:
-    tap = {"vm1": "dtapvf_0", "vm2": "dtapvf_1"}[vm]
-    return ("dtap0", lambda s, _: from_underlay(s, vm, l3), (tap,))
-
-
 def test_flows_over_both_pfs_keep_their_pf(services):
     """24 flows into the underlay, split by --wcmp 50 over PF0 and PF1, three rounds: each
     flow's later packets leave by its PF, by the rule."""
     flows = range(3000, 3024)
     steps = [vm_step("vm1", IP(src="10.0.0.2", dst="192.0.2.1") / UDP(sport=p, dport=53) /
                      bytes([r])) for r in range(3) for p in flows]
-    seen = differential(services, steps)
-    ports = {name for name, _ in run(services["off"], steps[:len(flows)])}
+    seen = steps_differential(services, steps)
+    ports = {name for name, _ in run_steps(services["off"], steps[:len(flows)])}
     assert ports == set(PFS)  # both PFs carried some
     assert delta(seen, "installs") == len(flows)
     assert delta(seen, "hits") == 2 * len(flows)
@@ -128,11 +75,11 @@ def test_icmp_errors_about_carried_flows(services):
                        IPerror(bytes(out / b"q2"))),
               vm_step("vm1", IP(src="10.0.0.2", dst="192.0.2.7") / ICMP(type=3, code=3) /
                       IPerror(bytes(back / b"a2")))]
-    seen = differential(services, flow + errors + flow)
+    seen = steps_differential(services, flow + errors + flow)
     assert delta(seen, "installs") == 2
     # the first round's later packets, then all of the last round's: no ICMP error
     assert delta(seen, "hits") == 2 * 2 + 6
-    frame = Ether(run(services["on"], errors[:1])[0][1])
+    frame = Ether(run_steps(services["on"], errors[:1])[0][1])
     assert frame[ICMP].type == 3 and frame[UDPerror].sport == 7100
 
 
@@ -158,7 +105,7 @@ def test_nat64_is_never_carried_by_a_rule(services):
         for i in range(4):
             steps += [vm_step("vm2", IPv6(src="fd00::3", dst="64:ff9b::c000:20b") /
                               UDP(sport=7300, dport=53) / f"q{i}".encode()), back(i)]
-        seen = differential(services, steps)
+        seen = steps_differential(services, steps)
         assert delta(seen, "installs") == 0 and delta(seen, "hits") == 0
         assert delta(seen, "not_offloaded", "family_changed") == 8
     finally:
@@ -191,7 +138,7 @@ def test_tcp_connections_open_and_close_among_other_flows(services):
                 tcp_back(c, "PA", 1 + i, b"resp %d" % i)
     steps += tcp("10.0.0.2", 41000, "FA", 9) + tcp_back(41000, "FA", 9) + \
         tcp("10.0.0.2", 41000, "A", 10) + tcp("10.0.0.2", 41001, "R", 9) + udp(99)
-    seen = differential(services, steps)
+    seen = steps_differential(services, steps)
     # each connection's rules once established: data both ways carried after the first
     assert delta(seen, "shapes", "vf_pf") == 2 and delta(seen, "shapes", "pf_vf") == 2
     # by rules: each connection's data after the first answer (3 out, 2 back), the UDP flow's
