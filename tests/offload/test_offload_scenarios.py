@@ -6,11 +6,12 @@ same byte for byte, in the same order and out of the same port; with offload on 
 counters must show the rules carried what they may."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6
 from scapy.layers.l2 import Ether
 
 import harness
@@ -20,6 +21,7 @@ from offload_util import (
     PFS,
     REMOTE,
     ROUTER_MAC,
+    VMS,
     Step,
     delta,
     net_step,
@@ -34,7 +36,7 @@ NAT_IP = "198.51.100.9"
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    opts = ("--wcmp", "50")
+    opts = ("--wcmp", "50", "--enable-ipv6-overlay")  # ND: a VM tells its new MAC
     with harness.running_service(opts=("--no-offload", *opts), telemetry=True) as off, \
             harness.running_service(opts=opts, telemetry=True) as on:
         out = {"off": off, "on": on}
@@ -145,3 +147,38 @@ def test_tcp_connections_open_and_close_among_other_flows(services):
     # packets after its first (8), and the last ACK after the FINs (the FIN states are the
     # graph's, an ACK changes none: dpservice's states)
     assert delta(seen, "hits") == 2 * (3 + 2) + 8 + 1
+
+
+def test_a_vms_new_mac_takes_hold_at_its_flows_next_packet(services):
+    """The worker learns a VM's new MAC (its neighbour solicitation for the gateway): every
+    rule is stale then, so the next packet of a flow a rule carried to the VM crosses the
+    graph, which sends it to the new MAC, and the flow's rule is made anew."""
+    new_mac = "52:54:00:00:00:99"
+
+    def flow(tag: str) -> list[Step]:
+        return [vm_step("vm2", IP(src="10.0.0.3", dst="10.0.0.2") / UDP(sport=7600, dport=7601) /
+                        f"{tag}{i}".encode(), ("dtapvf_0",)) for i in range(3)]
+
+    def learn(mac: str) -> None:
+        for svc in services.values():
+            svc.tap("dtapvf_0").send(bytes(
+                Ether(dst="33:33:ff:00:00:01", src=mac) /
+                IPv6(src="fe80::2", dst="ff02::1:ff00:1", hlim=255) /
+                ICMPv6ND_NS(tgt="fe80::1") / ICMPv6NDOptSrcLLAddr(lladdr=mac)))
+        for svc in services.values():
+            deadline = time.monotonic() + 3
+            while {p.name: p.vm_mac for p in svc.stats().ports}["dtapvf_0"] != mac:
+                assert time.monotonic() < deadline, f"{mac} not learned"
+                time.sleep(0.02)
+            svc.tap("dtapvf_0").drain()  # the advertisement
+
+    seen = steps_differential(services, flow("a"))
+    assert delta(seen, "installs") == 1 and delta(seen, "hits") == 2
+    learn(new_mac)
+    try:
+        seen = steps_differential(services, flow("b"))
+        frames = run_steps(services["on"], flow("c"))
+        assert all(Ether(raw).dst == new_mac for _, raw in frames)
+        assert delta(seen, "installs") == 1 and delta(seen, "hits") == 2
+    finally:
+        learn(VMS["vm1"][4])
