@@ -174,13 +174,12 @@ int dp_nic_init(bool offload, bool async, const uint8_t underlay[16])
 	/* the PFs are stopped: the only time rte_flow_isolate() may be called */
 	for (uint16_t i = 0; i < 2; i++) {
 		uint16_t p = dp_pf_ports[i];
+		const char *step = "rte_flow_configure";
 		struct rte_flow_error error = {0};
 		int ret;
 
 		if (p == DP_PORT_NONE)
 			continue;
-		const char *step = "rte_flow_configure";
-
 		ret = nic_async ? async_configure(p, &error) : 0;
 		if (ret == 0) {
 			step = "rte_flow_isolate";

@@ -1006,11 +1006,6 @@ bool dp_swflow_attach_nic(struct rte_flow *flow, uint16_t port_id, struct rte_fl
 	return true;
 }
 
-bool dp_swflow_on_nic(const struct rte_flow *flow)
-{
-	return __atomic_load_n(&((const struct swf_rule *)flow)->nic, __ATOMIC_ACQUIRE) != NULL;
-}
-
 int dp_swflow_nic_sweep(void)
 {
 	uint32_t epoch = __atomic_load_n(&dp_fwd_epoch, __ATOMIC_ACQUIRE);

@@ -147,7 +147,6 @@ uint64_t dp_swflow_usage(const struct rte_flow *flow, uint64_t *hits);
  * Worker: false (and the twin destroyed) if the rule was taken out meanwhile.
  */
 bool dp_swflow_attach_nic(struct rte_flow *flow, uint16_t port_id, struct rte_flow *nic);
-bool dp_swflow_on_nic(const struct rte_flow *flow);
 /* Control thread: destroy the NIC twins of the rules made before the current dp_fwd_epoch
  * (the engine no longer runs them, the NIC must not either); how many. */
 int dp_swflow_nic_sweep(void);
