@@ -471,7 +471,7 @@ uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint
 		}
 		out_add(&out, r->out_port, m);
 	}
-	out_flush(&out);
+	/* counted before they leave: whoever sees a packet out sees it counted */
 	if (hits)
 		count(&swf_stats.hits, hits);
 	if (misses)
@@ -480,5 +480,6 @@ uint16_t dp_swflow_rx(uint16_t port_id, struct rte_mbuf **pkts, uint16_t n, uint
 		count(&swf_stats.unreadable, unread);
 	if (drops)
 		count(&swf_stats.rule_drops, drops);
+	out_flush(&out);
 	return left;
 }
