@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Helpers for the offload tests: two VMs and a default route to the underlay, frames as the
-VMs and the underlay send them, and the service's offload counters and rules."""
+VMs and the underlay send them, the service's offload counters and rules, and a step runner
+that sends the same frames into two services and compares what comes out."""
 from __future__ import annotations
 
 import socket

@@ -20,7 +20,17 @@ from scapy.layers.l2 import Ether
 import harness
 from dplane import _firmware
 from dplane.telemetry_client import TelemetryClient, socket_path
-from offload_util import flow_rules, from_underlay, from_vm, neutral, offload_stats, receive, set_up
+from offload_util import (
+    delta,
+    flow_rules,
+    from_vm,
+    net_step,
+    offload_stats,
+    receive,
+    set_up,
+    steps_differential,
+    vm_step,
+)
 
 
 def isolation(underlay: str) -> tuple[str, str, str]:
@@ -98,45 +108,27 @@ def test_refused_isolation_and_default_rules_are_reported_per_port(services):
     assert all(ipaddress.IPv6Address(u) in rule for u in services["nic"].underlays.values())
 
 
-def run(svc, steps):
-    got = []
-    for into, out_of, frame in steps:
-        svc.tap(into).send(frame(svc))
-        got.append((out_of, neutral(svc, receive(svc.tap(out_of)))))
-    return got
-
-
 def test_a_refusing_nic_costs_no_packet(services):
     """VM to VM, to the underlay and back: the same frames as on TAPs, the engine carrying
     the flows (rules made and hit), none of them in the NIC."""
-    tcp = TCP(sport=40000, dport=443, flags="A", seq=1, ack=1)
     steps = []
     for i in range(4):
         steps += [
-            ("dtapvf_0", "dtapvf_1", lambda s, i=i: from_vm(
-                s, "vm1", IP(src="10.0.0.2", dst="10.0.0.3") / UDP(sport=5000, dport=6000) /
-                f"a{i}".encode())),
-            ("dtapvf_1", "dtapvf_0", lambda s, i=i: from_vm(
-                s, "vm2", IP(src="10.0.0.3", dst="10.0.0.2") / UDP(sport=6000, dport=5000) /
-                f"b{i}".encode())),
-            ("dtapvf_0", "dtap0", lambda s, i=i: from_vm(
-                s, "vm1", IP(src="10.0.0.2", dst="192.0.2.7") / UDP(sport=7000, dport=53) /
-                f"c{i}".encode())),
-            ("dtap0", "dtapvf_0", lambda s, i=i: from_underlay(
-                s, "vm1", IP(src="192.0.2.7", dst="10.0.0.2") / UDP(sport=53, dport=7000) /
-                f"d{i}".encode())),
+            vm_step("vm1", IP(src="10.0.0.2", dst="10.0.0.3") / UDP(sport=5000, dport=6000) /
+                    f"a{i}".encode(), ("dtapvf_1",)),
+            vm_step("vm2", IP(src="10.0.0.3", dst="10.0.0.2") / UDP(sport=6000, dport=5000) /
+                    f"b{i}".encode(), ("dtapvf_0",)),
+            vm_step("vm1", IP(src="10.0.0.2", dst="192.0.2.7") / UDP(sport=7000, dport=53) /
+                    f"c{i}".encode(), ("dtap0",)),
+            net_step("vm1", IP(src="192.0.2.7", dst="10.0.0.2") / UDP(sport=53, dport=7000) /
+                     f"d{i}".encode()),
         ]
-    steps += [("dtapvf_0", "dtap0", lambda s: from_vm(
-        s, "vm1", IP(src="10.0.0.2", dst="192.0.2.8") / tcp))]
-    before = {name: offload_stats(svc) for name, svc in services.items()}
-    frames = {name: run(svc, steps) for name, svc in services.items()}
-    assert all(frame is not None for _, frame in frames["tap"]), frames["tap"]
-    for i, (a, b) in enumerate(zip(frames["tap"], frames["nic"], strict=True)):
-        assert a == b, f"step {i}: {Ether(a[1])!r} != {Ether(b[1]) if b[1] else None!r}"
-    after = offload_stats(services["nic"])
-    assert after["hits"] - before["nic"]["hits"] >= 12  # 3 of each UDP flow's 4
-    assert after["installs"] - before["nic"]["installs"] >= 4
-    assert after["nic"]["installs"] == 0 and after["nic"]["rules"] == 0
+    steps.append(vm_step("vm1", IP(src="10.0.0.2", dst="192.0.2.8") /
+                         TCP(sport=40000, dport=443, flags="A", seq=1, ack=1), ("dtap0",)))
+    seen = steps_differential({"off": services["tap"], "on": services["nic"]}, steps)
+    # both directions of both UDP flows: a rule each, then their three later packets
+    assert delta(seen, "installs") == 4 and delta(seen, "hits") == 12
+    assert delta(seen, "nic", "installs") == 0 and seen["after"]["nic"]["rules"] == 0
     assert all(r["nic"] == "no" for r in flow_rules(services["nic"]))
 
 

@@ -13,9 +13,9 @@ here, every second, after a grace period. `/dplane/offload` on the telemetry soc
 
 On a NIC that takes rte_flow rules (--nic-type mellanox or bluefield2, not tap) the PFs are
 isolated (only the underlay's tunnels reach dplane, offload on or off; through the template
-API with --multiport-eswitch), and each rule is
-handed to the port's NIC as well (firmware/offload/nic.h); whatever a NIC refuses the engine
-runs, counted, and `/dplane/offload` says per port why.
+API with --multiport-eswitch), and each rule is handed to the port's NIC as well
+(firmware/offload/nic.h); whatever a NIC refuses the engine runs, counted, and
+`/dplane/offload` says per port why.
 
 Packet capture (CaptureStart/Stop/Status, offload on only): every packet a captured port (a
 VF by its interface, a PF by its index) receives is copied by a SAMPLE rule, in UDP-in-IPv6
