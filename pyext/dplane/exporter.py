@@ -178,16 +178,22 @@ IDLE_COUNTERS = (
 )
 
 
-def _idle_metrics(client: TelemetryClient) -> list[Metric]:
-    """How the worker spends its core (--idle), from /dplane/worker/idle."""
-    idle = client.query("/dplane/worker/idle") or {}
+def _counters(stats: dict, table: Sequence[tuple[str, str, str]]) -> list[Metric]:
+    """A counter family per (field, name, help) of table, with the field's value if any."""
     out = []
-    for field, name, help in IDLE_COUNTERS:
+    for field, name, help in table:
         metric = CounterMetricFamily(name, help)
-        number = _number(idle.get(field))
+        number = _number(stats.get(field))
         if number is not None:
             metric.add_metric([], number)
         out.append(metric)
+    return out
+
+
+def _idle_metrics(client: TelemetryClient) -> list[Metric]:
+    """How the worker spends its core (--idle), from /dplane/worker/idle."""
+    idle = client.query("/dplane/worker/idle") or {}
+    out = _counters(idle, IDLE_COUNTERS)
     asleep = CounterMetricFamily("dplane_worker_asleep_seconds",
                                  "Time the worker spent asleep or paused")
     number = _number(idle.get("asleep_ns"))
@@ -215,13 +221,7 @@ OFFLOAD_COUNTERS = (
 def _offload_metrics(client: TelemetryClient) -> list[Metric]:
     """The flow offload engine (firmware/offload), from /dplane/offload."""
     stats = client.query("/dplane/offload") or {}
-    out = []
-    for field, name, help in OFFLOAD_COUNTERS:
-        metric = CounterMetricFamily(name, help)
-        number = _number(stats.get(field))
-        if number is not None:
-            metric.add_metric([], number)
-        out.append(metric)
+    out = _counters(stats, OFFLOAD_COUNTERS)
     rules = _gauge("dplane_offload_rules", "Rules in the engine", [])
     number = _number(stats.get("rules"))
     if number is not None:
@@ -249,13 +249,7 @@ def _offload_nic_metrics(nic: Any) -> list[Metric]:
     """The NIC's side of offload, when the ports' NIC takes rules (absent on TAPs)."""
     if not isinstance(nic, dict):
         return []
-    out = []
-    for field, name, help in OFFLOAD_NIC_COUNTERS:
-        metric = CounterMetricFamily(name, help)
-        number = _number(nic.get(field))
-        if number is not None:
-            metric.add_metric([], number)
-        out.append(metric)
+    out = _counters(nic, OFFLOAD_NIC_COUNTERS)
     rules = _gauge("dplane_offload_nic_rules", "Rules the NIC carries", [])
     number = _number(nic.get("rules"))
     if number is not None:

@@ -4,8 +4,9 @@ VMs and the underlay send them, the service's offload counters and rules, and a 
 that sends the same frames into two services and compares what comes out."""
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
@@ -13,6 +14,7 @@ from scapy.layers.l2 import Ether
 
 import harness
 from dplane.proto import dpdk_pb2 as pb
+from dplane.telemetry_client import TelemetryClient, socket_path
 
 VNI = 100
 VMS = {"vm1": ("net_tap2", "dtapvf_0", "10.0.0.2", "fd00::2", "52:54:00:00:00:01"),
@@ -32,8 +34,10 @@ def route(svc: harness.Service, prefix: str, length: int, nexthop: str = REMOTE)
                                timeout=5).status.code == 0
 
 
-def set_up(svc: harness.Service) -> None:
-    """vm1 and vm2 in VNI 100, default routes to REMOTE, every port carrying frames."""
+def set_up(svc: harness.Service,
+           each_vm: Callable[[harness.Service, str], None] | None = None) -> None:
+    """vm1 and vm2 in VNI 100, default routes to REMOTE, every port carrying frames.
+    each_vm(svc, vm) runs once the VM's interface exists, before any traffic."""
     svc.underlays = {}
     for vm, (dev, _, ip4, ip6, _) in VMS.items():
         reply = svc.api.CreateInterface(pb.CreateInterfaceRequest(
@@ -42,9 +46,27 @@ def set_up(svc: harness.Service) -> None:
             ipv6_config=pb.IpConfig(primary_address=ip6.encode())), timeout=5)
         assert reply.status.code == 0
         svc.underlays[vm] = reply.underlay_route.decode()
+        if each_vm is not None:
+            each_vm(svc, vm)
     route(svc, "0.0.0.0", 0)
     route(svc, "::", 0)
     warm_up(svc)
+
+
+@contextlib.contextmanager
+def service_pair(opts: dict[str, Sequence[str]],
+                 prepare: Callable[[harness.Service], None] = set_up
+                 ) -> Iterator[dict[str, harness.Service]]:
+    """Services side by side (by name: their options beside the harness's), each with a
+    telemetry client (svc.telemetry) and prepared (by default set_up), for a module."""
+    with contextlib.ExitStack() as stack:
+        out = {}
+        for name, svc_opts in opts.items():
+            svc = stack.enter_context(harness.running_service(opts=svc_opts, telemetry=True))
+            svc.telemetry = stack.enter_context(TelemetryClient(socket_path(svc.prefix)))
+            prepare(svc)
+            out[name] = svc
+        yield out
 
 
 def vf_mac(vm: str) -> str:

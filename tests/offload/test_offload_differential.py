@@ -14,7 +14,6 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 
 import harness
-from dplane.telemetry_client import TelemetryClient, socket_path
 from offload_util import (
     flow_rules,
     from_underlay,
@@ -23,28 +22,14 @@ from offload_util import (
     offload_stats,
     receive,
     rules,
-    set_up,
+    service_pair,
 )
-
-
-def start(offload: bool):
-    opts = () if offload else ("--no-offload",)
-    return harness.running_service(opts=opts, telemetry=True)
 
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    with start(False) as off, start(True) as on:
-        out = {}
-        for name, svc in (("off", off), ("on", on)):
-            svc.telemetry = TelemetryClient(socket_path(svc.prefix)).__enter__()
-            set_up(svc)
-            out[name] = svc
-        try:
-            yield out
-        finally:
-            for svc in out.values():
-                svc.telemetry.close()
+    with service_pair({"off": ["--no-offload"], "on": []}) as out:
+        yield out
 
 
 Step = tuple[str, str, Callable[[harness.Service], bytes]]  # (into TAP, out of TAP, frame)

@@ -14,7 +14,6 @@ from scapy.layers.l2 import Ether
 
 import harness
 from dplane.proto import dpdk_pb2 as pb
-from dplane.telemetry_client import TelemetryClient, socket_path
 from offload_util import (
     REMOTE,
     ROUTER_MAC,
@@ -23,7 +22,7 @@ from offload_util import (
     neutral,
     offload_stats,
     receive,
-    set_up,
+    service_pair,
 )
 
 VIP = "203.0.113.10"
@@ -34,17 +33,8 @@ REMOTE_TARGET = "fc00:7::1"
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    with harness.running_service(opts=["--no-offload"], telemetry=True) as off, \
-            harness.running_service(telemetry=True) as on:
-        out = {"off": off, "on": on}
-        for svc in out.values():
-            svc.telemetry = TelemetryClient(socket_path(svc.prefix)).__enter__()
-            set_up(svc)
-        try:
-            yield out
-        finally:
-            for svc in out.values():
-                svc.telemetry.close()
+    with service_pair({"off": ["--no-offload"], "on": []}) as out:
+        yield out
 
 
 def ip4(text: str) -> pb.IpAddress:

@@ -12,8 +12,7 @@ from scapy.layers.inet import IP, UDP
 
 import harness
 from dplane.proto import dpdk_pb2 as pb
-from dplane.telemetry_client import TelemetryClient, socket_path
-from offload_util import VMS, VNI, delta, route, steps_differential, vm_step, warm_up
+from offload_util import delta, service_pair, set_up, steps_differential, vm_step
 
 
 def ip_prefix(ip: str, length: int) -> pb.Prefix:
@@ -41,36 +40,16 @@ def remove(svc: harness.Service, vm: str, rule_id: str) -> None:
     assert reply.status.code == 0, reply.status
 
 
-def set_up(svc: harness.Service) -> None:
+def prepare(svc: harness.Service) -> None:
     """Both VMs, every ingress accepted (an enforced firewall with no rule accepts none)."""
-    svc.underlays = {}
-    for vm, (dev, _, ip4, ip6, _) in VMS.items():
-        reply = svc.api.CreateInterface(pb.CreateInterfaceRequest(
-            interface_id=vm.encode(), vni=VNI, device_name=dev,
-            ipv4_config=pb.IpConfig(primary_address=ip4.encode()),
-            ipv6_config=pb.IpConfig(primary_address=ip6.encode())), timeout=5)
-        assert reply.status.code == 0
-        svc.underlays[vm] = reply.underlay_route.decode()
-        accept(svc, vm, "all")
-    route(svc, "0.0.0.0", 0)
-    route(svc, "::", 0)
-    warm_up(svc)
+    set_up(svc, lambda s, vm: accept(s, vm, "all"))
 
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    opts = ("--firewall-enforce",)
-    with harness.running_service(opts=("--no-offload", *opts), telemetry=True) as off, \
-            harness.running_service(opts=opts, telemetry=True) as on:
-        out = {"off": off, "on": on}
-        for svc in out.values():
-            svc.telemetry = TelemetryClient(socket_path(svc.prefix)).__enter__()
-            set_up(svc)
-        try:
-            yield out
-        finally:
-            for svc in out.values():
-                svc.telemetry.close()
+    opts = ["--firewall-enforce"]
+    with service_pair({"off": ["--no-offload", *opts], "on": opts}, prepare) as out:
+        yield out
 
 
 def to_vm1(dport: int, payload: bytes):

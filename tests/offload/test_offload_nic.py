@@ -27,7 +27,7 @@ from offload_util import (
     net_step,
     offload_stats,
     receive,
-    set_up,
+    service_pair,
     steps_differential,
     vm_step,
 )
@@ -74,17 +74,8 @@ def start(nic_type: str, *opts: str):
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    with start("tap") as tap, start("bluefield2") as nic:
-        out = {}
-        for name, svc in (("tap", tap), ("nic", nic)):
-            svc.telemetry = TelemetryClient(socket_path(svc.prefix)).__enter__()
-            set_up(svc)
-            out[name] = svc
-        try:
-            yield out
-        finally:
-            for svc in out.values():
-                svc.telemetry.close()
+    with service_pair({"tap": ["--nic-type", "tap"], "nic": ["--nic-type", "bluefield2"]}) as out:
+        yield out
 
 
 def test_a_tap_service_has_no_nic_side(services):

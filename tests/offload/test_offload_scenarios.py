@@ -16,7 +16,6 @@ from scapy.layers.l2 import Ether
 
 import harness
 from dplane.proto import dpdk_pb2 as pb
-from dplane.telemetry_client import TelemetryClient, socket_path
 from offload_util import (
     PFS,
     REMOTE,
@@ -26,6 +25,7 @@ from offload_util import (
     delta,
     net_step,
     run_steps,
+    service_pair,
     set_up,
     steps_differential,
     vm_step,
@@ -34,22 +34,17 @@ from offload_util import (
 NAT_IP = "198.51.100.9"
 
 
+def prepare(svc: harness.Service) -> None:
+    set_up(svc)
+    for pf in PFS:
+        svc.tap(pf).drain()
+
+
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, harness.Service]]:
-    opts = ("--wcmp", "50", "--enable-ipv6-overlay")  # ND: a VM tells its new MAC
-    with harness.running_service(opts=("--no-offload", *opts), telemetry=True) as off, \
-            harness.running_service(opts=opts, telemetry=True) as on:
-        out = {"off": off, "on": on}
-        for svc in out.values():
-            svc.telemetry = TelemetryClient(socket_path(svc.prefix)).__enter__()
-            set_up(svc)
-            for pf in PFS:
-                svc.tap(pf).drain()
-        try:
-            yield out
-        finally:
-            for svc in out.values():
-                svc.telemetry.close()
+    opts = ["--wcmp", "50", "--enable-ipv6-overlay"]  # ND: a VM tells its new MAC
+    with service_pair({"off": ["--no-offload", *opts], "on": opts}, prepare) as out:
+        yield out
 
 
 def test_flows_over_both_pfs_keep_their_pf(services):
